@@ -1,0 +1,29 @@
+/**
+ * The error catalog. Each area keeps its codes in its own file so that areas grow apart without
+ * touching each other; this file joins them. docs/errors.md is generated from it
+ * (`npm run gen:errors`) and a test keeps the two equal in both directions.
+ */
+import { GENERAL_ERRORS } from './general.js';
+import type { ErrorDef } from './types.js';
+
+export type { ErrorDef, ErrorTable } from './types.js';
+
+export const ERROR_CATALOG = {
+  ...GENERAL_ERRORS,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export function errorDef(code: ErrorCode): ErrorDef {
+  return ERROR_CATALOG[code];
+}
+
+/** An error that carries a catalogued code. Thrown only by shell code; pure code returns results. */
+export class HaloError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HaloError';
+    this.code = code;
+  }
+}
