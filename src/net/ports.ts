@@ -1,0 +1,76 @@
+/**
+ * Ports: the interfaces through which the VRRP runtime touches the network. The Linux adapters in
+ * this folder implement them with real sockets and netlink; test/sim implements them with a
+ * simulated segment. Failures are results, never exceptions that could stop the runtime.
+ */
+
+export type Family = 4 | 6;
+
+export type PortResult = { ok: true } | { ok: false; error: string };
+
+/** A VRRP packet as it crossed the wire (IP protocol 112), header facts the checks need. */
+export interface VrrpDatagram {
+  readonly ifname: string;
+  readonly family: Family;
+  /** Source and destination IP addresses as text. */
+  readonly src: string;
+  readonly dst: string;
+  /** IPv4 TTL or IPv6 hop limit as received (255 is required in multicast mode). */
+  readonly ttl: number;
+  /** The VRRP message (no IP header). */
+  readonly payload: Uint8Array;
+}
+
+export interface VrrpSendRequest {
+  readonly ifname: string;
+  readonly family: Family;
+  /** Source address; the adapter uses the interface's primary address when absent. */
+  readonly src?: string;
+  /** 224.0.0.18 / ff02::12, another multicast group, or a unicast peer. */
+  readonly dst: string;
+  readonly ttl: number;
+  readonly payload: Uint8Array;
+}
+
+/** One raw VRRP socket per (interface, family). */
+export interface VrrpSocketPort {
+  /** Joins the multicast group on the interface and starts delivering packets to `onPacket`. */
+  open(ifname: string, family: Family, groups: readonly string[]): Promise<PortResult>;
+  send(request: VrrpSendRequest): PortResult;
+  onPacket(handler: (datagram: VrrpDatagram) => void): void;
+  close(): void;
+}
+
+/** A VIP in `ip addr` terms, as keepalived's `virtual_ipaddress` entries describe it. */
+export interface VipSpec {
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: Family;
+  readonly ifname: string;
+  readonly label?: string;
+  readonly scope?: string;
+  readonly broadcast?: string;
+}
+
+export interface AddressPort {
+  add(vip: VipSpec): Promise<PortResult>;
+  remove(vip: VipSpec): Promise<PortResult>;
+  /** Addresses currently on an interface, `address/prefix` form. */
+  list(ifname: string): Promise<readonly string[]>;
+}
+
+/** Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) after a takeover. */
+export interface NeighborAnnouncePort {
+  announce(ifname: string, family: Family, address: string): PortResult;
+}
+
+export interface LinkEvent {
+  readonly ifname: string;
+  readonly up: boolean;
+}
+
+export interface LinkPort {
+  isUp(ifname: string): Promise<boolean>;
+  /** Calls back on every carrier/admin change of the named interfaces; returns an unsubscribe. */
+  watch(ifnames: readonly string[], onChange: (event: LinkEvent) => void): () => void;
+}
