@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { processIo, type CliIo } from './command.js';
 import { COMMANDS } from './commands/index.js';
 
@@ -38,8 +39,18 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   return command.run(rest, io);
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === new URL(`file://${process.argv[1]}`).href;
-if (invokedDirectly) {
+// True when this file is the program (also through the npm bin symlink), false when imported by tests.
+function invokedDirectly(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
