@@ -4,12 +4,16 @@
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
 import { GENERAL_ERRORS } from './general.js';
+import { NOTIFY_ERRORS } from './notify.js';
+import { TRACK_ERRORS } from './track.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
+  ...TRACK_ERRORS,
+  ...NOTIFY_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
