@@ -12,6 +12,7 @@
 import type { RunAs } from '../notify/script-exec.js';
 import { runScript, scriptSecurityProblem } from '../notify/script-exec.js';
 import type { LogSink } from '../notify/log.js';
+import { compatRequestIn } from './compat.js';
 import type { ScriptOutcome, ScriptTrackerConfig, ScriptTrackerState } from '../vrrp/track/script.js';
 import { describeOutcome, initialScriptState, scriptOutcomeObserved, scriptSignal } from '../vrrp/track/script.js';
 import type { TrackerSignal } from '../vrrp/track/types.js';
@@ -112,14 +113,17 @@ export class ScriptTracker {
     });
     void handle.done.then((exit) => {
       this.running = false;
-      if (timedOutReported || this.stopped) return;
       let outcome: ScriptOutcome;
       if (exit.kind === 'spawn-failed') {
         outcome = { kind: 'spawn-failed', error: exit.error };
         this.opts.log({ level: 'error', code: 'HALO_TRK_SCRIPT_SPAWN', message: `Cannot start vrrp_script ${this.opts.name}: ${exit.error}`, fields: { tracker: this.opts.name } });
-      } else if (exit.kind === 'signalled') outcome = { kind: 'signalled', signal: exit.signal };
-      else outcome = { kind: 'exited', exitCode: exit.exitCode };
-      this.observe(outcome);
+      } else {
+        // Logged even while halo stops: the request is usually why it stops.
+        const request = compatRequestIn(exit.stderrTail);
+        if (request) this.opts.log({ level: 'warn', code: 'HALO_TRK_COMPAT_STOP', message: `vrrp_script ${this.opts.name} asked halo to stop: ${request}`, fields: { tracker: this.opts.name } });
+        outcome = exit.kind === 'signalled' ? { kind: 'signalled', signal: exit.signal } : { kind: 'exited', exitCode: exit.exitCode };
+      }
+      if (!timedOutReported && !this.stopped) this.observe(outcome);
     });
   }
 
