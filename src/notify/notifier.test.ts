@@ -256,3 +256,39 @@ test('fan-out: FIFO, webhook and scripts all get the transition while the SMTP s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vrrp_notify_fifo_script: halo starts the reader with the FIFO path, lines arrive in order, SIGTERM on close', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-ntf-'));
+  try {
+    const out = join(dir, 'out');
+    const pidFile = join(dir, 'pid');
+    const reader = join(dir, 'reader.sh');
+    // Shaped like keepalived's sample_notify_fifo.sh: the FIFO is the last argument.
+    writeFileSync(reader, `#!/bin/bash\nFIFO=$1\necho $$ > ${pidFile}\ntrap 'echo STOPPING >> ${out}; exit 0' TERM\nwhile true; do\n  while read -r line; do echo "$line" >> ${out}; done < "$FIFO"\ndone\n`, { mode: 0o755 });
+    const fifo = join(dir, 'vrrp_notify_fifo');
+    const n = new Notifier(config({ fifos: [{ path: fifo, kind: 'vrrp', script: { command: reader } }] }), new MemoryLog().sink);
+    for (let i = 0; i < 20; i++) n.transition({ scope: 'INSTANCE', name: `VI_${i}`, state: i % 2 ? 'MASTER' : 'BACKUP', priority: 100 + i });
+    n.lvs({ kind: 'VS', vs: '[10.0.0.1]:tcp:80', up: true }); // not for a vrrp-only FIFO
+    const end = Date.now() + 3000;
+    while (lines(out).length < 20 && Date.now() < end) await sleep(20);
+    assert.deepEqual(lines(out), Array.from({ length: 20 }, (_, i) => `INSTANCE "VI_${i}" ${i % 2 ? 'MASTER' : 'BACKUP'} ${100 + i}`));
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    n.close();
+    const end2 = Date.now() + 3000;
+    while (!lines(out).includes('STOPPING') && Date.now() < end2) await sleep(20);
+    assert.ok(lines(out).includes('STOPPING'), 'the reader got SIGTERM');
+    const alive = (): boolean => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const end3 = Date.now() + 3000;
+    while (alive() && Date.now() < end3) await sleep(20); // give node time to reap it
+    assert.equal(alive(), false, 'the reader is gone');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -22,8 +22,8 @@ import type { EmailConfig } from './email.js';
 import { WebhookNotifier } from './webhook.js';
 import type { WebhookConfig } from './webhook.js';
 import { ScriptQueue } from './script-queue.js';
-import type { RunAs } from './script-exec.js';
-import { defaultScriptUser, lookupUser, scriptSecurityProblem } from './script-exec.js';
+import type { RunAs, ScriptHandle } from './script-exec.js';
+import { defaultScriptUser, lookupUser, runScript, scriptSecurityProblem } from './script-exec.js';
 
 /** A configured script: `notify_master "/path/x.sh master" [username [groupname]]`. */
 export interface ScriptSpec {
@@ -54,8 +54,12 @@ export interface NotifierConfig {
   /** `script_user [group]`. */
   readonly scriptUser?: { readonly user: string; readonly group?: string };
   readonly enableScriptSecurity: boolean;
-  /** `notify_fifo` (all), `vrrp_notify_fifo`, `lvs_notify_fifo`. */
-  readonly fifos: readonly { readonly path: string; readonly kind: FifoKind }[];
+  /**
+   * `notify_fifo` (all), `vrrp_notify_fifo`, `lvs_notify_fifo`, each with its optional
+   * `*_fifo_script`: a reader halo starts once with the FIFO path as last argument and sends
+   * SIGTERM when it closes (keepalived's behaviour).
+   */
+  readonly fifos: readonly { readonly path: string; readonly kind: FifoKind; readonly script?: ScriptSpec }[];
   readonly email?: EmailConfig;
   /** smtp_alert for checker (LVS) events: `smtp_alert_checker`, else `smtp_alert`. */
   readonly lvsSmtpAlert?: boolean;
@@ -75,6 +79,7 @@ export class Notifier {
   private readonly webhooks: WebhookNotifier[];
   readonly scripts: ScriptQueue;
   private readonly defaultUser: RunAs | { error: string };
+  private readonly fifoReaders: ScriptHandle[] = [];
   private seq = 0;
 
   constructor(private readonly config: NotifierConfig, private readonly log: LogSink) {
@@ -88,6 +93,17 @@ export class Notifier {
     this.email = config.email && config.email.to.length > 0 ? new EmailNotifier({ ...config.email, ...(config.routerId !== undefined && config.email.routerId === undefined ? { routerId: config.routerId } : {}) }, log) : null;
     this.webhooks = config.webhooks.map((w) => new WebhookNotifier(w, log));
     this.defaultUser = config.scriptUser ? lookupUser(config.scriptUser.user, config.scriptUser.group, config.userDb) : defaultScriptUser(config.userDb);
+    for (const f of config.fifos) if (f.script) this.startFifoReader(f.script, f.path);
+  }
+
+  private startFifoReader(spec: ScriptSpec, path: string): void {
+    const runAs = this.resolveRunAs(spec, `FIFO reader of ${path}`);
+    if (runAs === null) return;
+    const handle = runScript({ command: spec.command, args: [path], env: this.config.env, ...(runAs !== 'self' ? { runAs } : {}) });
+    this.fifoReaders.push(handle);
+    void handle.done.then((exit) => {
+      if (exit.kind === 'spawn-failed') this.log({ level: 'error', code: 'HALO_NTF_SCRIPT_SPAWN', message: `Cannot start the FIFO reader of ${path}: ${spec.command}: ${exit.error}`, fields: { script: spec.command } });
+    });
   }
 
   /** An instance or group changed state. Returns at once; never throws. */
@@ -117,6 +133,7 @@ export class Notifier {
   }
 
   close(): void {
+    for (const r of this.fifoReaders) r.signal('SIGTERM');
     for (const f of this.fifos) f.writer.close();
     this.email?.close();
     for (const w of this.webhooks) w.close();
@@ -151,23 +168,29 @@ export class Notifier {
     }
   }
 
-  private runScript(spec: ScriptSpec, args: string[], label: string): void {
+  /** The user a script runs as: a RunAs to switch to, 'self' to run as halo, null when refused. */
+  private resolveRunAs(spec: ScriptSpec, label: string): RunAs | 'self' | null {
     const runAs = spec.user !== undefined ? lookupUser(spec.user, spec.group, this.config.userDb) : this.defaultUser;
     if ('error' in runAs) {
       this.log({ level: 'error', code: 'HALO_NTF_USER_UNKNOWN', message: `Not running ${label}: ${runAs.error}`, fields: { script: spec.command } });
-      return;
+      return null;
     }
     if (this.config.enableScriptSecurity && runAs.uid === 0) {
       const problem = scriptSecurityProblem(spec.command, this.config.env.PATH);
       if (problem) {
         this.log({ level: 'error', code: 'HALO_NTF_SCRIPT_UNSAFE', message: `Not running ${label} as root: ${problem}`, fields: { script: spec.command } });
-        return;
+        return null;
       }
     }
-    const self = process.getuid?.();
     // Switching users needs root; as another user halo runs scripts as itself.
-    const switchUser = self === 0 && (runAs.uid !== 0 || runAs.gid !== 0);
-    this.scripts.enqueue({ command: spec.command, args, label, ...(switchUser ? { runAs } : {}) });
+    const self = process.getuid?.();
+    return self === 0 && (runAs.uid !== 0 || runAs.gid !== 0) ? runAs : 'self';
+  }
+
+  private runScript(spec: ScriptSpec, args: string[], label: string): void {
+    const runAs = this.resolveRunAs(spec, label);
+    if (runAs === null) return;
+    this.scripts.enqueue({ command: spec.command, args, label, ...(runAs !== 'self' ? { runAs } : {}) });
   }
 }
 

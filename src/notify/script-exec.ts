@@ -131,6 +131,8 @@ export interface ScriptHandle {
   readonly done: Promise<ScriptExit>;
   /** Called once when the timeout fires (before the process has necessarily exited). */
   onTimeout(handler: () => void): void;
+  /** Signals the script's process group (for long-running readers such as notify_fifo_script). */
+  signal(signal: NodeJS.Signals): void;
 }
 
 const DEFAULT_STDERR_TAIL = 512;
@@ -153,7 +155,7 @@ export function runScript(opts: ScriptRunOptions): ScriptHandle {
     child = spawn('/bin/sh', ['-c', shellCommand, 'halo-script', ...args], spawnOpts);
   } catch (e) {
     const error = (e as NodeJS.ErrnoException).code ?? String(e);
-    return { pid: undefined, done: Promise.resolve({ kind: 'spawn-failed', error, durationMs: 0 }), onTimeout: () => undefined };
+    return { pid: undefined, done: Promise.resolve({ kind: 'spawn-failed', error, durationMs: 0 }), onTimeout: () => undefined, signal: () => undefined };
   }
   const tailMax = opts.stderrTailBytes ?? DEFAULT_STDERR_TAIL;
   let tail = Buffer.alloc(0);
@@ -225,6 +227,9 @@ export function runScript(opts: ScriptRunOptions): ScriptHandle {
     done,
     onTimeout(handler) {
       timeoutHandler = handler;
+    },
+    signal(sig) {
+      if (groupAlive()) killGroup(sig);
     },
   };
 }
