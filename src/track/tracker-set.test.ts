@@ -29,6 +29,8 @@ test('a script with weight -20 and a track_file, watched by two instances, give 
       files: [{ name: 'tf', path: prio, pollMs: 50 }],
       processes: [],
       env: { PATH: '/usr/bin:/bin' },
+      // Run as the test's own user even where a keepalived_script user exists.
+      defaultRunAs: { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, user: 'self' },
     }, (c) => changes.push(c), log.sink);
     await set.start();
     rmSync(flag);

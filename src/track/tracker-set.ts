@@ -5,6 +5,8 @@
  * its cause. keepalived runs a tracker only when some instance or group watches it; so does halo.
  */
 import type { LogSink } from '../notify/log.js';
+import type { RunAs } from '../notify/script-exec.js';
+import { defaultScriptUser } from '../notify/script-exec.js';
 import type { LinkPort } from '../net/ports.js';
 import type { InstanceTrackers, TrackerChange } from '../vrrp/track/board.js';
 import { TrackerBoard } from '../vrrp/track/board.js';
@@ -27,6 +29,11 @@ export interface TrackerSetConfig {
   /** Interfaces are tracked by name: a binding's trackerName is the interface name. */
   readonly links?: LinkPort;
   readonly env: Readonly<Record<string, string>>;
+  /**
+   * The user of scripts that name none: `script_user`, else keepalived's `keepalived_script` when
+   * it exists (resolved here when absent), else halo's own user.
+   */
+  readonly defaultRunAs?: RunAs;
 }
 
 export class TrackerSet {
@@ -39,10 +46,15 @@ export class TrackerSet {
   constructor(config: TrackerSetConfig, private readonly onChange: (change: TrackerChange) => void, private readonly log: LogSink) {
     const watched = new Set(config.instances.flatMap((i) => i.bindings.map((b) => b.trackerName)));
     const initial = new Map<string, TrackerSignal>();
+    const self = process.getuid?.();
+    const fallback = config.defaultRunAs ?? defaultScriptUser();
+    // Switching users needs root; a non-root halo runs scripts as itself.
+    const defaultRunAs = self === 0 && fallback.uid !== 0 ? fallback : undefined;
     for (const s of config.scripts) {
       if (!watched.has(s.name)) continue;
       initial.set(s.name, scriptSignal(initialScriptState(s)));
-      this.scripts.push(new ScriptTracker({ ...s, onSignal: (sig) => this.signal(s.name, sig), log }));
+      const runAs = s.runAs ?? defaultRunAs;
+      this.scripts.push(new ScriptTracker({ ...s, ...(runAs ? { runAs } : {}), onSignal: (sig) => this.signal(s.name, sig), log }));
     }
     for (const f of config.files) {
       if (!watched.has(f.name)) continue;
