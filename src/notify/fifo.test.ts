@@ -69,3 +69,22 @@ test('the buffer is bounded: the oldest lines go and the loss is logged', async 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a regular file at the FIFO path is never written to', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-fifo-'));
+  try {
+    const path = join(dir, 'f');
+    const { writeFileSync, readFileSync } = await import('node:fs');
+    writeFileSync(path, 'precious\n');
+    const log = new MemoryLog();
+    const w = new FifoWriter({ path, reopenMs: 20, log: log.sink });
+    assert.equal(w.ensure(), false);
+    w.write('INSTANCE "VI_1" MASTER 100\n');
+    await sleep(60);
+    w.close();
+    assert.equal(readFileSync(path, 'utf8'), 'precious\n');
+    assert.deepEqual(log.codes(), ['HALO_NTF_FIFO_OPEN']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

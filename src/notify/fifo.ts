@@ -10,7 +10,7 @@
  *   bytes, so each write is atomic and never split.
  * - The buffer keeps the newest `maxBufferedLines`; dropping the oldest is logged with a count.
  */
-import { closeSync, constants, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, mkdirSync, openSync, statSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import type { LogSink } from './log.js';
@@ -96,7 +96,14 @@ export class FifoWriter {
     if (this.fd !== null) return true;
     try {
       // libuv adds O_CLOEXEC itself, so scripts halo starts do not inherit the FIFO.
-      this.fd = openSync(this.opts.path, constants.O_WRONLY | constants.O_NONBLOCK);
+      const fd = openSync(this.opts.path, constants.O_WRONLY | constants.O_NONBLOCK);
+      if (!fstatSync(fd).isFIFO()) {
+        // Never write notify lines over a regular file someone put at the FIFO's path.
+        closeSync(fd);
+        this.reportOpen(`${this.opts.path} exists and is not a FIFO`);
+        return false;
+      }
+      this.fd = fd;
       this.counters.reopens++;
       this.openError = null;
       return true;
