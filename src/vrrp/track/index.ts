@@ -5,3 +5,4 @@ export * from './file.js';
 export * from './process.js';
 export * from './interface.js';
 export * from './board.js';
+export * from './bindings.js';
