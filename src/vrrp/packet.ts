@@ -6,7 +6,8 @@
  * header's source, destination and TTL/hop limit come in beside it, since the checksum and the
  * receive checks need them. Neither function throws: encoding returns the bytes or the reason it
  * refused, decoding returns the advert or a named rejection reason. Every reason has a counter
- * (see counters.ts) named as keepalived's statistics and the VRRP MIB name them.
+ * (see counters.ts) named as keepalived's statistics and the VRRP MIB name them. docs/vrrp.md
+ * "Packet codec" describes the formats, the checksum modes and the order of the receive checks.
  *
  * Wire formats (network byte order):
  *
