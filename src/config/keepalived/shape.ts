@@ -1,0 +1,41 @@
+/**
+ * The StatementShape oracle (see tree.ts), read from the keyword tables: given the enclosing
+ * blocks and the words of a line up to the next brace, how many words form the first statement.
+ * The parser uses it only to split statements that were joined on one line, as in a config pasted
+ * without its line breaks (seed 000). A statement takes its required arguments, then optional ones
+ * while they fit the keyword and are not themselves a keyword of the block.
+ */
+import type { StatementShape } from '../tree.js';
+import type { BlockDef, KeywordDef } from './schema-core.js';
+import { TOP } from './schema.js';
+
+function blockAt(parents: readonly string[]): BlockDef | undefined {
+  let b: BlockDef | undefined = TOP;
+  for (const p of parents) {
+    if (b === undefined || b.kind !== 'keywords') return undefined;
+    const kd: KeywordDef | undefined = Object.prototype.hasOwnProperty.call(b.keywords, p) ? b.keywords[p] : undefined;
+    b = kd?.block;
+  }
+  return b;
+}
+
+export const keepalivedShape: StatementShape = (parents, words) => {
+  if (words.length === 0) return undefined;
+  const b = blockAt(parents);
+  if (b === undefined) return undefined;
+  if (b.kind === 'list') {
+    const n = b.entryShape?.(words);
+    return n === undefined ? undefined : Math.max(1, Math.min(n, words.length));
+  }
+  const kw = words[0] ?? '';
+  const kd = Object.prototype.hasOwnProperty.call(b.keywords, kw) ? b.keywords[kw] : undefined;
+  if (kd === undefined) return undefined;
+  let n = 1 + kd.min;
+  while (n < words.length && n < 1 + kd.max) {
+    const w = words[n] ?? '';
+    if (Object.prototype.hasOwnProperty.call(b.keywords, w)) break;
+    if (kd.more !== undefined && !kd.more(w)) break;
+    n++;
+  }
+  return Math.min(n, words.length);
+};
