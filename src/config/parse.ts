@@ -9,6 +9,7 @@
 import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
+import { hasGlobMagic } from './glob.js';
 import { commentStart, isSpaceCode, lexLine, type LexProblem, type Token } from './lexer.js';
 import { conditional, definitionValue, expandMacros, matchDefinition, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
@@ -43,8 +44,6 @@ interface PendingDefinition {
   readonly pos: SourcePos;
   readonly chain: readonly SourcePos[];
 }
-
-const GLOB_CHARS = /[*?[{]/;
 
 /** Parses keepalived.conf starting at `entryFile` (an absolute path). Never throws. */
 export function parseConfig(entryFile: string, source: ConfigSource, options: ParseOptions): ParsedConfig {
@@ -232,7 +231,7 @@ class Parser {
     }
     const inner: readonly SourcePos[] = [...chain, pos];
     let targets: readonly string[];
-    if (GLOB_CHARS.test(path)) {
+    if (hasGlobMagic(path)) {
       targets = this.source.glob(path);
       if (targets.length === 0) {
         this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Include pattern matches no file: ${path}`, { pos, length: 7, chain });
@@ -393,7 +392,7 @@ class Parser {
     this.report(
       'warning',
       'HALO_CFG_JOINED_LINES',
-      `Statements joined on one line were separated by keyword: ${splits.length + 1} statements, new ones start at ${names.join(', ')}${more}`,
+      `Statements joined on one line were separated by keyword: new statements start at ${names.join(', ')}${more} (${splits.length} in all)`,
       {
         pos: { file, line: lineNo, col: first.pos.col },
         length: Math.max(1, first.text.length),
