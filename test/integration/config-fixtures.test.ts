@@ -22,7 +22,7 @@ export function loadFixture(name: string): { diagnostics: unknown[]; model: Keep
   const diagnostics = r.diagnostics.map((d) => ({
     code: d.code,
     severity: d.severity,
-    message: d.message,
+    message: d.message.split(fixturesDir + '/').join(''),
     file: d.pos === undefined ? null : basename(d.pos.file),
     line: d.pos?.line ?? null,
     col: d.pos?.col ?? null,

@@ -48,7 +48,9 @@ function vipShape(ws: readonly string[]): number {
     const w = ws[i] ?? '';
     if (VIP_VALUE_OPTS.has(w)) i += 2;
     else if (VIP_FLAG_OPTS.has(w)) i += 1;
-    else break;
+    // The next entry starts with an address; anything else is a bad option of this one.
+    else if (ipFamily(w.split('/')[0] ?? '') !== undefined) break;
+    else i += 1;
   }
   return Math.min(i, ws.length);
 }

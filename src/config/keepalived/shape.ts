@@ -37,5 +37,8 @@ export const keepalivedShape: StatementShape = (parents, words) => {
     if (kd.more !== undefined && !kd.more(w)) break;
     n++;
   }
+  // A word left over that is no keyword of this block starts no statement: it is a bad or extra
+  // value of this one (`smtp_alert maybe`), which the builder reports as such.
+  if (n < words.length && !Object.prototype.hasOwnProperty.call(b.keywords, words[n] ?? '')) return words.length;
   return Math.min(n, words.length);
 };
