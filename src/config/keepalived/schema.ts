@@ -948,6 +948,8 @@ export const TOP = keywordsBlock('top level', {
   virtual_server_group: vsGroupDef,
   virtual_server: virtualServerDef,
   SSL: unsupported('SSL_GET uses no client certificate in halo', 0, 0, SSL_BLOCK),
+  // keepalived's include variants with stricter checks; halo's parser reads plain `include`.
+  ...Object.fromEntries(['includer', 'includem', 'includew', 'includeb', 'includea'].map((k) => [k, unsupported('write `include` (halo reports unreadable and cyclic includes itself); the file is not read', 1, 1)])),
 });
 TOP.keywords['vrrp_track_file'] = deprecated(TOP.keywords['track_file'] as KeywordDef, 'track_file');
 
