@@ -143,6 +143,23 @@ function completeVirtualServer(ctx: BuildContext, vs: VirtualServer): void {
   if (vs.keywordPos['protocol'] === undefined && vs.key.kind !== 'fwmark') {
     ctx.warn('HALO_CFG_DEFAULTED', `Virtual server ${describeVs(vs)} has no protocol: it is UDP, as in keepalived`, vs.pos, 'add `protocol TCP` if the service is TCP');
   }
+  if (vs.key.kind === 'fwmark') {
+    // keepalived clears what a firewall-mark service cannot use, with a warning for each.
+    if (vs.haSuspend) {
+      ctx.warn('HALO_CFG_CONFLICT', `Virtual server ${describeVs(vs)} cannot use ha_suspend: a fwmark service has no address to wait for, so it is cleared`, vs.keywordPos['ha_suspend'] ?? vs.pos);
+      vs.haSuspend = false;
+    }
+    for (const rs of vs.realServers) {
+      if (rs.port !== undefined) {
+        ctx.warn('HALO_CFG_CONFLICT', `Real server ${rs.address} of fwmark service ${vs.key.fwmark} has a port: the mark selects the port, so it is cleared`, rs.pos);
+        delete rs.port;
+      }
+    }
+    if (vs.sorryServer?.port !== undefined) {
+      ctx.warn('HALO_CFG_CONFLICT', `Sorry server of fwmark service ${vs.key.fwmark} has a port: the mark selects the port, so it is cleared`, vs.sorryServer.pos);
+      delete vs.sorryServer.port;
+    }
+  }
   for (const rs of vs.realServers) {
     for (const c of rs.checkers) completeChecker(c, rs, vs);
   }

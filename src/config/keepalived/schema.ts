@@ -383,9 +383,10 @@ export const INSTANCE = keywordsBlock('vrrp_instance', {
   kernel_rx_buf_size: unsupported(WHY_NETLINK, 0, 1),
   linkbeat_use_polling: flag('linkbeatUsePolling'),
   // keepalived 1.x spellings of the unicast keywords.
-  vrrp_unicast_bind: deprecated(ip('unicastSrcIp'), 'unicast_src_ip'),
+  vrrp_unicast_bind: deprecated(ip('unicastSrcIp'), 'unicast_src_ip', 'read as unicast_src_ip (keepalived 2.2 no longer knows vrrp_unicast_bind and ignores it)'),
 });
-INSTANCE.keywords['vrrp_unicast_peer'] = deprecated(INSTANCE.keywords['unicast_peer'] as KeywordDef, 'unicast_peer');
+INSTANCE.keywords['vrrp_unicast_peer'] = deprecated(INSTANCE.keywords['unicast_peer'] as KeywordDef, 'unicast_peer',
+  'read as unicast_peer (keepalived 2.2 no longer knows vrrp_unicast_peer and misreads its block)');
 
 // ---------------------------------------------------------------------------------------------
 // LVS: virtual servers, real servers, checkers
@@ -395,9 +396,8 @@ const SCHEDS = ['rr', 'wrr', 'lc', 'wlc', 'lblc', 'sh', 'mh', 'dh', 'fo', 'ovf',
 function methodDef(field: string): KeywordDef {
   return custom(1, 6, 'NAT|DR|TUN [type ipip|gue port NUM|gre] [nocsum|csum|remcsum]', (ctx, n, t) => {
     const m = n.args[0] as Word;
-    const up = m.text.toUpperCase();
-    // keepalived also accepts the ipvsadm names (masq, gatewaying, ipip) through lb_kind.
-    const method = up === 'NAT' || up === 'MASQ' ? 'NAT' : up === 'DR' || up === 'GATEWAYING' ? 'DR' : up === 'TUN' || up === 'IPIP' ? 'TUN' : undefined;
+    // keepalived 2.2 takes exactly NAT, DR or TUN (not ipvsadm's masq/gatewaying/ipip).
+    const method = m.text === 'NAT' || m.text === 'DR' || m.text === 'TUN' ? m.text : undefined;
     if (method === undefined) {
       ctx.error('HALO_CFG_BAD_VALUE', `Value of ${n.keyword.text} is not valid: "${m.text}" (expected NAT, DR or TUN)`, m);
       return;
@@ -781,7 +781,7 @@ export const GLOBAL_DEFS = keywordsBlock('global_defs', {
   checker_log_all_failures: bool('checkerLogAllFailures'),
   no_email_faults: flag('noEmailFaults'),
   router_id: str('routerId'),
-  lvs_id: deprecated(str('routerId'), 'router_id'),
+  lvs_id: deprecated(str('routerId'), 'router_id', 'read as router_id (keepalived 2.2 no longer knows lvs_id and ignores it)'),
   vrrp_mcast_group4: ip('vrrpMcastGroup4'),
   vrrp_mcast_group6: ip('vrrpMcastGroup6'),
   default_interface: str('defaultInterface'),

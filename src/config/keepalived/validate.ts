@@ -33,6 +33,14 @@ export function validateKeepalivedModel(model: KeepalivedModel): Diagnostic[] {
   const instances = index(model.vrrpInstances, 'vrrp_instance');
   index(model.vrrpSyncGroups, 'vrrp_sync_group');
   const vsGroups = index(model.virtualServerGroups, 'virtual_server_group');
+  for (const g of model.virtualServerGroups) {
+    // keepalived removes a group that mixes IPv4 and IPv6 addresses with fwmarks of no family.
+    const fams = new Set(g.entries.flatMap((e) => (e.kind === 'range' ? [e.family] : [])));
+    const bareMark = g.entries.find((e) => e.kind === 'fwmark' && e.family === undefined);
+    if (fams.size > 1 && bareMark !== undefined) {
+      err('HALO_CFG_MIXED_FAMILIES', `virtual_server_group ${g.name} has IPv4 and IPv6 addresses and a fwmark without family`, bareMark.pos, 'write `fwmark N inet` or `fwmark N inet6`');
+    }
+  }
 
   const checkRefs = (refs: readonly TrackRef[], known: Map<string, unknown>, listName: string, defKeyword: string, owner: string): void => {
     for (const r of refs) {
