@@ -17,13 +17,13 @@ export interface LoadResult {
 interface PlainStatement {
   keyword: string;
   args: string[];
-  at: string;
+  line: number;
   block?: PlainStatement[];
 }
 
 function plain(nodes: readonly ConfNode[]): PlainStatement[] {
   return nodes.map((n) => {
-    const s: PlainStatement = { keyword: n.keyword.text, args: n.args.map((a) => a.text), at: `${n.keyword.pos.file}:${n.keyword.pos.line}:${n.keyword.pos.col}` };
+    const s: PlainStatement = { keyword: n.keyword.text, args: n.args.map((a) => a.text), line: n.keyword.pos.line };
     if (n.block !== null) s.block = plain(n.block);
     return s;
   });
