@@ -62,37 +62,56 @@ function endsPlain(c: number): boolean {
   return isSpaceCode(c) || c === HASH || c === BANG || c === LBRACE || c === RBRACE || c === DQUOTE || c === SQUOTE;
 }
 
+/** Receives what lexText finds, without allocating a token object per word. */
+export interface LexSink {
+  word(text: string, quoted: boolean, start: number, end: number): void;
+  brace(open: boolean, at: number): void;
+  unterminated(start: number, end: number, quote: '"' | "'"): void;
+}
+
 /**
  * Splits `line[from..end)` into tokens, appended to `tokens`; unterminated quotes are appended to
  * `problems`. Never throws.
  */
 export function lexLine(line: string, tokens: Token[], problems: LexProblem[], from = 0, end = line.length): void {
+  lexText(line, from, end, {
+    word: (text, quoted, start, stop) => tokens.push({ kind: 'word', text, quoted, start, end: stop }),
+    brace: (open, at) => tokens.push({ kind: open ? '{' : '}', text: open ? '{' : '}', quoted: false, start: at, end: at + 1 }),
+    unterminated: (start, stop, quote) => problems.push({ kind: 'unterminated-quote', start, end: stop, quote }),
+  });
+}
+
+/**
+ * Splits `text[from..end)` (one line, or a range of a whole file that holds one line) into words
+ * and braces, reported to `sink` in order. Never throws.
+ */
+export function lexText(text: string, from: number, end: number, sink: LexSink): void {
   let i = from;
   while (i < end) {
-    let c = line.charCodeAt(i);
-    if (isSpaceCode(c)) {
+    let c = text.charCodeAt(i);
+    if (c === SPACE || c === TAB || isSpaceCode(c)) {
       i++;
       continue;
     }
     if (c === HASH || c === BANG) return;
     if (c === LBRACE || c === RBRACE) {
-      tokens.push({ kind: c === LBRACE ? '{' : '}', text: c === LBRACE ? '{' : '}', quoted: false, start: i, end: i + 1 });
+      sink.brace(c === LBRACE, i);
       i++;
       continue;
     }
     const start = i;
     let quoted = false;
-    let text: string | null = null; // built only when the word has a quoted part
+    let word: string | null = null; // built only when the word has a quoted part
     let segStart = i;
     while (i < end) {
-      c = line.charCodeAt(i);
+      c = text.charCodeAt(i);
       if (c === DQUOTE || c === SQUOTE) {
         quoted = true;
-        text = (text ?? '') + line.slice(segStart, i);
-        const q = readQuoted(line, i, end);
-        text += q.text;
+        word = (word ?? '') + text.slice(segStart, i);
+        const q = readQuoted(text, i, end);
+        word += q.text;
         if (q.closedAt < 0) {
-          problems.push({ kind: 'unterminated-quote', start: i, end, quote: c === DQUOTE ? '"' : "'" });
+          sink.unterminated(i, end, c === DQUOTE ? '"' : "'");
           i = end;
         } else {
           i = q.closedAt + 1;
@@ -100,11 +119,15 @@ export function lexLine(line: string, tokens: Token[], problems: LexProblem[], f
         segStart = i;
         continue;
       }
+      // Fast path for ordinary word characters (letters, digits, `.`, `/`, `_`, `-`, `:`).
+      if (c > 0x27 && c !== LBRACE && c !== RBRACE) {
+        i++;
+        continue;
+      }
       if (endsPlain(c)) break;
       i++;
     }
-    const word = text === null ? line.slice(start, i) : text + line.slice(segStart, i);
-    tokens.push({ kind: 'word', text: word, quoted, start, end: i });
+    sink.word(word === null ? text.slice(start, i) : word + text.slice(segStart, i), quoted, start, i);
   }
 }
 

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import { hasGlobMagic } from './glob.js';
-import { commentStart, isSpaceCode, lexLine, type LexProblem, type Token } from './lexer.js';
+import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
 import { conditional, definitionValue, expandMacros, matchDefinition, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
 
@@ -19,6 +19,10 @@ import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } f
  * real layout and stops runaway recursion (a cycle is reported as such before this bound).
  */
 export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
+
+/** Words up to this length are interned, at most this many distinct ones (addresses fill the rest). */
+const INTERN_LENGTH_MAX = 32;
+const INTERN_COUNT_MAX = 4096;
 
 /** At most this many keywords are named in one HALO_CFG_JOINED_LINES message. */
 const JOINED_NAMES_MAX = 6;
@@ -51,7 +55,7 @@ export function parseConfig(entryFile: string, source: ConfigSource, options: Pa
   return parser.parse(entryFile);
 }
 
-class Parser {
+class Parser implements LexSink {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly files = new Map<string, string>();
   private readonly macros = new Map<string, string>();
@@ -61,6 +65,7 @@ class Parser {
   private readonly parents: string[] = [];
   /** Words of the statement being read (up to the next brace or line end). */
   private run: Word[] = [];
+  private spare: Word[] = [];
   /** A statement that ended at a line end without a block: a `{` first on a later line opens its block. */
   private candidate: MutNode | null = null;
   private tokensOnLine = 0;
@@ -69,8 +74,14 @@ class Parser {
   /** Files being read, outermost first, to detect include cycles. */
   private readonly reading: string[] = [];
   private pendingDef: PendingDefinition | null = null;
-  private readonly tokens: Token[] = [];
-  private readonly problems: LexProblem[] = [];
+  // The line being lexed (LexSink context): words get `col = origin[start] + 1` after macro
+  // expansion, else `col = start - lineBase + 1`.
+  private curFile = '';
+  private curLine = 0;
+  private curChain: readonly SourcePos[] = [];
+  private curBase = 0;
+  private curOrigin: Int32Array | null = null;
+  private readonly interned = new Map<string, string>();
   private readonly configId: string;
   private readonly shape: StatementShape | undefined;
   private readonly includeDepthMax: number;
@@ -100,13 +111,39 @@ class Parser {
   private readText(file: string, text: string, chain: readonly SourcePos[]): void {
     if (!this.files.has(file)) this.files.set(file, text);
     this.reading.push(file);
-    const lines = text.split('\n');
-    for (let ln = 0; ln < lines.length; ln++) {
-      this.line(file, lines[ln] ?? '', ln + 1, chain);
+    // Lines are index ranges of the file's text: no string per line on the common path.
+    let dollar = text.indexOf('$');
+    let start = 0;
+    for (let lineNo = 1; ; lineNo++) {
+      const nl = text.indexOf('\n', start);
+      const end = nl < 0 ? text.length : nl;
+      if (dollar >= 0 && dollar < start) dollar = text.indexOf('$', start);
+      this.lineRange(file, text, start, end, lineNo, chain, dollar >= 0 && dollar < end);
+      if (nl < 0) break;
+      start = nl + 1;
     }
     // A multi-line definition does not continue into the next file.
     this.finishDefinition();
     this.reading.pop();
+  }
+
+  /** The common path: a line with no `$`, `@` or include is lexed in place. */
+  private lineRange(file: string, text: string, start: number, end: number, lineNo: number, chain: readonly SourcePos[], hasDollar: boolean): void {
+    if (this.pendingDef === null && !hasDollar) {
+      let i = start;
+      while (i < end && isSpaceCode(text.charCodeAt(i))) i++;
+      if (i >= end) return;
+      const c = text.charCodeAt(i);
+      if (c === 0x23 || c === 0x21) return; // comment line
+      if (c !== 0x40 && !(c === 0x69 && isIncludeAt(text, i, end))) {
+        this.beginLine();
+        this.lex(file, lineNo, chain, text, i, end, start, null);
+        this.endLine();
+        this.endPhysicalLine(file, lineNo, chain);
+        return;
+      }
+    }
+    this.line(file, text.slice(start, end), lineNo, chain);
   }
 
   private line(file: string, line: string, lineNo: number, chain: readonly SourcePos[]): void {
@@ -143,7 +180,7 @@ class Parser {
     }
 
     // `include` is a line of its own, recognised before macros (keepalived.conf(5)).
-    if (c === 0x69 && line.startsWith('include', i) && (i + 7 === len || isSpaceCode(line.charCodeAt(i + 7)) || line.charCodeAt(i + 7) === 0x22 || line.charCodeAt(i + 7) === 0x27)) {
+    if (c === 0x69 && isIncludeAt(line, i, len)) {
       this.include(file, line, i, lineNo, chain);
       return;
     }
@@ -175,13 +212,13 @@ class Parser {
       if (dollar < end) {
         const exp = expandMacros(line, i, end, (name) => this.macros.get(name), (use) => this.undefinedMacro(file, lineNo, chain, use));
         if (exp !== null) {
-          this.tokenizeExpanded(file, lineNo, chain, exp);
+          this.lexExpanded(file, lineNo, chain, exp);
           this.endPhysicalLine(file, lineNo, chain);
           return;
         }
       }
     }
-    this.tokenize(file, lineNo, chain, line, i, len, null);
+    this.lex(file, lineNo, chain, line, i, len, 0, null);
     this.endLine();
     this.endPhysicalLine(file, lineNo, chain);
   }
@@ -259,46 +296,74 @@ class Parser {
 
   // ---- words -------------------------------------------------------------------------------
 
-  private tokenize(
+  private lex(
     file: string,
     lineNo: number,
     chain: readonly SourcePos[],
     text: string,
     from: number,
     to: number,
+    lineBase: number,
     origin: Int32Array | null,
   ): void {
-    const tokens = this.tokens;
-    const problems = this.problems;
-    tokens.length = 0;
-    problems.length = 0;
-    lexLine(text, tokens, problems, from, to);
-    for (const p of problems) {
-      const start = origin === null ? p.start : (origin[p.start] ?? 0);
-      const end = origin === null ? p.end : (origin[p.end] ?? start);
-      this.report('error', 'HALO_CFG_UNTERMINATED_STRING', `String is not closed: missing ${p.quote} before the end of the line`, {
-        pos: { file, line: lineNo, col: start + 1 },
-        length: Math.max(1, end - start),
-        chain,
-      });
-    }
-    for (const t of tokens) {
-      const col = (origin === null ? t.start : (origin[t.start] ?? 0)) + 1;
-      const pos: SourcePos = { file, line: lineNo, col };
-      if (t.kind === 'word') this.word({ text: t.text, quoted: t.quoted, pos, includeChain: chain });
-      else if (t.kind === '{') this.open(pos, chain);
-      else this.close(pos, chain);
-    }
+    this.curFile = file;
+    this.curLine = lineNo;
+    this.curChain = chain;
+    this.curBase = lineBase;
+    this.curOrigin = origin;
+    lexText(text, from, to, this);
+  }
+
+  private colOf(index: number): number {
+    const origin = this.curOrigin;
+    return (origin === null ? index - this.curBase : (origin[index] ?? 0)) + 1;
+  }
+
+  /** LexSink: a word of the current line. */
+  word(text: string, quoted: boolean, start: number): void {
+    this.tokensOnLine++;
+    this.candidate = null;
+    this.run.push({ text: quoted ? text : this.intern(text), quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
+  }
+
+  /**
+   * The one copy of a short word seen before: keywords repeat on every statement of a large
+   * config, and keeping one string per keyword halves the objects the garbage collector moves.
+   */
+  private intern(text: string): string {
+    if (text.length > INTERN_LENGTH_MAX) return text;
+    const known = this.interned.get(text);
+    if (known !== undefined) return known;
+    if (this.interned.size < INTERN_COUNT_MAX) this.interned.set(text, text);
+    return text;
+  }
+
+  /** LexSink: a brace of the current line. */
+  brace(open: boolean, at: number): void {
+    const pos: SourcePos = { file: this.curFile, line: this.curLine, col: this.colOf(at) };
+    if (open) this.open(pos, this.curChain);
+    else this.close(pos, this.curChain);
+  }
+
+  /** LexSink: a quote that does not close on its line. */
+  unterminated(start: number, end: number, quote: '"' | "'"): void {
+    const col = this.colOf(start);
+    const endCol = this.colOf(end);
+    this.report('error', 'HALO_CFG_UNTERMINATED_STRING', `String is not closed: missing ${quote} before the end of the line`, {
+      pos: { file: this.curFile, line: this.curLine, col },
+      length: Math.max(1, endCol - col),
+      chain: this.curChain,
+    });
   }
 
   /** A line after macro expansion: a multi-line macro value makes it several lines. */
-  private tokenizeExpanded(file: string, lineNo: number, chain: readonly SourcePos[], exp: Expansion): void {
+  private lexExpanded(file: string, lineNo: number, chain: readonly SourcePos[], exp: Expansion): void {
     const text = exp.text;
     let from = 0;
     for (;;) {
       const nl = text.indexOf('\n', from);
       const to = nl < 0 ? text.length : nl;
-      this.tokenize(file, lineNo, chain, text, from, to, exp.origin);
+      this.lex(file, lineNo, chain, text, from, to, 0, exp.origin);
       this.endLine();
       if (nl < 0) break;
       from = nl + 1;
@@ -310,12 +375,6 @@ class Parser {
 
   private beginLine(): void {
     this.tokensOnLine = 0;
-  }
-
-  private word(w: Word): void {
-    this.tokensOnLine++;
-    this.candidate = null;
-    this.run.push(w);
   }
 
   private open(pos: SourcePos, chain: readonly SourcePos[]): void {
@@ -361,8 +420,16 @@ class Parser {
 
   /** Turns the words read so far into statements of the current block; returns the last one. */
   private flushRun(): MutNode {
+    const node = this.splitRun();
+    this.spare.length = 0;
+    return node;
+  }
+
+  private splitRun(): MutNode {
+    // The run buffer is reused: statements take slices of it.
     const words = this.run;
-    this.run = [];
+    this.run = this.spare;
+    this.spare = words;
     const target = this.frames.length === 0 ? this.root : (this.frames[this.frames.length - 1] as Frame).nodes;
     const shape = this.shape;
     if (shape === undefined || words.length < 2) return pushNode(target, words, 0, words.length);
@@ -434,8 +501,19 @@ class Parser {
   }
 }
 
+/** True when `text[at..end)` starts with the word `include` (keepalived's include line). */
+function isIncludeAt(text: string, at: number, end: number): boolean {
+  if (!text.startsWith('include', at)) return false;
+  if (at + 7 >= end) return at + 7 === end;
+  const c = text.charCodeAt(at + 7);
+  return isSpaceCode(c) || c === 0x22 || c === 0x27;
+}
+
+/** Shared by every statement without arguments (most block openers): it is never written to. */
+const NO_WORDS: Word[] = [];
+
 function pushNode(target: MutNode[], words: readonly Word[], from: number, to: number): MutNode {
-  const node: MutNode = { keyword: words[from] as Word, args: words.slice(from + 1, to), block: null };
+  const node: MutNode = { keyword: words[from] as Word, args: to - from > 1 ? words.slice(from + 1, to) : NO_WORDS, block: null };
   target.push(node);
   return node;
 }
