@@ -68,7 +68,7 @@ export interface BuildResult {
 export function buildKeepalivedModel(nodes: readonly ConfNode[]): BuildResult {
   const ctx = new BuildContext();
   const model = emptyModel();
-  walkBlock(ctx, TOP, nodes, model as unknown as Target, { path: [] });
+  walkBlock(ctx, TOP, nodes, model as unknown as Target, {});
   for (const inst of model.vrrpInstances) completeInstance(ctx, inst, model.globalDefs);
   for (const vs of model.virtualServers) completeVirtualServer(ctx, vs);
   return { model, diagnostics: ctx.diagnostics };

@@ -14,8 +14,9 @@ export type Target = Record<string, unknown>;
 
 /** Facts a keyword's apply may need beyond its own node (filled by build.ts). */
 export interface BuildEnv {
-  /** Keyword path of the enclosing blocks, outermost first (for messages). */
-  readonly path: readonly string[];
+  /** The keyword of the enclosing block (absent at the top level), for messages. */
+  readonly keyword?: string;
+  readonly parent?: BuildEnv;
 }
 
 export type Apply = (ctx: BuildContext, node: ConfNode, target: Target, env: BuildEnv) => void;

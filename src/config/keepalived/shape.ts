@@ -8,12 +8,13 @@
 import type { StatementShape } from '../tree.js';
 import type { BlockDef, KeywordDef } from './schema-core.js';
 import { TOP } from './schema.js';
+import { keywordMap } from './walk.js';
 
 function blockAt(parents: readonly string[]): BlockDef | undefined {
   let b: BlockDef | undefined = TOP;
   for (const p of parents) {
     if (b === undefined || b.kind !== 'keywords') return undefined;
-    const kd: KeywordDef | undefined = Object.prototype.hasOwnProperty.call(b.keywords, p) ? b.keywords[p] : undefined;
+    const kd: KeywordDef | undefined = keywordMap(b).get(p);
     b = kd?.block;
   }
   return b;
@@ -28,17 +29,18 @@ export const keepalivedShape: StatementShape = (parents, words) => {
     return n === undefined ? undefined : Math.max(1, Math.min(n, words.length));
   }
   const kw = words[0] ?? '';
-  const kd = Object.prototype.hasOwnProperty.call(b.keywords, kw) ? b.keywords[kw] : undefined;
+  const lookup = keywordMap(b);
+  const kd = lookup.get(kw);
   if (kd === undefined) return undefined;
   let n = 1 + kd.min;
   while (n < words.length && n < 1 + kd.max) {
     const w = words[n] ?? '';
-    if (Object.prototype.hasOwnProperty.call(b.keywords, w)) break;
+    if (lookup.has(w)) break;
     if (kd.more !== undefined && !kd.more(w)) break;
     n++;
   }
   // A word left over that is no keyword of this block starts no statement: it is a bad or extra
   // value of this one (`smtp_alert maybe`), which the builder reports as such.
-  if (n < words.length && !Object.prototype.hasOwnProperty.call(b.keywords, words[n] ?? '')) return words.length;
+  if (n < words.length && !lookup.has(words[n] ?? '')) return words.length;
   return Math.min(n, words.length);
 };

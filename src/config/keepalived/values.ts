@@ -98,10 +98,24 @@ export function isIntWord(text: string): boolean {
   return /^[+-]?\d{1,15}$/.test(text);
 }
 
+/** Dotted quad, each part 0..255 with 1 to 3 digits. A char loop: this runs once per server. */
 function ipv4Ok(s: string): boolean {
-  const parts = s.split('.');
-  if (parts.length !== 4) return false;
-  return parts.every((p) => /^\d{1,3}$/.test(p) && Number(p) <= 255);
+  let parts = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i === s.length ? 46 : s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || value > 255) return false;
+      parts++;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (++digits > 3) return false;
+      value = value * 10 + (c - 48);
+    } else return false;
+  }
+  return parts === 4;
 }
 
 function ipv6Ok(s: string): boolean {

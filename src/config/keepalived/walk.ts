@@ -11,7 +11,18 @@ import { closest } from './values.js';
 export const KEYWORD_HOMES = new Map<string, string[]>();
 
 function describe(env: BuildEnv): string {
-  return env.path.length === 0 ? 'at the top level' : `in ${env.path[env.path.length - 1] ?? ''}`;
+  return env.keyword === undefined ? 'at the top level' : `in ${env.keyword}`;
+}
+
+/** Each block's keywords as a Map, built once: one lookup per statement, no prototype surprises. */
+const LOOKUP = new WeakMap<BlockDef, Map<string, KeywordDef>>();
+export function keywordMap(def: BlockDef): Map<string, KeywordDef> {
+  let m = LOOKUP.get(def);
+  if (m === undefined) {
+    m = new Map(Object.entries(def.keywords));
+    LOOKUP.set(def, m);
+  }
+  return m;
 }
 
 /** Checks the statement's shape against its definition; false when apply must not run. */
@@ -50,9 +61,10 @@ export function unknownKeyword(ctx: BuildContext, def: BlockDef, node: ConfNode,
 
 export function walkBlock(ctx: BuildContext, def: BlockDef, nodes: readonly ConfNode[], target: Target, env: BuildEnv): void {
   const kwPos = target['keywordPos'] as Record<string, unknown> | undefined;
+  const lookup = keywordMap(def);
   for (const node of nodes) {
     const kw = node.keyword.text;
-    const kd = Object.prototype.hasOwnProperty.call(def.keywords, kw) ? def.keywords[kw] : undefined;
+    const kd = lookup.get(kw);
     if (kd === undefined) {
       unknownKeyword(ctx, def, node, env);
       continue;
@@ -71,5 +83,5 @@ export function walkBlock(ctx: BuildContext, def: BlockDef, nodes: readonly Conf
 }
 
 export function childEnv(env: BuildEnv, keyword: string): BuildEnv {
-  return { path: [...env.path, keyword] };
+  return { keyword, parent: env };
 }
