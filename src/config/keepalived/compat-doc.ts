@@ -29,7 +29,7 @@ keyword means on where keepalived allows it), TIMER is decimal seconds with micr
 | keepalived behaviour | halo |
 |---|---|
 | \`auth_pass\` longer than 8 characters is cut to 8 | same, warning \`HALO_CFG_TRUNCATED\` |
-| \`state MASTER\` without \`priority\` means priority 255 (address owner); otherwise the default is 100 | same |
+| \`state MASTER\` without \`priority\` means priority 255 (address owner); otherwise the default is 100 | same (checked with \`keepalived -t\` and \`vrrp_strict\`: it accepts MASTER without priority as the owner and rejects MASTER with priority 100) |
 | \`state\` is compared exactly: \`state backup\` or \`state master\` is read as BACKUP with a warning | same, warning \`HALO_CFG_DEFAULTED\` (seed 000's backup file says \`state backup\`) |
 | a \`virtual_server\` without \`protocol\` is UDP, with a warning | same, warning \`HALO_CFG_DEFAULTED\` |
 | \`advert_int\` is rounded to whole seconds for VRRPv2 (at least 1) and to 10 ms for VRRPv3 (at most 40.95 s) | same, warning \`HALO_CFG_ROUNDED\` |

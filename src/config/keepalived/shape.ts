@@ -10,7 +10,22 @@ import type { BlockDef, KeywordDef } from './schema-core.js';
 import { TOP } from './schema.js';
 import { keywordMap } from './walk.js';
 
+// One-entry cache: the parser asks about the same enclosing blocks many times in a row.
+let lastParents: string[] = [];
+let lastBlock: BlockDef | undefined = TOP;
+
 function blockAt(parents: readonly string[]): BlockDef | undefined {
+  if (parents.length === lastParents.length) {
+    let same = true;
+    for (let i = 0; i < parents.length; i++) if (parents[i] !== lastParents[i]) { same = false; break; }
+    if (same) return lastBlock;
+  }
+  lastParents = parents.slice();
+  lastBlock = walkTo(parents);
+  return lastBlock;
+}
+
+function walkTo(parents: readonly string[]): BlockDef | undefined {
   let b: BlockDef | undefined = TOP;
   for (const p of parents) {
     if (b === undefined || b.kind !== 'keywords') return undefined;
