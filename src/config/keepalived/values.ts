@@ -57,16 +57,39 @@ export function parseBool(ctx: BuildContext, keyword: string, w: Word): boolean 
  * 100000 (no binary floating point on the way).
  */
 export function parseTimerUs(ctx: BuildContext, keyword: string, w: Word, maxSeconds = 4294): number | undefined {
-  const m = /^(\d{1,10})(?:\.(\d*))?$/.exec(w.text) ?? /^()\.(\d+)$/.exec(w.text);
-  if (m === null) {
+  // A char loop rather than regular expressions: delay_loop and friends appear once per checker.
+  const t = w.text;
+  let whole = 0;
+  let fracUs = 0;
+  let fracDigits = 0;
+  let wholeDigits = 0;
+  let seenDot = false;
+  let roundUp = 0;
+  let ok = t.length > 0;
+  for (let i = 0; i < t.length && ok; i++) {
+    const c = t.charCodeAt(i);
+    if (c === 46) {
+      if (seenDot) ok = false;
+      seenDot = true;
+    } else if (c >= 48 && c <= 57) {
+      if (!seenDot) {
+        if (++wholeDigits > 10) ok = false;
+        whole = whole * 10 + (c - 48);
+      } else if (fracDigits < 6) {
+        fracUs = fracUs * 10 + (c - 48);
+        fracDigits++;
+      } else if (fracDigits === 6) {
+        // Digits beyond microseconds round half up, as strtod-and-multiply would.
+        roundUp = c >= 53 ? 1 : 0;
+        fracDigits++;
+      }
+    } else ok = false;
+  }
+  if (!ok || wholeDigits + fracDigits === 0) {
     ctx.error('HALO_CFG_BAD_VALUE', `Value of ${keyword} is not a TIMER: "${w.text}" (expected decimal seconds such as 1 or 0.5)`, w);
     return undefined;
   }
-  const whole = m[1] === '' || m[1] === undefined ? 0 : Number(m[1]);
-  const frac = (m[2] ?? '').padEnd(6, '0');
-  const fracUs = Number(frac.slice(0, 6));
-  // Digits beyond microseconds round half up, as strtod-and-multiply would.
-  const roundUp = frac.length > 6 && Number(frac[6]) >= 5 ? 1 : 0;
+  for (let d = Math.min(fracDigits, 6); d < 6; d++) fracUs *= 10;
   const us = whole * 1_000_000 + fracUs + roundUp;
   if (us > maxSeconds * 1_000_000) {
     ctx.error('HALO_CFG_OUT_OF_RANGE', `Value of ${keyword} is out of range: ${w.text} (at most ${maxSeconds} seconds)`, w);

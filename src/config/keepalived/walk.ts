@@ -14,12 +14,20 @@ function describe(env: BuildEnv): string {
   return env.keyword === undefined ? 'at the top level' : `in ${env.keyword}`;
 }
 
-/** Each block's keywords as a Map, built once: one lookup per statement, no prototype surprises. */
+/**
+ * Each block's keywords as a Map, built once: one lookup per statement, no prototype surprises.
+ * The definitions are copied into one object shape so that the walk's property reads stay
+ * monomorphic (the table constructors make objects of many shapes).
+ */
 const LOOKUP = new WeakMap<BlockDef, Map<string, KeywordDef>>();
 export function keywordMap(def: BlockDef): Map<string, KeywordDef> {
   let m = LOOKUP.get(def);
   if (m === undefined) {
-    m = new Map(Object.entries(def.keywords));
+    m = new Map();
+    for (const [kw, d] of Object.entries(def.keywords)) {
+      const uniform = { min: d.min, max: d.max, more: d.more, block: d.block, status: d.status, note: d.note, replacement: d.replacement, synonymOf: d.synonymOf, apply: d.apply, syntax: d.syntax };
+      m.set(kw, uniform as KeywordDef);
+    }
     LOOKUP.set(def, m);
   }
   return m;
