@@ -5,7 +5,8 @@
  */
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { parseConfig } from '../parse.js';
-import type { ConfigSource } from '../tree.js';
+import type { ConfNode, ConfigSource, Word } from '../tree.js';
+import type { SourcePos } from '../../core/diagnostic.js';
 import { buildKeepalivedModel } from './build.js';
 import type { KeepalivedModel } from './model.js';
 import { keepalivedShape } from './shape.js';
@@ -35,6 +36,21 @@ export function compareDiagnostics(a: Diagnostic, b: Diagnostic, fileOrder: Read
   return 0;
 }
 
+/**
+ * The include chain of every position that came from an included file. Model nodes keep the
+ * position objects of the words they were read from, so checks made after building can still show
+ * how the file was reached.
+ */
+function includeChains(nodes: readonly ConfNode[], out: Map<SourcePos, readonly SourcePos[]>): void {
+  const note = (w: Word): void => { if (w.includeChain.length > 0) out.set(w.pos, w.includeChain); };
+  for (const n of nodes) {
+    if (n.keyword.includeChain.length === 0 && n.block === null) continue;
+    note(n.keyword);
+    for (const a of n.args) note(a);
+    if (n.block !== null) includeChains(n.block, out);
+  }
+}
+
 export function loadKeepalivedConfig(entryFile: string, source: ConfigSource, options: LoadOptions): LoadResult {
   const parsed = parseConfig(entryFile, source, {
     configId: options.configId,
@@ -42,7 +58,15 @@ export function loadKeepalivedConfig(entryFile: string, source: ConfigSource, op
     ...(options.includeDepthMax !== undefined ? { includeDepthMax: options.includeDepthMax } : {}),
   });
   const built = buildKeepalivedModel(parsed.nodes);
-  const checks = validateKeepalivedModel(built.model);
+  let checks = validateKeepalivedModel(built.model);
+  if (checks.length > 0 && parsed.files.size > 1) {
+    const chains = new Map<SourcePos, readonly SourcePos[]>();
+    includeChains(parsed.nodes, chains);
+    checks = checks.map((d) => {
+      const chain = d.pos === undefined ? undefined : chains.get(d.pos);
+      return chain === undefined || d.includeChain !== undefined ? d : { ...d, includeChain: chain };
+    });
+  }
   const fileOrder = new Map<string, number>();
   let i = 0;
   for (const f of parsed.files.keys()) fileOrder.set(f, i++);
