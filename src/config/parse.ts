@@ -20,10 +20,6 @@ import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } f
  */
 export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
 
-/** Words up to this length are interned, at most this many distinct ones (addresses fill the rest). */
-const INTERN_LENGTH_MAX = 32;
-const INTERN_COUNT_MAX = 4096;
-
 /** At most this many keywords are named in one HALO_CFG_JOINED_LINES message. */
 const JOINED_NAMES_MAX = 6;
 
@@ -81,7 +77,6 @@ class Parser implements LexSink {
   private curChain: readonly SourcePos[] = [];
   private curBase = 0;
   private curOrigin: Int32Array | null = null;
-  private readonly interned = new Map<string, string>();
   private readonly configId: string;
   private readonly shape: StatementShape | undefined;
   private readonly includeDepthMax: number;
@@ -323,19 +318,7 @@ class Parser implements LexSink {
   word(text: string, quoted: boolean, start: number): void {
     this.tokensOnLine++;
     this.candidate = null;
-    this.run.push({ text: quoted ? text : this.intern(text), quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
-  }
-
-  /**
-   * The one copy of a short word seen before: keywords repeat on every statement of a large
-   * config, and keeping one string per keyword halves the objects the garbage collector moves.
-   */
-  private intern(text: string): string {
-    if (text.length > INTERN_LENGTH_MAX) return text;
-    const known = this.interned.get(text);
-    if (known !== undefined) return known;
-    if (this.interned.size < INTERN_COUNT_MAX) this.interned.set(text, text);
-    return text;
+    this.run.push({ text, quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
   }
 
   /** LexSink: a brace of the current line. */
