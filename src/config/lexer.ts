@@ -63,6 +63,8 @@ export interface LexSink {
   word(text: string, quoted: boolean, start: number, end: number): void;
   brace(open: boolean, at: number): void;
   unterminated(start: number, end: number, quote: '"' | "'"): void;
+  /** A comment starts at `at` (`#` or `!`) and runs to the end of the range. */
+  comment?(at: number): void;
 }
 
 /**
@@ -89,7 +91,10 @@ export function lexText(text: string, from: number, end: number, sink: LexSink):
       i++;
       continue;
     }
-    if (c === HASH || c === BANG) return;
+    if (c === HASH || c === BANG) {
+      sink.comment?.(i);
+      return;
+    }
     if (c === LBRACE || c === RBRACE) {
       sink.brace(c === LBRACE, i);
       i++;
