@@ -2,7 +2,8 @@
  * keepalived.conf word rules, one line at a time (keepalived reads its config line by line and no
  * token spans a line break):
  *
- * - ASCII whitespace separates words (keepalived uses C `isspace`; a byte order mark counts too).
+ * - ASCII whitespace separates words (keepalived uses C `isspace`); a byte order mark before a
+ *   word is skipped like a space.
  * - `#` and `!` start a comment anywhere outside quotes, also in the middle of a word.
  * - `{` and `}` are words of their own even when glued to another word (`chk_nginx{`).
  * - `"..."` and `'...'` quote; a quote may start or end inside a word and the parts join, so
@@ -57,16 +58,13 @@ export function isSpaceCode(c: number): boolean {
   return c === SPACE || c === TAB || c === CR || c === VT || c === FF || c === LF || c === BOM;
 }
 
-/** Ends a plain (unquoted) run of characters. */
-function endsPlain(c: number): boolean {
-  return isSpaceCode(c) || c === HASH || c === BANG || c === LBRACE || c === RBRACE || c === DQUOTE || c === SQUOTE;
-}
-
 /** Receives what lexText finds, without allocating a token object per word. */
 export interface LexSink {
   word(text: string, quoted: boolean, start: number, end: number): void;
   brace(open: boolean, at: number): void;
   unterminated(start: number, end: number, quote: '"' | "'"): void;
+  /** A comment starts at `at` (`#` or `!`) and runs to the end of the range. */
+  comment?(at: number): void;
 }
 
 /**
@@ -93,7 +91,10 @@ export function lexText(text: string, from: number, end: number, sink: LexSink):
       i++;
       continue;
     }
-    if (c === HASH || c === BANG) return;
+    if (c === HASH || c === BANG) {
+      sink.comment?.(i);
+      return;
+    }
     if (c === LBRACE || c === RBRACE) {
       sink.brace(c === LBRACE, i);
       i++;
@@ -105,6 +106,12 @@ export function lexText(text: string, from: number, end: number, sink: LexSink):
     let segStart = i;
     while (i < end) {
       c = text.charCodeAt(i);
+      // Fast path: everything above `'` is a word character except the braces.
+      if (c > SQUOTE) {
+        if (c === LBRACE || c === RBRACE) break;
+        i++;
+        continue;
+      }
       if (c === DQUOTE || c === SQUOTE) {
         quoted = true;
         word = (word ?? '') + text.slice(segStart, i);
@@ -119,12 +126,7 @@ export function lexText(text: string, from: number, end: number, sink: LexSink):
         segStart = i;
         continue;
       }
-      // Fast path for ordinary word characters (letters, digits, `.`, `/`, `_`, `-`, `:`).
-      if (c > 0x27 && c !== LBRACE && c !== RBRACE) {
-        i++;
-        continue;
-      }
-      if (endsPlain(c)) break;
+      if (c === SPACE || c === HASH || c === BANG || isSpaceCode(c)) break;
       i++;
     }
     sink.word(word === null ? text.slice(start, i) : word + text.slice(segStart, i), quoted, start, i);

@@ -248,3 +248,18 @@ test('CRLF line ends and a byte order mark are whitespace', () => {
   assert.deepEqual(outline(r.nodes), ['global_defs {', '  router_id a', '}']);
   assert.deepEqual(r.diagnostics, []);
 });
+
+test('a comment that hides blocks of known statements is a warning (a config that lost its line breaks)', () => {
+  const joined = '! Configuration File for keepalived global_defs { router_id LVS_DEVEL } vrrp_instance VI_1 { state MASTER }';
+  const r = parse({ [MAIN]: joined + '\nglobal_defs {  # vrrp_script s { interval 1 } vrrp_instance V { state BACKUP }\n}\n' });
+  assert.deepEqual(codes(r), ['warning HALO_CFG_CONFIG_IN_COMMENT 1:1', 'warning HALO_CFG_CONFIG_IN_COMMENT 2:16']);
+  assert.match(r.diagnostics[0]?.message ?? '', /`global_defs \{` and what follows/);
+  assert.match(r.diagnostics[1]?.message ?? '', /`vrrp_script s \{`/);
+  // Commented-out config on its own lines, prose with braces and unknown words stay quiet.
+  const quiet = parse({
+    [MAIN]: '#virtual_server 10.0.0.1 80 {\n# virtual_ipaddress { 10.0.0.1 }\n# see {a} and {b} or {c}\n# mystery { } other { }\n',
+  });
+  assert.deepEqual(codes(quiet), []);
+  // Without a schema there is nothing to recognise.
+  assert.deepEqual(codes(parseConfig(MAIN, memorySource({ [MAIN]: joined }), { configId: 'main' })), []);
+});

@@ -20,10 +20,6 @@ import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } f
  */
 export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
 
-/** Words up to this length are interned, at most this many distinct ones (addresses fill the rest). */
-const INTERN_LENGTH_MAX = 32;
-const INTERN_COUNT_MAX = 4096;
-
 /** At most this many keywords are named in one HALO_CFG_JOINED_LINES message. */
 const JOINED_NAMES_MAX = 6;
 
@@ -81,7 +77,8 @@ class Parser implements LexSink {
   private curChain: readonly SourcePos[] = [];
   private curBase = 0;
   private curOrigin: Int32Array | null = null;
-  private readonly interned = new Map<string, string>();
+  private curText = '';
+  private curEnd = 0;
   private readonly configId: string;
   private readonly shape: StatementShape | undefined;
   private readonly includeDepthMax: number;
@@ -134,7 +131,11 @@ class Parser implements LexSink {
       while (i < end && isSpaceCode(text.charCodeAt(i))) i++;
       if (i >= end) return;
       const c = text.charCodeAt(i);
-      if (c === 0x23 || c === 0x21) return; // comment line
+      if (c === 0x23 || c === 0x21) {
+        // comment line
+        if (this.shape !== undefined) this.checkComment(file, lineNo, chain, text, i, end, start, null);
+        return;
+      }
       if (c !== 0x40 && !(c === 0x69 && isIncludeAt(text, i, end))) {
         this.beginLine();
         this.lex(file, lineNo, chain, text, i, end, start, null);
@@ -158,7 +159,11 @@ class Parser implements LexSink {
     while (i < len && isSpaceCode(line.charCodeAt(i))) i++;
     if (i >= len) return;
     let c = line.charCodeAt(i);
-    if (c === 0x23 || c === 0x21) return; // comment line
+    if (c === 0x23 || c === 0x21) {
+      // comment line
+      if (this.shape !== undefined) this.checkComment(file, lineNo, chain, line, i, len, 0, null);
+      return;
+    }
 
     if (c === 0x40) {
       // `@ID` / `@^ID` conditional line
@@ -311,6 +316,8 @@ class Parser implements LexSink {
     this.curChain = chain;
     this.curBase = lineBase;
     this.curOrigin = origin;
+    this.curText = text;
+    this.curEnd = to;
     lexText(text, from, to, this);
   }
 
@@ -323,19 +330,7 @@ class Parser implements LexSink {
   word(text: string, quoted: boolean, start: number): void {
     this.tokensOnLine++;
     this.candidate = null;
-    this.run.push({ text: quoted ? text : this.intern(text), quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
-  }
-
-  /**
-   * The one copy of a short word seen before: keywords repeat on every statement of a large
-   * config, and keeping one string per keyword halves the objects the garbage collector moves.
-   */
-  private intern(text: string): string {
-    if (text.length > INTERN_LENGTH_MAX) return text;
-    const known = this.interned.get(text);
-    if (known !== undefined) return known;
-    if (this.interned.size < INTERN_COUNT_MAX) this.interned.set(text, text);
-    return text;
+    this.run.push({ text, quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
   }
 
   /** LexSink: a brace of the current line. */
@@ -353,6 +348,72 @@ class Parser implements LexSink {
       pos: { file: this.curFile, line: this.curLine, col },
       length: Math.max(1, endCol - col),
       chain: this.curChain,
+    });
+  }
+
+  /** LexSink: a comment after words on the current line. */
+  comment(at: number): void {
+    if (this.shape !== undefined) this.checkComment(this.curFile, this.curLine, this.curChain, this.curText, at, this.curEnd, this.curBase, this.curOrigin);
+  }
+
+  /**
+   * A comment that holds several blocks of statements the schema knows is most likely a config
+   * that lost its line breaks after a `#` or `!`: everything after it is not read, by keepalived
+   * either. Commented-out config on its own lines has at most one brace pair per line, so needing
+   * two of each keeps ordinary comments quiet.
+   */
+  private checkComment(
+    file: string,
+    lineNo: number,
+    chain: readonly SourcePos[],
+    text: string,
+    at: number,
+    end: number,
+    lineBase: number,
+    origin: Int32Array | null,
+  ): void {
+    const shape = this.shape;
+    if (shape === undefined) return;
+    let opens = 0;
+    let closes = 0;
+    for (let k = at + 1; k < end; k++) {
+      const c = text.charCodeAt(k);
+      if (c === 0x7b) opens++;
+      else if (c === 0x7d) closes++;
+    }
+    if (opens < 2 || closes < 2) return;
+    // Find the first `keyword ... {` in the comment whose keyword the schema knows.
+    let run: string[] = [];
+    let found: string | null = null;
+    const parents = this.parents;
+    const body = at + 1;
+    // The body may hold a comment character of its own: look past every one of them.
+    for (let from = body; from < end && found === null; ) {
+      let next = end;
+      lexText(text, from, end, {
+        word: (w) => void run.push(w),
+        brace: (open) => {
+          // The statement that opens the block is a tail of the words before `{` (prose may come first).
+          for (let k = run.length - 1; found === null && open && k >= Math.max(0, run.length - 8); k--) {
+            const tail = run.slice(k);
+            if (shape(parents, tail) === tail.length) found = tail.join(' ');
+          }
+          run = [];
+        },
+        unterminated: () => undefined,
+        comment: (c) => {
+          next = c + 1;
+        },
+      });
+      from = next;
+    }
+    if (found === null) return;
+    const col = (origin === null ? at - lineBase : (origin[at] ?? 0)) + 1;
+    this.report('warning', 'HALO_CFG_CONFIG_IN_COMMENT', `Comment hides configuration: \`${found} {\` and what follows on this line are not read`, {
+      pos: { file, line: lineNo, col },
+      length: 1,
+      chain,
+      hint: 'a `#` or `!` comments out the rest of its line; if the file lost its line breaks, restore them',
     });
   }
 

@@ -65,6 +65,12 @@ export const CFG_ERRORS = {
       'The line holds more than one statement, as happens when a config loses its line breaks in a copy or a web page. ' +
       'halo separated the statements by their keywords; check the result with `halo dump-config` and put each statement on its own line.',
   },
+  HALO_CFG_CONFIG_IN_COMMENT: {
+    summary: 'A comment hides configuration',
+    help:
+      'A `#` or `!` comments out the rest of its line, and the rest of this line holds blocks of known statements: ' +
+      'the file probably lost its line breaks. keepalived does not read that part either. Restore the line breaks, or remove the comment character.',
+  },
   HALO_CFG_BAD_CONDITIONAL: {
     summary: 'An `@` conditional line names no config id',
     help: 'A conditional line starts with `@ID` (kept only when the config id is ID) or `@^ID` (kept only when it is not), with no space after `@` or `@^`.',
