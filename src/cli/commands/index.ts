@@ -1,4 +1,6 @@
 import type { Command } from '../command.js';
+import { checkConfigCommand } from './check-config.js';
+import { dumpConfigCommand } from './dump-config.js';
 
 /** Every sub-command, in the order `halo --help` lists them. */
-export const COMMANDS: readonly Command[] = [];
+export const COMMANDS: readonly Command[] = [checkConfigCommand, dumpConfigCommand];

@@ -3,13 +3,17 @@
  * touching each other; this file joins them. docs/errors.md is generated from it
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
+import { CFG_ERRORS } from './cfg.js';
 import { GENERAL_ERRORS } from './general.js';
+import { CFG_MODEL_ERRORS } from './cfgmodel.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
+  ...CFG_ERRORS,
+  ...CFG_MODEL_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
