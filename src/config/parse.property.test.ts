@@ -17,7 +17,7 @@ const shape: StatementShape = (_parents, words) => (words[0] === 'a' || words[0]
 const configish = fc
   .array(
     fc.oneof(
-      fc.constantFrom('{', '}', '"', "'", '#', '!', '\\', '$', '${', '$A', '${A}', '$A=', '@', '@^', '@main ', '@^main ', 'include ', 'include *.conf', 'include x{a,b}', '\n', '\r\n', '\t', ' ', 'a', 'b', 'state', 'MASTER', '中文', '😀', '\\\n', '\ufeff', '\u0000'),
+      fc.constantFrom('{', '}', '"', "'", '#', '!', '\\', '$', '${', '$A', '${A}', '$A=', '@', '@^', '@main ', '@^main ', 'include ', 'include *.conf', 'include x{a,b}', '~SEQ(', '~SEQ(A,3) ', ',', ')', '\n', '\r\n', '\t', ' ', 'a', 'b', 'state', 'MASTER', '中文', '😀', '\\\n', '\ufeff', '\u0000'),
       fc.string({ maxLength: 8 }),
     ),
     { maxLength: 80 },

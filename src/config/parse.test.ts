@@ -263,3 +263,32 @@ test('a comment that hides blocks of known statements is a warning (a config tha
   // Without a schema there is nothing to recognise.
   assert.deepEqual(codes(parseConfig(MAIN, memorySource({ [MAIN]: joined }), { configId: 'main' })), []);
 });
+
+test('~SEQ repeats the rest of the line with $VAR set to each value (keepalived 2.2)', () => {
+  const r = parse({
+    [MAIN]: '$i=outer\nvirtual_ipaddress {\n~SEQ(i, 3) 10.0.0.$i/24\n  ~SEQ(n,5,-2,1) 10.1.0.${n}\n~SEQ(i,2,2,7) x$i\n}\nkeep $i\n',
+  });
+  assert.deepEqual(outline(r.nodes), [
+    'virtual_ipaddress {',
+    '  10.0.0.1/24',
+    '  10.0.0.2/24',
+    '  10.0.0.3/24',
+    '  10.1.0.5',
+    '  10.1.0.3',
+    '  10.1.0.1',
+    '  x2',
+    '  x4',
+    '  x6',
+    '}',
+    'keep outer',
+  ]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.nodes[0]?.block?.[1]?.keyword.pos.col, 12);
+  assert.equal(r.nodes[0]?.block?.[1]?.keyword.pos.line, 3);
+});
+
+test('a bad ~SEQ is an error and the line is dropped', () => {
+  const r = parse({ [MAIN]: '~SEQ(i) a\n~SEQ(1x, 3) b\n~SEQ(i, 1, 0, 3) c\n~SEQ(i, 1, x) d\n~SEQ(i, 3 e\n~SEQ(i, 1, 1, 999999999) f\nok\n' });
+  assert.deepEqual(codes(r), [1, 2, 3, 4, 5, 6].map((l) => `error HALO_CFG_BAD_SEQ ${l}:1`));
+  assert.deepEqual(outline(r.nodes), ['ok']);
+});

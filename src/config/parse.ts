@@ -11,7 +11,7 @@ import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import { hasGlobMagic } from './glob.js';
 import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
-import { conditional, definitionValue, expandMacros, matchDefinition, type Expansion, type MacroUse } from './preprocess.js';
+import { conditional, definitionValue, expandMacros, matchDefinition, matchSeq, seqValues, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
 
 /**
@@ -136,7 +136,7 @@ class Parser implements LexSink {
         if (this.shape !== undefined) this.checkComment(file, lineNo, chain, text, i, end, start, null);
         return;
       }
-      if (c !== 0x40 && !(c === 0x69 && isIncludeAt(text, i, end))) {
+      if (c !== 0x40 && c !== 0x7e && !(c === 0x69 && isIncludeAt(text, i, end))) {
         this.beginLine();
         this.lex(file, lineNo, chain, text, i, end, start, null);
         this.endLine();
@@ -210,6 +210,37 @@ class Parser implements LexSink {
       }
     }
 
+    if (c === 0x7e) {
+      const seq = matchSeq(line, i);
+      if (seq !== null) {
+        if (seq.kind === 'bad') {
+          this.report('error', 'HALO_CFG_BAD_SEQ', `Not a valid ~SEQ: ${seq.why}`, {
+            pos: { file, line: lineNo, col: seq.start + 1 },
+            length: seq.end - seq.start,
+            chain,
+            hint: '~SEQ(VAR, START, STEP, END) repeats the rest of the line with $VAR from START to END',
+          });
+          return;
+        }
+        // The rest of the line once per value, with $VAR set; VAR's outer value comes back after.
+        const outer = this.macros.get(seq.name);
+        for (const v of seqValues(seq)) {
+          this.macros.set(seq.name, String(v));
+          this.lineContent(file, line, seq.restFrom, lineNo, chain);
+        }
+        if (outer === undefined) this.macros.delete(seq.name);
+        else this.macros.set(seq.name, outer);
+        return;
+      }
+    }
+
+    this.lineContent(file, line, i, lineNo, chain);
+  }
+
+  /** Words of a line from `i` on, after macro expansion. */
+  private lineContent(file: string, line: string, i: number, lineNo: number, chain: readonly SourcePos[]): void {
+    const len = line.length;
+    if (i >= len) return;
     this.beginLine();
     const dollar = line.indexOf('$', i);
     if (dollar >= 0) {

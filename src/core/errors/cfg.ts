@@ -59,6 +59,13 @@ export const CFG_ERRORS = {
     help: 'A definition is `$NAME=value` at the start of a line; NAME is letters, digits and `_`, not starting with a digit. A value may continue on the next lines with a trailing `\\`.',
     exitCode: 5,
   },
+  HALO_CFG_BAD_SEQ: {
+    summary: 'A `~SEQ(...)` line is not valid',
+    help:
+      'A sequence line is `~SEQ(VAR, END)`, `~SEQ(VAR, START, END)` or `~SEQ(VAR, START, STEP, END)` followed by text that is repeated with `$VAR` ' +
+      'set to each value (START defaults to 1, STEP to 1 and may be negative, not 0). halo stops at 100,000 repetitions.',
+    exitCode: 5,
+  },
   HALO_CFG_JOINED_LINES: {
     summary: 'Several statements share one line',
     help:
