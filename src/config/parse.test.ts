@@ -292,3 +292,22 @@ test('a bad ~SEQ is an error and the line is dropped', () => {
   assert.deepEqual(codes(r), [1, 2, 3, 4, 5, 6].map((l) => `error HALO_CFG_BAD_SEQ ${l}:1`));
   assert.deepEqual(outline(r.nodes), ['ok']);
 });
+
+test('checked include variants turn silent skips into HALO_CFG_INCLUDE_CHECK errors', () => {
+  const files = {
+    '/etc/keepalived/a.conf': 'router_id a\n',
+    '/etc/keepalived/conf.d/x.conf': 'router_id x\n',
+  };
+  const run = (line: string): string[] => codes(parse({ ...files, [MAIN]: line + '\n' }));
+  assert.deepEqual(run('include missing.conf'), ['info HALO_CFG_INCLUDE_MISSING 1:1']);
+  assert.deepEqual(run('includer missing.conf'), ['info HALO_CFG_INCLUDE_MISSING 1:1']);
+  assert.deepEqual(run('includem missing.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includew none.d/*.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includea none.d/*.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includeb {a,zz}.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includeb {a,conf.d/*}.conf'), []);
+  assert.deepEqual(run('includem conf.d/*.conf'), []);
+  const r = parse({ ...files, [MAIN]: 'includea a.conf\n  includem "conf.d/x.conf"\n' });
+  assert.deepEqual(outline(r.nodes), ['router_id a', 'router_id x']);
+  assert.deepEqual(r.diagnostics, []);
+});

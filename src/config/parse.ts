@@ -9,7 +9,7 @@
 import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
-import { hasGlobMagic } from './glob.js';
+import { expandBraces, hasGlobMagic } from './glob.js';
 import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
 import { conditional, definitionValue, expandMacros, matchDefinition, matchSeq, seqValues, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
@@ -285,19 +285,30 @@ class Parser implements LexSink {
     this.macros.set(def.name, value);
   }
 
+  /**
+   * `include PATH` and keepalived's checked variants: `includer` (an existing file must be
+   * readable), `includem` (the pattern must match), `includew` (as m for halo: every wildcard
+   * must match), `includeb` (every brace alternative must match) and `includea` (all checks). A
+   * failed check is an error, and `keepalived -t` exits 6 for it; plain `include` stays silent.
+   */
   private include(file: string, line: string, at: number, lineNo: number, chain: readonly SourcePos[]): void {
+    const kwLength = includeKeywordLength(line, at, line.length);
+    const keyword = line.slice(at, at + kwLength);
+    const flag = kwLength === 8 ? line[at + 7] : '';
+    const checkReadable = flag === 'r' || flag === 'a';
+    const checkMatch = flag === 'm' || flag === 'w' || flag === 'a';
+    const checkBraces = flag === 'b' || flag === 'a';
     const pos: SourcePos = { file, line: lineNo, col: at + 1 };
-    const pattern = includePattern(line, at + 7);
+    const where = { pos, length: kwLength, chain };
+    const pattern = includePattern(line, at + kwLength);
     if (pattern === null) {
-      this.report('error', 'HALO_CFG_BAD_INCLUDE', 'Include names no file: write `include PATH`', { pos, length: 7, chain });
+      this.report('error', 'HALO_CFG_BAD_INCLUDE', `Include names no file: write \`${keyword} PATH\``, where);
       return;
     }
     const path = pattern.startsWith('/') ? posix.normalize(pattern) : posix.join(posix.dirname(file), pattern);
     if (chain.length >= this.includeDepthMax) {
       this.report('error', 'HALO_CFG_INCLUDE_DEPTH', `Includes nested deeper than ${this.includeDepthMax} levels: ${path} is not read`, {
-        pos,
-        length: 7,
-        chain,
+        ...where,
         hint: 'an included file probably includes itself through a pattern, or the include layout is too deep',
       });
       return;
@@ -306,8 +317,16 @@ class Parser implements LexSink {
     let targets: readonly string[];
     if (hasGlobMagic(path)) {
       targets = this.source.glob(path);
+      if (checkBraces) {
+        for (const alt of expandBraces(path)) {
+          if (alt !== path && (hasGlobMagic(alt) ? this.source.glob(alt).length === 0 : !this.source.readFile(alt).ok)) {
+            this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: brace alternative matches no file: ${alt}`, where);
+          }
+        }
+      }
       if (targets.length === 0) {
-        this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Include pattern matches no file: ${path}`, { pos, length: 7, chain });
+        if (checkMatch) this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: pattern matches no file: ${path}`, where);
+        else if (!checkBraces) this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Include pattern matches no file: ${path}`, where);
         return;
       }
     } else {
@@ -317,13 +336,19 @@ class Parser implements LexSink {
       if (this.reading.includes(target)) {
         const from = this.reading.indexOf(target);
         const cycle = [...this.reading.slice(from), target].join(' -> ');
-        this.report('error', 'HALO_CFG_INCLUDE_CYCLE', `Include cycle: ${cycle}`, { pos, length: 7, chain });
+        this.report('error', 'HALO_CFG_INCLUDE_CYCLE', `Include cycle: ${cycle}`, where);
         continue;
       }
       const read = this.source.readFile(target);
       if (!read.ok) {
-        if (read.missing) this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Included file does not exist: ${target}`, { pos, length: 7, chain });
-        else this.report('warning', 'HALO_CFG_CANNOT_READ', `Cannot read included file ${target}: ${read.error}`, { pos, length: 7, chain });
+        if (read.missing) {
+          if (checkMatch) this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: included file does not exist: ${target}`, where);
+          else this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Included file does not exist: ${target}`, where);
+        } else if (checkReadable) {
+          this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: cannot read included file ${target}: ${read.error}`, where);
+        } else {
+          this.report('warning', 'HALO_CFG_CANNOT_READ', `Cannot read included file ${target}: ${read.error}`, where);
+        }
         continue;
       }
       this.readText(target, read.text, inner);
@@ -593,12 +618,21 @@ class Parser implements LexSink {
   }
 }
 
-/** True when `text[at..end)` starts with the word `include` (keepalived's include line). */
+/** True when `text[at..end)` starts with an include keyword (`include`, `includer`, ...). */
 function isIncludeAt(text: string, at: number, end: number): boolean {
-  if (!text.startsWith('include', at)) return false;
-  if (at + 7 >= end) return at + 7 === end;
-  const c = text.charCodeAt(at + 7);
-  return isSpaceCode(c) || c === 0x22 || c === 0x27;
+  return includeKeywordLength(text, at, end) > 0;
+}
+
+/** Length of the include keyword at `at` (7 or 8), or 0 when there is none. */
+function includeKeywordLength(text: string, at: number, end: number): number {
+  if (!text.startsWith('include', at)) return 0;
+  let n = 7;
+  const f = text.charCodeAt(at + 7);
+  // r m w b a: includer, includem, includew, includeb, includea
+  if (f === 0x72 || f === 0x6d || f === 0x77 || f === 0x62 || f === 0x61) n = 8;
+  if (at + n >= end) return at + n === end ? n : 0;
+  const c = text.charCodeAt(at + n);
+  return isSpaceCode(c) || c === 0x22 || c === 0x27 ? n : 0;
 }
 
 /** Shared by every statement without arguments (most block openers): it is never written to. */

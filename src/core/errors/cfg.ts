@@ -43,6 +43,14 @@ export const CFG_ERRORS = {
       'keepalived silently skips an `include` whose file does not exist or whose pattern matches no file, and so does halo. ' +
       'This is informational (shown by `halo check-config -v`); check the path if you expected the file to be read.',
   },
+  HALO_CFG_INCLUDE_CHECK: {
+    summary: 'A checked include (`includer`, `includem`, `includew`, `includeb`, `includea`) failed its check',
+    help:
+      'The checked include variants turn what plain `include` skips silently into errors: r needs every existing file readable, m and w need the pattern to match, ' +
+      'b needs every brace alternative to match, a needs all of these. Fix the path, or use plain `include` when the files are optional. ' +
+      '`keepalived -t` exits with 6 for these, and so does `halo check-config`.',
+    exitCode: 6,
+  },
   HALO_CFG_BAD_INCLUDE: {
     summary: 'An include line names no file',
     help: 'Write `include PATH`, where PATH may hold globs (`*`, `?`, `[...]`) and brace patterns (`{a,b}`) and is relative to the including file.',
