@@ -311,3 +311,18 @@ test('checked include variants turn silent skips into HALO_CFG_INCLUDE_CHECK err
   assert.deepEqual(outline(r.nodes), ['router_id a', 'router_id x']);
   assert.deepEqual(r.diagnostics, []);
 });
+
+test('a source that throws becomes a read error, never an exception', () => {
+  const throwing = {
+    readFile(path: string): { ok: true; text: string } {
+      if (path === MAIN) return { ok: true, text: 'include a.conf\ninclude b*.conf\nrouter_id x\n' };
+      throw new Error('boom');
+    },
+    glob(): readonly string[] {
+      throw new Error('boom');
+    },
+  };
+  const r = parseConfig(MAIN, throwing, { configId: 'main' });
+  assert.deepEqual(codes(r), ['warning HALO_CFG_CANNOT_READ 1:1', 'info HALO_CFG_INCLUDE_MISSING 2:1']);
+  assert.deepEqual(outline(r.nodes), ['router_id x']);
+});

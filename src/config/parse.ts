@@ -93,7 +93,7 @@ class Parser implements LexSink {
   }
 
   parse(entryFile: string): ParsedConfig {
-    const read = this.source.readFile(entryFile);
+    const read = this.readFile(entryFile);
     if (!read.ok) {
       this.report('error', 'HALO_CFG_CANNOT_READ', `Cannot read configuration file ${entryFile}: ${read.error}`);
     } else {
@@ -101,6 +101,23 @@ class Parser implements LexSink {
       this.finish();
     }
     return { nodes: this.root, diagnostics: this.diagnostics, files: this.files };
+  }
+
+  /** The source port is outside halo's control: a throwing implementation becomes a read error. */
+  private readFile(path: string): ReturnType<ConfigSource['readFile']> {
+    try {
+      return this.source.readFile(path);
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err), missing: false };
+    }
+  }
+
+  private glob(pattern: string): readonly string[] {
+    try {
+      return this.source.glob(pattern);
+    } catch {
+      return [];
+    }
   }
 
   // ---- files and lines ---------------------------------------------------------------------
@@ -316,10 +333,10 @@ class Parser implements LexSink {
     const inner: readonly SourcePos[] = [...chain, pos];
     let targets: readonly string[];
     if (hasGlobMagic(path)) {
-      targets = this.source.glob(path);
+      targets = this.glob(path);
       if (checkBraces) {
         for (const alt of expandBraces(path)) {
-          if (alt !== path && (hasGlobMagic(alt) ? this.source.glob(alt).length === 0 : !this.source.readFile(alt).ok)) {
+          if (alt !== path && (hasGlobMagic(alt) ? this.glob(alt).length === 0 : !this.readFile(alt).ok)) {
             this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: brace alternative matches no file: ${alt}`, where);
           }
         }
@@ -339,7 +356,7 @@ class Parser implements LexSink {
         this.report('error', 'HALO_CFG_INCLUDE_CYCLE', `Include cycle: ${cycle}`, where);
         continue;
       }
-      const read = this.source.readFile(target);
+      const read = this.readFile(target);
       if (!read.ok) {
         if (read.missing) {
           if (checkMatch) this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: included file does not exist: ${target}`, where);
