@@ -326,3 +326,12 @@ test('a source that throws becomes a read error, never an exception', () => {
   assert.deepEqual(codes(r), ['warning HALO_CFG_CANNOT_READ 1:1', 'info HALO_CFG_INCLUDE_MISSING 2:1']);
   assert.deepEqual(outline(r.nodes), ['router_id x']);
 });
+
+test('an unclosed block hints at the first statement indented like its keyword', () => {
+  const r = parse({ [MAIN]: 'global_defs {\n    router_id a\nvrrp_instance V {\n    state MASTER\n}\n' });
+  assert.deepEqual(codes(r), ['error HALO_CFG_UNCLOSED_BLOCK 1:13']);
+  assert.match(r.diagnostics[0]?.hint ?? '', /^`vrrp_instance` on line 3 is indented like `global_defs`/);
+  // A file without indentation gives no such hint.
+  const flat = parse({ [MAIN]: 'global_defs {\nrouter_id a\nvrrp_instance V {\nstate MASTER\n}\n' });
+  assert.equal(flat.diagnostics[0]?.hint, 'add the missing `}`');
+});

@@ -36,6 +36,13 @@ interface Frame {
   readonly owner: MutNode | null;
   readonly open: SourcePos;
   readonly openChain: readonly SourcePos[];
+  /** True once a statement of the block was indented deeper than the block's keyword. */
+  indented: boolean;
+  /**
+   * The first later statement indented no deeper than the block's keyword: where the missing `}`
+   * most likely belongs when the block is never closed.
+   */
+  dedent: Word | null;
 }
 
 interface PendingDefinition {
@@ -531,7 +538,7 @@ class Parser implements LexSink {
     const nodes: MutNode[] = [];
     if (owner !== null) owner.block = nodes;
     const keyword = owner === null ? '{' : owner.keyword.text;
-    this.frames.push({ keyword, nodes, owner, open: pos, openChain: chain });
+    this.frames.push({ keyword, nodes, owner, open: pos, openChain: chain, indented: false, dedent: null });
     this.parents.push(keyword);
   }
 
@@ -564,7 +571,9 @@ class Parser implements LexSink {
     const words = this.run;
     this.run = this.spare;
     this.spare = words;
-    const target = this.frames.length === 0 ? this.root : (this.frames[this.frames.length - 1] as Frame).nodes;
+    const frame = this.frames.length === 0 ? null : (this.frames[this.frames.length - 1] as Frame);
+    const target = frame === null ? this.root : frame.nodes;
+    if (frame !== null && frame.dedent === null && frame.owner !== null) this.noteIndent(frame, frame.owner.keyword, words[0] as Word);
     const shape = this.shape;
     if (shape === undefined || words.length < 2) return pushNode(target, words, 0, words.length);
     let k = 0;
@@ -603,15 +612,27 @@ class Parser implements LexSink {
     );
   }
 
+  /** Tracks indentation inside a block, for the hint of an unclosed block. */
+  private noteIndent(frame: Frame, owner: Word, first: Word): void {
+    if (first.pos.file !== owner.pos.file || first.pos.line === owner.pos.line) return;
+    if (first.pos.col > owner.pos.col) frame.indented = true;
+    else if (frame.indented) frame.dedent = first;
+  }
+
   private finish(): void {
     if (this.run.length > 0) this.flushRun();
     this.finishDefinition();
     for (let f = this.frames.pop(); f !== undefined; f = this.frames.pop()) {
       const what = f.owner === null ? 'the block' : `the block of \`${f.keyword}\``;
+      const d = f.dedent;
+      const hint =
+        d === null
+          ? 'add the missing `}`'
+          : `\`${d.text}\` on line ${d.pos.line} is indented like \`${f.keyword}\` but is read inside its block: the missing \`}\` probably belongs before it`;
       this.report('error', 'HALO_CFG_UNCLOSED_BLOCK', `Block is never closed: ${what} opened here has no matching \`}\``, {
         pos: f.open,
         chain: f.openChain,
-        hint: 'add the missing `}`',
+        hint,
       });
     }
     this.parents.length = 0;
