@@ -153,11 +153,17 @@ test('a conditional with no id is an error and the line is dropped', () => {
 });
 
 test('macros: $NAME and ${NAME}, columns point at the use, undefined names are kept and reported', () => {
-  const r = parse({ [MAIN]: '$IF=eth0\n$VIP = 10.0.0.1/24  # comment\ninterface $IF\nvirtual_ipaddress {\n  ${VIP} dev ${IF}x $NOPE\n}\n' });
+  const r = parse({ [MAIN]: '$IF=eth0\n$VIP=  10.0.0.1/24  # comment\ninterface $IF\nvirtual_ipaddress {\n  ${VIP} dev ${IF}x $NOPE\n}\n' });
   assert.deepEqual(outline(r.nodes), ['interface eth0', 'virtual_ipaddress {', '  10.0.0.1/24 dev eth0x $NOPE', '}']);
   assert.deepEqual(codes(r), ['warning HALO_CFG_UNDEFINED_MACRO 5:21']);
   const entry = r.nodes[1]?.block?.[0];
   assert.deepEqual([entry?.keyword.pos.col, entry?.args[0]?.pos.col, entry?.args[1]?.pos.col, entry?.args[2]?.pos.col], [3, 10, 14, 21]);
+});
+
+test('`$NAME = value` with blanks before `=` is no definition, as in keepalived', () => {
+  const r = parse({ [MAIN]: '$X = abc\n$X\n' });
+  assert.deepEqual(outline(r.nodes), ['$X = abc', '$X']);
+  assert.deepEqual(codes(r), ['warning HALO_CFG_UNDEFINED_MACRO 1:1', 'warning HALO_CFG_UNDEFINED_MACRO 2:1']);
 });
 
 test('macro values may use earlier macros and may be redefined', () => {

@@ -58,20 +58,19 @@ export type DefinitionMatch =
   | { readonly kind: 'bad'; readonly start: number; readonly end: number };
 
 /**
- * Recognises `$NAME=value` at `at` (the first non-blank index after any conditional). Spaces are
- * allowed around `=`. Returns null when the line is not a definition (for instance a line that
- * starts with a `$NAME` use).
+ * Recognises `$NAME=value` at `at` (the first non-blank index after any conditional). The `=`
+ * follows the name directly: keepalived reads `$NAME = value` as a line that uses $NAME, and so
+ * does halo. Returns null when the line is not a definition (for instance a line that starts
+ * with a `$NAME` use).
  */
 export function matchDefinition(line: string, at: number): DefinitionMatch | null {
   if (line.charCodeAt(at) !== DOLLAR) return null;
   let i = at + 1;
   while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
-  const nameEnd = i;
-  while (i < line.length && isSpaceCode(line.charCodeAt(i))) i++;
   if (line.charCodeAt(i) !== EQUALS) return null;
   // `$=x` or `$1=x`: looks like a definition, is not a valid one.
-  if (nameEnd === at + 1 || !isNameStart(line.charCodeAt(at + 1))) return { kind: 'bad', start: at, end: i + 1 };
-  return { kind: 'def', name: line.slice(at + 1, nameEnd), valueStart: i + 1 };
+  if (i === at + 1 || !isNameStart(line.charCodeAt(at + 1))) return { kind: 'bad', start: at, end: i + 1 };
+  return { kind: 'def', name: line.slice(at + 1, i), valueStart: i + 1 };
 }
 
 /** The value part of a definition line: comment removed, blanks trimmed, continuation flagged. */
