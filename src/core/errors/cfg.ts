@@ -34,7 +34,7 @@ export const CFG_ERRORS = {
   },
   HALO_CFG_INCLUDE_DEPTH: {
     summary: 'Includes are nested too deeply',
-    help: 'halo follows at most 20 nested `include` levels (keepalived stops even earlier). Flatten the include structure.',
+    help: 'halo follows at most 20 nested `include` levels (keepalived has no bound and reads a self-including file until it runs out of file descriptors). Flatten the include structure.',
     exitCode: 5,
   },
   HALO_CFG_INCLUDE_MISSING: {
