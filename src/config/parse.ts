@@ -583,6 +583,7 @@ class Parser implements LexSink {
     for (;;) {
       texts ??= words.map((w) => w.text);
       const rest = k === 0 ? texts : texts.slice(k);
+      // `parents` is the parser's live stack of block keywords: an oracle that keeps it must copy it.
       const n = rest.length < 2 ? undefined : shape(this.parents, rest);
       if (n === undefined || !Number.isInteger(n) || n < 1 || n >= rest.length) return pushNode(target, words, k, words.length);
       pushNode(target, words, k, k + n);
