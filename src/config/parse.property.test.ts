@@ -37,6 +37,10 @@ function assertInside(r: ParsedConfig): void {
     assert.ok(d.pos.line >= 1 && d.pos.line <= lengths.length, `line ${d.pos.line} outside 1..${lengths.length}: ${d.code}`);
     const len = lengths[d.pos.line - 1] ?? 0;
     assert.ok(d.pos.col >= 1 && d.pos.col <= len + 1, `col ${d.pos.col} outside 1..${len + 1} on line ${d.pos.line}: ${d.code}`);
+    // Brace and quote diagnostics point at their brace or quote (or at the `$` of the macro it came from).
+    const at = (text.split('\n')[d.pos.line - 1] ?? '')[d.pos.col - 1] ?? '';
+    if (d.code === 'HALO_CFG_UNCLOSED_BLOCK' || d.code === 'HALO_CFG_UNBALANCED_BRACE') assert.ok('{}$'.includes(at) && at !== '', `${d.code} at ${JSON.stringify(at)}`);
+    if (d.code === 'HALO_CFG_UNTERMINATED_STRING') assert.ok(`"'$`.includes(at) && at !== '', `${d.code} at ${JSON.stringify(at)}`);
     // Rendering must not throw either.
     assert.equal(typeof renderDiagnostic(d, r.files), 'string');
   }
