@@ -341,3 +341,9 @@ test('an unclosed block hints at the first statement indented like its keyword',
   const flat = parse({ [MAIN]: 'global_defs {\nrouter_id a\nvrrp_instance V {\nstate MASTER\n}\n' });
   assert.equal(flat.diagnostics[0]?.hint, 'add the missing `}`');
 });
+
+test('a joined ~SEQ line is warned about once', () => {
+  const r = parse({ [MAIN]: 'global_defs {\n~SEQ(i, 3) router_id r$i smtp_server 10.0.0.$i\n}\n' });
+  assert.deepEqual(codes(r), ['warning HALO_CFG_JOINED_LINES 2:26']);
+  assert.equal(r.nodes[0]?.block?.length, 6);
+});

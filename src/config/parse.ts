@@ -75,6 +75,7 @@ class Parser implements LexSink {
   private tokensOnLine = 0;
   /** Keywords where statements joined on the current source line were separated. */
   private joinedSplits: Word[] = [];
+  private lastJoinedKey = '';
   /** Files being read, outermost first, to detect include cycles. */
   private readonly reading: string[] = [];
   private pendingDef: PendingDefinition | null = null;
@@ -598,6 +599,10 @@ class Parser implements LexSink {
     const splits = this.joinedSplits;
     if (splits.length === 0) return;
     this.joinedSplits = [];
+    // A ~SEQ line is read once per value: warn about it once.
+    const key = `${file}\n${lineNo}`;
+    if (key === this.lastJoinedKey) return;
+    this.lastJoinedKey = key;
     const first = splits[0] as Word;
     const names = splits.slice(0, JOINED_NAMES_MAX).map((w) => `\`${w.text}\``);
     const more = splits.length > JOINED_NAMES_MAX ? ` and ${splits.length - JOINED_NAMES_MAX} more` : '';
