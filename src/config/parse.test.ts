@@ -346,4 +346,6 @@ test('a joined ~SEQ line is warned about once', () => {
   const r = parse({ [MAIN]: 'global_defs {\n~SEQ(i, 3) router_id r$i smtp_server 10.0.0.$i\n}\n' });
   assert.deepEqual(codes(r), ['warning HALO_CFG_JOINED_LINES 2:26']);
   assert.equal(r.nodes[0]?.block?.length, 6);
+  const u = parse({ [MAIN]: '~SEQ(i, 3) kw$i $NOPE $NADA\n' });
+  assert.deepEqual(codes(u), ['warning HALO_CFG_UNDEFINED_MACRO 1:17', 'warning HALO_CFG_UNDEFINED_MACRO 1:23']);
 });

@@ -76,6 +76,7 @@ class Parser implements LexSink {
   /** Keywords where statements joined on the current source line were separated. */
   private joinedSplits: Word[] = [];
   private lastJoinedKey = '';
+  private readonly undefinedSeen = new Set<string>();
   /** Files being read, outermost first, to detect include cycles. */
   private readonly reading: string[] = [];
   private pendingDef: PendingDefinition | null = null;
@@ -286,6 +287,10 @@ class Parser implements LexSink {
   }
 
   private undefinedMacro(file: string, lineNo: number, chain: readonly SourcePos[], use: MacroUse): void {
+    // A ~SEQ line is expanded once per value: report each use once.
+    const key = `${file}\n${lineNo}\n${use.start}`;
+    if (this.undefinedSeen.has(key)) return;
+    this.undefinedSeen.add(key);
     this.report('warning', 'HALO_CFG_UNDEFINED_MACRO', `Macro is not defined: $${use.name} (kept as written)`, {
       pos: { file, line: lineNo, col: use.start + 1 },
       length: use.end - use.start,
