@@ -60,3 +60,8 @@ test('memorySource reads files and reports missing ones', () => {
   assert.equal(miss.ok, false);
   assert.equal(!miss.ok && miss.missing, true);
 });
+
+test('an invalid class range is matched literally instead of throwing', () => {
+  assert.ok(segmentRegExp('[z-a].conf').test('[z-a].conf'));
+  assert.deepEqual(memorySource({ '/k/a.conf': '' }).glob('/k/[z-a].conf'), []);
+});

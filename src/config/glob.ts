@@ -98,7 +98,12 @@ export function segmentRegExp(segment: string): RegExp {
       i = close;
     } else re += escapeRe(c);
   }
-  return new RegExp(re + '$', 'u');
+  try {
+    return new RegExp(re + '$', 'u');
+  } catch {
+    // A class such as `[z-a]` is no valid range: like glob(3), match the segment literally.
+    return new RegExp('^' + [...segment].map(escapeRe).join('') + '$', 'u');
+  }
 }
 
 function escapeRe(c: string): string {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { commentStart, lexLine, type LexProblem, type Token } from './lexer.js';
 
 function lex(line: string): { words: string[]; tokens: Token[]; problems: LexProblem[] } {
@@ -70,4 +71,37 @@ test('commentStart skips quoted comment characters', () => {
   assert.equal(commentStart('a "#" b # c'), 8);
   assert.equal(commentStart(String.raw`a "\"#" b # c`), 10);
   assert.equal(commentStart('no comment'), 10);
+});
+
+const seedEnv = process.env['HALO_SEED'];
+const params: fc.Parameters<unknown> = seedEnv !== undefined && seedEnv !== '' ? { seed: Number(seedEnv), numRuns: 500 } : { numRuns: 500 };
+
+test('any string written in double quotes with \\ and \" escaped reads back as itself', () => {
+  fc.assert(
+    fc.property(fc.array(fc.string({ unit: 'binary', maxLength: 12 }), { minLength: 1, maxLength: 6 }), (values) => {
+      const clean = values.map((v) => v.replace(/[\n]/g, ' '));
+      const line = clean.map((v) => '"' + v.replace(/\\/g, '\\\\').replace(/"/g, '\\"') + '"').join(' ');
+      const r = lex(line);
+      assert.deepEqual(r.problems, []);
+      assert.deepEqual(r.words, clean);
+      assert.ok(r.tokens.every((t) => t.quoted));
+    }),
+    params,
+  );
+});
+
+test('plain words separated by blanks read back with their columns', () => {
+  const wordChar = fc.constantFrom(...'abcXYZ019._-/:@%+=,;*?[]()<>|^~$'.split(''));
+  fc.assert(
+    fc.property(fc.array(fc.tuple(fc.array(wordChar, { minLength: 1, maxLength: 8 }), fc.constantFrom(' ', '\t', '  ', ' \t ')), { maxLength: 10 }), (parts) => {
+      let line = '';
+      const expected: Array<[string, number]> = [];
+      for (const [chars, gap] of parts) {
+        expected.push([chars.join(''), line.length]);
+        line += chars.join('') + gap;
+      }
+      assert.deepEqual(lex(line).tokens.map((t) => [t.text, t.start]), expected);
+    }),
+    params,
+  );
 });

@@ -17,7 +17,7 @@ const shape: StatementShape = (_parents, words) => (words[0] === 'a' || words[0]
 const configish = fc
   .array(
     fc.oneof(
-      fc.constantFrom('{', '}', '"', "'", '#', '!', '\\', '$', '${', '$A', '${A}', '$A=', '@', '@^', '@main ', '@^main ', 'include ', 'include *.conf', 'include x{a,b}', '\n', '\r\n', '\t', ' ', 'a', 'b', 'state', 'MASTER', '中文', '😀', '\\\n', '\ufeff', '\u0000'),
+      fc.constantFrom('{', '}', '"', "'", '#', '!', '\\', '$', '${', '$A', '${A}', '$A=', '@', '@^', '@main ', '@^main ', 'include ', 'include *.conf', 'include x{a,b}', '~SEQ(', '~SEQ(A,3) ', ',', ')', '\n', '\r\n', '\t', ' ', 'a', 'b', 'state', 'MASTER', '中文', '😀', '\\\n', '\ufeff', '\u0000', '\u00a0', '\u3000'),
       fc.string({ maxLength: 8 }),
     ),
     { maxLength: 80 },
@@ -37,6 +37,10 @@ function assertInside(r: ParsedConfig): void {
     assert.ok(d.pos.line >= 1 && d.pos.line <= lengths.length, `line ${d.pos.line} outside 1..${lengths.length}: ${d.code}`);
     const len = lengths[d.pos.line - 1] ?? 0;
     assert.ok(d.pos.col >= 1 && d.pos.col <= len + 1, `col ${d.pos.col} outside 1..${len + 1} on line ${d.pos.line}: ${d.code}`);
+    // Brace and quote diagnostics point at their brace or quote (or at the `$` of the macro it came from).
+    const at = (text.split('\n')[d.pos.line - 1] ?? '')[d.pos.col - 1] ?? '';
+    if (d.code === 'HALO_CFG_UNCLOSED_BLOCK' || d.code === 'HALO_CFG_UNBALANCED_BRACE') assert.ok('{}$'.includes(at) && at !== '', `${d.code} at ${JSON.stringify(at)}`);
+    if (d.code === 'HALO_CFG_UNTERMINATED_STRING') assert.ok(`"'$`.includes(at) && at !== '', `${d.code} at ${JSON.stringify(at)}`);
     // Rendering must not throw either.
     assert.equal(typeof renderDiagnostic(d, r.files), 'string');
   }
@@ -47,6 +51,11 @@ function assertInside(r: ParsedConfig): void {
         const lengths = lineLengths(text);
         assert.ok(w.pos.line >= 1 && w.pos.line <= lengths.length, `word line ${w.pos.line}`);
         assert.ok(w.pos.col >= 1 && w.pos.col <= (lengths[w.pos.line - 1] ?? 0) + 1, `word col ${w.pos.col}`);
+        // An unquoted word that no macro touched stands in the source exactly where it says.
+        const line = text.split('\n')[w.pos.line - 1] ?? '';
+        const rest = line.slice(w.pos.col - 1);
+        const sourceWord = rest.split(/[ \t\r\v\f\ufeff{}#!]/u)[0] ?? '';
+        if (!w.quoted && !sourceWord.includes('$')) assert.ok(rest.startsWith(w.text), `word ${JSON.stringify(w.text)} is not at ${w.pos.line}:${w.pos.col}: ${JSON.stringify(rest.slice(0, 20))}`);
       }
       if (n.block !== null) walk(n.block);
     }

@@ -153,11 +153,17 @@ test('a conditional with no id is an error and the line is dropped', () => {
 });
 
 test('macros: $NAME and ${NAME}, columns point at the use, undefined names are kept and reported', () => {
-  const r = parse({ [MAIN]: '$IF=eth0\n$VIP = 10.0.0.1/24  # comment\ninterface $IF\nvirtual_ipaddress {\n  ${VIP} dev ${IF}x $NOPE\n}\n' });
+  const r = parse({ [MAIN]: '$IF=eth0\n$VIP=  10.0.0.1/24  # comment\ninterface $IF\nvirtual_ipaddress {\n  ${VIP} dev ${IF}x $NOPE\n}\n' });
   assert.deepEqual(outline(r.nodes), ['interface eth0', 'virtual_ipaddress {', '  10.0.0.1/24 dev eth0x $NOPE', '}']);
   assert.deepEqual(codes(r), ['warning HALO_CFG_UNDEFINED_MACRO 5:21']);
   const entry = r.nodes[1]?.block?.[0];
   assert.deepEqual([entry?.keyword.pos.col, entry?.args[0]?.pos.col, entry?.args[1]?.pos.col, entry?.args[2]?.pos.col], [3, 10, 14, 21]);
+});
+
+test('`$NAME = value` with blanks before `=` is no definition, as in keepalived', () => {
+  const r = parse({ [MAIN]: '$X = abc\n$X\n' });
+  assert.deepEqual(outline(r.nodes), ['$X = abc', '$X']);
+  assert.deepEqual(codes(r), ['warning HALO_CFG_UNDEFINED_MACRO 1:1', 'warning HALO_CFG_UNDEFINED_MACRO 2:1']);
 });
 
 test('macro values may use earlier macros and may be redefined', () => {
@@ -262,4 +268,84 @@ test('a comment that hides blocks of known statements is a warning (a config tha
   assert.deepEqual(codes(quiet), []);
   // Without a schema there is nothing to recognise.
   assert.deepEqual(codes(parseConfig(MAIN, memorySource({ [MAIN]: joined }), { configId: 'main' })), []);
+});
+
+test('~SEQ repeats the rest of the line with $VAR set to each value (keepalived 2.2)', () => {
+  const r = parse({
+    [MAIN]: '$i=outer\nvirtual_ipaddress {\n~SEQ(i, 3) 10.0.0.$i/24\n  ~SEQ(n,5,-2,1) 10.1.0.${n}\n~SEQ(i,2,2,7) x$i\n}\nkeep $i\n',
+  });
+  assert.deepEqual(outline(r.nodes), [
+    'virtual_ipaddress {',
+    '  10.0.0.1/24',
+    '  10.0.0.2/24',
+    '  10.0.0.3/24',
+    '  10.1.0.5',
+    '  10.1.0.3',
+    '  10.1.0.1',
+    '  x2',
+    '  x4',
+    '  x6',
+    '}',
+    'keep outer',
+  ]);
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.nodes[0]?.block?.[1]?.keyword.pos.col, 12);
+  assert.equal(r.nodes[0]?.block?.[1]?.keyword.pos.line, 3);
+});
+
+test('a bad ~SEQ is an error and the line is dropped', () => {
+  const r = parse({ [MAIN]: '~SEQ(i) a\n~SEQ(1x, 3) b\n~SEQ(i, 1, 0, 3) c\n~SEQ(i, 1, x) d\n~SEQ(i, 3 e\n~SEQ(i, 1, 1, 999999999) f\nok\n' });
+  assert.deepEqual(codes(r), [1, 2, 3, 4, 5, 6].map((l) => `error HALO_CFG_BAD_SEQ ${l}:1`));
+  assert.deepEqual(outline(r.nodes), ['ok']);
+});
+
+test('checked include variants turn silent skips into HALO_CFG_INCLUDE_CHECK errors', () => {
+  const files = {
+    '/etc/keepalived/a.conf': 'router_id a\n',
+    '/etc/keepalived/conf.d/x.conf': 'router_id x\n',
+  };
+  const run = (line: string): string[] => codes(parse({ ...files, [MAIN]: line + '\n' }));
+  assert.deepEqual(run('include missing.conf'), ['info HALO_CFG_INCLUDE_MISSING 1:1']);
+  assert.deepEqual(run('includer missing.conf'), ['info HALO_CFG_INCLUDE_MISSING 1:1']);
+  assert.deepEqual(run('includem missing.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includew none.d/*.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includea none.d/*.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includeb {a,zz}.conf'), ['error HALO_CFG_INCLUDE_CHECK 1:1']);
+  assert.deepEqual(run('includeb {a,conf.d/*}.conf'), []);
+  assert.deepEqual(run('includem conf.d/*.conf'), []);
+  const r = parse({ ...files, [MAIN]: 'includea a.conf\n  includem "conf.d/x.conf"\n' });
+  assert.deepEqual(outline(r.nodes), ['router_id a', 'router_id x']);
+  assert.deepEqual(r.diagnostics, []);
+});
+
+test('a source that throws becomes a read error, never an exception', () => {
+  const throwing = {
+    readFile(path: string): { ok: true; text: string } {
+      if (path === MAIN) return { ok: true, text: 'include a.conf\ninclude b*.conf\nrouter_id x\n' };
+      throw new Error('boom');
+    },
+    glob(): readonly string[] {
+      throw new Error('boom');
+    },
+  };
+  const r = parseConfig(MAIN, throwing, { configId: 'main' });
+  assert.deepEqual(codes(r), ['warning HALO_CFG_CANNOT_READ 1:1', 'info HALO_CFG_INCLUDE_MISSING 2:1']);
+  assert.deepEqual(outline(r.nodes), ['router_id x']);
+});
+
+test('an unclosed block hints at the first statement indented like its keyword', () => {
+  const r = parse({ [MAIN]: 'global_defs {\n    router_id a\nvrrp_instance V {\n    state MASTER\n}\n' });
+  assert.deepEqual(codes(r), ['error HALO_CFG_UNCLOSED_BLOCK 1:13']);
+  assert.match(r.diagnostics[0]?.hint ?? '', /^`vrrp_instance` on line 3 is indented like `global_defs`/);
+  // A file without indentation gives no such hint.
+  const flat = parse({ [MAIN]: 'global_defs {\nrouter_id a\nvrrp_instance V {\nstate MASTER\n}\n' });
+  assert.equal(flat.diagnostics[0]?.hint, 'add the missing `}`');
+});
+
+test('a joined ~SEQ line is warned about once', () => {
+  const r = parse({ [MAIN]: 'global_defs {\n~SEQ(i, 3) router_id r$i smtp_server 10.0.0.$i\n}\n' });
+  assert.deepEqual(codes(r), ['warning HALO_CFG_JOINED_LINES 2:26']);
+  assert.equal(r.nodes[0]?.block?.length, 6);
+  const u = parse({ [MAIN]: '~SEQ(i, 3) kw$i $NOPE $NADA\n' });
+  assert.deepEqual(codes(u), ['warning HALO_CFG_UNDEFINED_MACRO 1:17', 'warning HALO_CFG_UNDEFINED_MACRO 1:23']);
 });

@@ -9,14 +9,15 @@
 import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
-import { hasGlobMagic } from './glob.js';
+import { expandBraces, hasGlobMagic } from './glob.js';
 import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
-import { conditional, definitionValue, expandMacros, matchDefinition, type Expansion, type MacroUse } from './preprocess.js';
+import { conditional, definitionValue, expandMacros, matchDefinition, matchSeq, seqValues, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
 
 /**
- * Nested include levels halo follows. keepalived's own bound is lower; 20 leaves room for any
- * real layout and stops runaway recursion (a cycle is reported as such before this bound).
+ * Nested include levels halo follows. keepalived 2.2.7 has no bound and no cycle check: a file
+ * that includes itself is read until the process runs out of file descriptors (measured: about
+ * 80,000 times). 20 leaves room for any real layout; a cycle is reported as such before it.
  */
 export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
 
@@ -36,6 +37,13 @@ interface Frame {
   readonly owner: MutNode | null;
   readonly open: SourcePos;
   readonly openChain: readonly SourcePos[];
+  /** True once a statement of the block was indented deeper than the block's keyword. */
+  indented: boolean;
+  /**
+   * The first later statement indented no deeper than the block's keyword: where the missing `}`
+   * most likely belongs when the block is never closed.
+   */
+  dedent: Word | null;
 }
 
 interface PendingDefinition {
@@ -67,6 +75,8 @@ class Parser implements LexSink {
   private tokensOnLine = 0;
   /** Keywords where statements joined on the current source line were separated. */
   private joinedSplits: Word[] = [];
+  private lastJoinedKey = '';
+  private readonly undefinedSeen = new Set<string>();
   /** Files being read, outermost first, to detect include cycles. */
   private readonly reading: string[] = [];
   private pendingDef: PendingDefinition | null = null;
@@ -93,7 +103,7 @@ class Parser implements LexSink {
   }
 
   parse(entryFile: string): ParsedConfig {
-    const read = this.source.readFile(entryFile);
+    const read = this.readFile(entryFile);
     if (!read.ok) {
       this.report('error', 'HALO_CFG_CANNOT_READ', `Cannot read configuration file ${entryFile}: ${read.error}`);
     } else {
@@ -101,6 +111,23 @@ class Parser implements LexSink {
       this.finish();
     }
     return { nodes: this.root, diagnostics: this.diagnostics, files: this.files };
+  }
+
+  /** The source port is outside halo's control: a throwing implementation becomes a read error. */
+  private readFile(path: string): ReturnType<ConfigSource['readFile']> {
+    try {
+      return this.source.readFile(path);
+    } catch (err) {
+      return { ok: false, error: err instanceof Error ? err.message : String(err), missing: false };
+    }
+  }
+
+  private glob(pattern: string): readonly string[] {
+    try {
+      return this.source.glob(pattern);
+    } catch {
+      return [];
+    }
   }
 
   // ---- files and lines ---------------------------------------------------------------------
@@ -136,7 +163,7 @@ class Parser implements LexSink {
         if (this.shape !== undefined) this.checkComment(file, lineNo, chain, text, i, end, start, null);
         return;
       }
-      if (c !== 0x40 && !(c === 0x69 && isIncludeAt(text, i, end))) {
+      if (c !== 0x40 && c !== 0x7e && !(c === 0x69 && isIncludeAt(text, i, end))) {
         this.beginLine();
         this.lex(file, lineNo, chain, text, i, end, start, null);
         this.endLine();
@@ -210,6 +237,37 @@ class Parser implements LexSink {
       }
     }
 
+    if (c === 0x7e) {
+      const seq = matchSeq(line, i);
+      if (seq !== null) {
+        if (seq.kind === 'bad') {
+          this.report('error', 'HALO_CFG_BAD_SEQ', `Not a valid ~SEQ: ${seq.why}`, {
+            pos: { file, line: lineNo, col: seq.start + 1 },
+            length: seq.end - seq.start,
+            chain,
+            hint: '~SEQ(VAR, START, STEP, END) repeats the rest of the line with $VAR from START to END',
+          });
+          return;
+        }
+        // The rest of the line once per value, with $VAR set; VAR's outer value comes back after.
+        const outer = this.macros.get(seq.name);
+        for (const v of seqValues(seq)) {
+          this.macros.set(seq.name, String(v));
+          this.lineContent(file, line, seq.restFrom, lineNo, chain);
+        }
+        if (outer === undefined) this.macros.delete(seq.name);
+        else this.macros.set(seq.name, outer);
+        return;
+      }
+    }
+
+    this.lineContent(file, line, i, lineNo, chain);
+  }
+
+  /** Words of a line from `i` on, after macro expansion. */
+  private lineContent(file: string, line: string, i: number, lineNo: number, chain: readonly SourcePos[]): void {
+    const len = line.length;
+    if (i >= len) return;
     this.beginLine();
     const dollar = line.indexOf('$', i);
     if (dollar >= 0) {
@@ -229,6 +287,10 @@ class Parser implements LexSink {
   }
 
   private undefinedMacro(file: string, lineNo: number, chain: readonly SourcePos[], use: MacroUse): void {
+    // A ~SEQ line is expanded once per value: report each use once.
+    const key = `${file}\n${lineNo}\n${use.start}`;
+    if (this.undefinedSeen.has(key)) return;
+    this.undefinedSeen.add(key);
     this.report('warning', 'HALO_CFG_UNDEFINED_MACRO', `Macro is not defined: $${use.name} (kept as written)`, {
       pos: { file, line: lineNo, col: use.start + 1 },
       length: use.end - use.start,
@@ -254,19 +316,30 @@ class Parser implements LexSink {
     this.macros.set(def.name, value);
   }
 
+  /**
+   * `include PATH` and keepalived's checked variants: `includer` (an existing file must be
+   * readable), `includem` (the pattern must match), `includew` (as m for halo: every wildcard
+   * must match), `includeb` (every brace alternative must match) and `includea` (all checks). A
+   * failed check is an error, and `keepalived -t` exits 6 for it; plain `include` stays silent.
+   */
   private include(file: string, line: string, at: number, lineNo: number, chain: readonly SourcePos[]): void {
+    const kwLength = includeKeywordLength(line, at, line.length);
+    const keyword = line.slice(at, at + kwLength);
+    const flag = kwLength === 8 ? line[at + 7] : '';
+    const checkReadable = flag === 'r' || flag === 'a';
+    const checkMatch = flag === 'm' || flag === 'w' || flag === 'a';
+    const checkBraces = flag === 'b' || flag === 'a';
     const pos: SourcePos = { file, line: lineNo, col: at + 1 };
-    const pattern = includePattern(line, at + 7);
+    const where = { pos, length: kwLength, chain };
+    const pattern = includePattern(line, at + kwLength);
     if (pattern === null) {
-      this.report('error', 'HALO_CFG_BAD_INCLUDE', 'Include names no file: write `include PATH`', { pos, length: 7, chain });
+      this.report('error', 'HALO_CFG_BAD_INCLUDE', `Include names no file: write \`${keyword} PATH\``, where);
       return;
     }
     const path = pattern.startsWith('/') ? posix.normalize(pattern) : posix.join(posix.dirname(file), pattern);
     if (chain.length >= this.includeDepthMax) {
       this.report('error', 'HALO_CFG_INCLUDE_DEPTH', `Includes nested deeper than ${this.includeDepthMax} levels: ${path} is not read`, {
-        pos,
-        length: 7,
-        chain,
+        ...where,
         hint: 'an included file probably includes itself through a pattern, or the include layout is too deep',
       });
       return;
@@ -274,9 +347,17 @@ class Parser implements LexSink {
     const inner: readonly SourcePos[] = [...chain, pos];
     let targets: readonly string[];
     if (hasGlobMagic(path)) {
-      targets = this.source.glob(path);
+      targets = this.glob(path);
+      if (checkBraces) {
+        for (const alt of expandBraces(path)) {
+          if (alt !== path && (hasGlobMagic(alt) ? this.glob(alt).length === 0 : !this.readFile(alt).ok)) {
+            this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: brace alternative matches no file: ${alt}`, where);
+          }
+        }
+      }
       if (targets.length === 0) {
-        this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Include pattern matches no file: ${path}`, { pos, length: 7, chain });
+        if (checkMatch) this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: pattern matches no file: ${path}`, where);
+        else if (!checkBraces) this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Include pattern matches no file: ${path}`, where);
         return;
       }
     } else {
@@ -286,13 +367,19 @@ class Parser implements LexSink {
       if (this.reading.includes(target)) {
         const from = this.reading.indexOf(target);
         const cycle = [...this.reading.slice(from), target].join(' -> ');
-        this.report('error', 'HALO_CFG_INCLUDE_CYCLE', `Include cycle: ${cycle}`, { pos, length: 7, chain });
+        this.report('error', 'HALO_CFG_INCLUDE_CYCLE', `Include cycle: ${cycle}`, where);
         continue;
       }
-      const read = this.source.readFile(target);
+      const read = this.readFile(target);
       if (!read.ok) {
-        if (read.missing) this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Included file does not exist: ${target}`, { pos, length: 7, chain });
-        else this.report('warning', 'HALO_CFG_CANNOT_READ', `Cannot read included file ${target}: ${read.error}`, { pos, length: 7, chain });
+        if (read.missing) {
+          if (checkMatch) this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: included file does not exist: ${target}`, where);
+          else this.report('info', 'HALO_CFG_INCLUDE_MISSING', `Included file does not exist: ${target}`, where);
+        } else if (checkReadable) {
+          this.report('error', 'HALO_CFG_INCLUDE_CHECK', `${keyword}: cannot read included file ${target}: ${read.error}`, where);
+        } else {
+          this.report('warning', 'HALO_CFG_CANNOT_READ', `Cannot read included file ${target}: ${read.error}`, where);
+        }
         continue;
       }
       this.readText(target, read.text, inner);
@@ -458,7 +545,7 @@ class Parser implements LexSink {
     const nodes: MutNode[] = [];
     if (owner !== null) owner.block = nodes;
     const keyword = owner === null ? '{' : owner.keyword.text;
-    this.frames.push({ keyword, nodes, owner, open: pos, openChain: chain });
+    this.frames.push({ keyword, nodes, owner, open: pos, openChain: chain, indented: false, dedent: null });
     this.parents.push(keyword);
   }
 
@@ -491,7 +578,9 @@ class Parser implements LexSink {
     const words = this.run;
     this.run = this.spare;
     this.spare = words;
-    const target = this.frames.length === 0 ? this.root : (this.frames[this.frames.length - 1] as Frame).nodes;
+    const frame = this.frames.length === 0 ? null : (this.frames[this.frames.length - 1] as Frame);
+    const target = frame === null ? this.root : frame.nodes;
+    if (frame !== null && frame.dedent === null && frame.owner !== null) this.noteIndent(frame, frame.owner.keyword, words[0] as Word);
     const shape = this.shape;
     if (shape === undefined || words.length < 2) return pushNode(target, words, 0, words.length);
     let k = 0;
@@ -500,6 +589,7 @@ class Parser implements LexSink {
     for (;;) {
       texts ??= words.map((w) => w.text);
       const rest = k === 0 ? texts : texts.slice(k);
+      // `parents` is the parser's live stack of block keywords: an oracle that keeps it must copy it.
       const n = rest.length < 2 ? undefined : shape(this.parents, rest);
       if (n === undefined || !Number.isInteger(n) || n < 1 || n >= rest.length) return pushNode(target, words, k, words.length);
       pushNode(target, words, k, k + n);
@@ -514,6 +604,10 @@ class Parser implements LexSink {
     const splits = this.joinedSplits;
     if (splits.length === 0) return;
     this.joinedSplits = [];
+    // A ~SEQ line is read once per value: warn about it once.
+    const key = `${file}\n${lineNo}`;
+    if (key === this.lastJoinedKey) return;
+    this.lastJoinedKey = key;
     const first = splits[0] as Word;
     const names = splits.slice(0, JOINED_NAMES_MAX).map((w) => `\`${w.text}\``);
     const more = splits.length > JOINED_NAMES_MAX ? ` and ${splits.length - JOINED_NAMES_MAX} more` : '';
@@ -530,15 +624,27 @@ class Parser implements LexSink {
     );
   }
 
+  /** Tracks indentation inside a block, for the hint of an unclosed block. */
+  private noteIndent(frame: Frame, owner: Word, first: Word): void {
+    if (first.pos.file !== owner.pos.file || first.pos.line === owner.pos.line) return;
+    if (first.pos.col > owner.pos.col) frame.indented = true;
+    else if (frame.indented) frame.dedent = first;
+  }
+
   private finish(): void {
     if (this.run.length > 0) this.flushRun();
     this.finishDefinition();
     for (let f = this.frames.pop(); f !== undefined; f = this.frames.pop()) {
       const what = f.owner === null ? 'the block' : `the block of \`${f.keyword}\``;
+      const d = f.dedent;
+      const hint =
+        d === null
+          ? 'add the missing `}`'
+          : `\`${d.text}\` on line ${d.pos.line} is indented like \`${f.keyword}\` but is read inside its block: the missing \`}\` probably belongs before it`;
       this.report('error', 'HALO_CFG_UNCLOSED_BLOCK', `Block is never closed: ${what} opened here has no matching \`}\``, {
         pos: f.open,
         chain: f.openChain,
-        hint: 'add the missing `}`',
+        hint,
       });
     }
     this.parents.length = 0;
@@ -562,12 +668,21 @@ class Parser implements LexSink {
   }
 }
 
-/** True when `text[at..end)` starts with the word `include` (keepalived's include line). */
+/** True when `text[at..end)` starts with an include keyword (`include`, `includer`, ...). */
 function isIncludeAt(text: string, at: number, end: number): boolean {
-  if (!text.startsWith('include', at)) return false;
-  if (at + 7 >= end) return at + 7 === end;
-  const c = text.charCodeAt(at + 7);
-  return isSpaceCode(c) || c === 0x22 || c === 0x27;
+  return includeKeywordLength(text, at, end) > 0;
+}
+
+/** Length of the include keyword at `at` (7 or 8), or 0 when there is none. */
+function includeKeywordLength(text: string, at: number, end: number): number {
+  if (!text.startsWith('include', at)) return 0;
+  let n = 7;
+  const f = text.charCodeAt(at + 7);
+  // r m w b a: includer, includem, includew, includeb, includea
+  if (f === 0x72 || f === 0x6d || f === 0x77 || f === 0x62 || f === 0x61) n = 8;
+  if (at + n >= end) return at + n === end ? n : 0;
+  const c = text.charCodeAt(at + n);
+  return isSpaceCode(c) || c === 0x22 || c === 0x27 ? n : 0;
 }
 
 /** Shared by every statement without arguments (most block openers): it is never written to. */

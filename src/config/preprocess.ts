@@ -58,20 +58,19 @@ export type DefinitionMatch =
   | { readonly kind: 'bad'; readonly start: number; readonly end: number };
 
 /**
- * Recognises `$NAME=value` at `at` (the first non-blank index after any conditional). Spaces are
- * allowed around `=`. Returns null when the line is not a definition (for instance a line that
- * starts with a `$NAME` use).
+ * Recognises `$NAME=value` at `at` (the first non-blank index after any conditional). The `=`
+ * follows the name directly: keepalived reads `$NAME = value` as a line that uses $NAME, and so
+ * does halo. Returns null when the line is not a definition (for instance a line that starts
+ * with a `$NAME` use).
  */
 export function matchDefinition(line: string, at: number): DefinitionMatch | null {
   if (line.charCodeAt(at) !== DOLLAR) return null;
   let i = at + 1;
   while (i < line.length && isNameChar(line.charCodeAt(i))) i++;
-  const nameEnd = i;
-  while (i < line.length && isSpaceCode(line.charCodeAt(i))) i++;
   if (line.charCodeAt(i) !== EQUALS) return null;
   // `$=x` or `$1=x`: looks like a definition, is not a valid one.
-  if (nameEnd === at + 1 || !isNameStart(line.charCodeAt(at + 1))) return { kind: 'bad', start: at, end: i + 1 };
-  return { kind: 'def', name: line.slice(at + 1, nameEnd), valueStart: i + 1 };
+  if (i === at + 1 || !isNameStart(line.charCodeAt(at + 1))) return { kind: 'bad', start: at, end: i + 1 };
+  return { kind: 'def', name: line.slice(at + 1, i), valueStart: i + 1 };
 }
 
 /** The value part of a definition line: comment removed, blanks trimmed, continuation flagged. */
@@ -169,4 +168,57 @@ export function readUse(line: string, at: number, to: number): MacroUse | null {
   const nameStart = i;
   while (i < to && isNameChar(line.charCodeAt(i))) i++;
   return { name: line.slice(nameStart, i), start: at, end: i };
+}
+
+export type SeqMatch =
+  | {
+      readonly kind: 'seq';
+      readonly name: string;
+      readonly start: number;
+      readonly step: number;
+      readonly end: number;
+      /** Index where the repeated text starts (after `)` and blanks). */
+      readonly restFrom: number;
+    }
+  | { readonly kind: 'bad'; readonly start: number; readonly end: number; readonly why: string };
+
+/** Largest number of lines one `~SEQ` may produce; keepalived has no bound, halo keeps one. */
+export const SEQ_COUNT_MAX = 100_000;
+
+/**
+ * Recognises `~SEQ(VAR, END)`, `~SEQ(VAR, START, END)` or `~SEQ(VAR, START, STEP, END)` at `at`:
+ * the rest of the line is repeated with `$VAR` set to each value from START (default 1) by STEP
+ * (default 1, may be negative) while not past END, as keepalived 2.2 does. Null when the line
+ * does not start with `~SEQ(`.
+ */
+export function matchSeq(line: string, at: number): SeqMatch | null {
+  if (!line.startsWith('~SEQ(', at)) return null;
+  const close = line.indexOf(')', at + 5);
+  if (close < 0) return { kind: 'bad', start: at, end: line.length, why: 'no closing `)`' };
+  const parts = line.slice(at + 5, close).split(',').map((p) => p.trim());
+  const bad = (why: string): SeqMatch => ({ kind: 'bad', start: at, end: close + 1, why });
+  if (parts.length < 2 || parts.length > 4) return bad('write ~SEQ(VAR, END), ~SEQ(VAR, START, END) or ~SEQ(VAR, START, STEP, END)');
+  const name = parts[0] ?? '';
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return bad(`\`${name}\` is not a macro name`);
+  const nums: number[] = [];
+  for (const p of parts.slice(1)) {
+    if (!/^-?\d{1,9}$/.test(p)) return bad(`\`${p}\` is not an integer`);
+    nums.push(Number(p));
+  }
+  const [start, step, end] = nums.length === 1 ? [1, 1, nums[0] ?? 0] : nums.length === 2 ? [nums[0] ?? 0, 1, nums[1] ?? 0] : [nums[0] ?? 0, nums[1] ?? 0, nums[2] ?? 0];
+  if (step === 0) return bad('the step is 0');
+  const count = step > 0 ? Math.floor((end - start) / step) + 1 : Math.floor((start - end) / -step) + 1;
+  if (count > SEQ_COUNT_MAX) return bad(`it makes ${count} lines, more than ${SEQ_COUNT_MAX}`);
+  let restFrom = close + 1;
+  while (restFrom < line.length && isSpaceCode(line.charCodeAt(restFrom))) restFrom++;
+  return { kind: 'seq', name, start, step, end, restFrom };
+}
+
+/** The values of a sequence, in order. */
+export function seqValues(seq: { start: number; step: number; end: number }): number[] {
+  const out: number[] = [];
+  // Bounded by SEQ_COUNT_MAX through matchSeq's check.
+  if (seq.step > 0) for (let v = seq.start; v <= seq.end && out.length < SEQ_COUNT_MAX; v += seq.step) out.push(v);
+  else if (seq.step < 0) for (let v = seq.start; v >= seq.end && out.length < SEQ_COUNT_MAX; v += seq.step) out.push(v);
+  return out;
 }

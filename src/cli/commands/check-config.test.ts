@@ -96,3 +96,11 @@ test('dump-config prints JSON with sorted keys on stdout and diagnostics on stde
     assert.equal(await main(['dump-config', '-f', 'none.conf'], missing), 1);
     assert.equal(missing.stdout, '');
   }));
+
+test('a failed checked include exits 6, as keepalived -t, also next to other errors', () =>
+  withDir({ 'k.conf': 'includem nothere.conf\n}\n' }, async (dir) => {
+    const o = io(dir);
+    assert.equal(await main(['check-config', '-f', 'k.conf'], o), 6);
+    assert.match(o.stdout, /error HALO_CFG_INCLUDE_CHECK: includem: included file does not exist/);
+    assert.match(o.stdout, /HALO_CFG_UNBALANCED_BRACE/);
+  }));

@@ -18,7 +18,8 @@ Options:
   -v, --verbose         also show notes (for instance includes that match no file)
 
 Exit status (as keepalived -t): 0 valid (warnings allowed), 1 the file cannot be read,
-2 bad command line, 5 the configuration has errors.
+2 bad command line, 5 the configuration has errors, 6 a checked include
+(includem, ...) failed.
 `,
   run(argv, io) {
     const options = parseConfigArgs('check-config', argv, io);

@@ -19,8 +19,10 @@ export const EXIT_OK = 0;
 export const EXIT_CANNOT_READ = 1;
 /** Bad command line, as for every halo command. */
 export const EXIT_USAGE = 2;
-/** The configuration has errors: keepalived -t exits with 5 (KEEPALIVED_EXIT_CONFIG_TEST) here. */
+/** The configuration has errors: keepalived -t exits with 5 here. */
 export const EXIT_CONFIG_ERRORS = 5;
+/** A checked include (`includem`, ...) failed: keepalived -t exits with 6 here, also when other errors are present. */
+export const EXIT_INCLUDE_CHECK = 6;
 
 export interface ConfigCommandOptions {
   readonly file: string;
@@ -62,6 +64,7 @@ export function loadForCli(options: ConfigCommandOptions): LoadResult {
 
 export function exitStatus(diagnostics: readonly Diagnostic[]): number {
   if (diagnostics.some((d) => d.severity === 'error' && d.code === 'HALO_CFG_CANNOT_READ' && d.pos === undefined)) return EXIT_CANNOT_READ;
+  if (diagnostics.some((d) => d.severity === 'error' && d.code === 'HALO_CFG_INCLUDE_CHECK')) return EXIT_INCLUDE_CHECK;
   if (diagnostics.some((d) => d.severity === 'error')) return EXIT_CONFIG_ERRORS;
   return EXIT_OK;
 }

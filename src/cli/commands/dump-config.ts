@@ -18,7 +18,8 @@ Options:
   -v, --verbose         also show notes on stderr
 
 Exit status: as \`halo check-config\`: 0 valid, 1 the file cannot be read, 2 bad command line,
-5 the configuration has errors (the model is still printed, marked by the status).
+5 the configuration has errors, 6 a checked include failed (with 5 and 6 the model
+is still printed, marked by the status).
 `,
   run(argv, io) {
     const options = parseConfigArgs('dump-config', argv, io);

@@ -34,7 +34,7 @@ export const CFG_ERRORS = {
   },
   HALO_CFG_INCLUDE_DEPTH: {
     summary: 'Includes are nested too deeply',
-    help: 'halo follows at most 20 nested `include` levels (keepalived stops even earlier). Flatten the include structure.',
+    help: 'halo follows at most 20 nested `include` levels (keepalived has no bound and reads a self-including file until it runs out of file descriptors). Flatten the include structure.',
     exitCode: 5,
   },
   HALO_CFG_INCLUDE_MISSING: {
@@ -42,6 +42,14 @@ export const CFG_ERRORS = {
     help:
       'keepalived silently skips an `include` whose file does not exist or whose pattern matches no file, and so does halo. ' +
       'This is informational (shown by `halo check-config -v`); check the path if you expected the file to be read.',
+  },
+  HALO_CFG_INCLUDE_CHECK: {
+    summary: 'A checked include (`includer`, `includem`, `includew`, `includeb`, `includea`) failed its check',
+    help:
+      'The checked include variants turn what plain `include` skips silently into errors: r needs every existing file readable, m and w need the pattern to match, ' +
+      'b needs every brace alternative to match, a needs all of these. Fix the path, or use plain `include` when the files are optional. ' +
+      '`keepalived -t` exits with 6 for these, and so does `halo check-config`.',
+    exitCode: 6,
   },
   HALO_CFG_BAD_INCLUDE: {
     summary: 'An include line names no file',
@@ -57,6 +65,13 @@ export const CFG_ERRORS = {
   HALO_CFG_BAD_MACRO: {
     summary: 'A `$NAME=` definition is not valid',
     help: 'A definition is `$NAME=value` at the start of a line; NAME is letters, digits and `_`, not starting with a digit. A value may continue on the next lines with a trailing `\\`.',
+    exitCode: 5,
+  },
+  HALO_CFG_BAD_SEQ: {
+    summary: 'A `~SEQ(...)` line is not valid',
+    help:
+      'A sequence line is `~SEQ(VAR, END)`, `~SEQ(VAR, START, END)` or `~SEQ(VAR, START, STEP, END)` followed by text that is repeated with `$VAR` ' +
+      'set to each value (START defaults to 1, STEP to 1 and may be negative, not 0). halo stops at 100,000 repetitions.',
     exitCode: 5,
   },
   HALO_CFG_JOINED_LINES: {
