@@ -5,6 +5,7 @@
  */
 import { GENERAL_ERRORS } from './general.js';
 import { BALANCE_ERRORS } from './balance.js';
+import { NGINX_ERRORS } from './nginx.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -12,6 +13,7 @@ export type { ErrorDef, ErrorTable } from './types.js';
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
   ...BALANCE_ERRORS,
+  ...NGINX_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
