@@ -10,52 +10,52 @@ export const NGINX_ERRORS = {
   HALO_NGX_UNEXPECTED: {
     summary: 'The nginx config has a token where it cannot be',
     help: 'A `;`, `{` or `}` is out of place, a quoted string is not followed by a space, or the file ends inside a block. nginx refuses the same file with "unexpected ...".',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_UNTERMINATED_STRING: {
     summary: 'A quoted string in the nginx config is not closed',
     help: 'Close the string with the same quote it was opened with; a quote inside it is written \\" or \\\'.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_INCLUDE: {
     summary: 'An nginx include cannot be followed',
     help: 'The include matches no file, includes itself (a cycle), or nests deeper than halo allows.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_UNKNOWN_DIRECTIVE: {
     summary: 'The nginx directive is unknown',
     help: 'nginx itself refuses an unknown directive. Check the spelling (the hint names the nearest known directive) and docs/balancing.md for the nginx subset halo reads.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_NOT_ALLOWED_HERE: {
     summary: 'The nginx directive is not allowed in this block',
     help: 'nginx accepts each directive only in some blocks (for example `server` with a weight only inside `upstream`); move it to one of them.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_ARGS: {
     summary: 'The nginx directive has the wrong number of arguments',
     help: 'docs/balancing.md lists the arguments of every directive halo reads; nginx reports the same as "invalid number of arguments".',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_BAD_VALUE: {
     summary: 'A value in the nginx config is not valid',
     help: 'A number, time, address, port or parameter is not what the directive takes; the message names the value and what was expected.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_DUPLICATE: {
     summary: 'The nginx directive is given twice where only one is allowed',
     help: 'Remove one of them: nginx refuses a second `proxy_pass` in a location, a second upstream of one name, a second `listen` of one address in a server.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_UNKNOWN_UPSTREAM: {
     summary: 'The proxy_pass names neither an upstream nor an address',
     help: 'Declare an `upstream` block of that name, or write an IP address (halo does not resolve host names in proxy_pass).',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_NO_SERVERS: {
     summary: 'The nginx upstream has no servers',
     help: 'Add at least one `server` line to the upstream; nginx refuses an empty upstream too.',
-    exitCode: 1,
+    exitCode: 5,
   },
   HALO_NGX_NOT_SUPPORTED: {
     summary: 'The nginx directive or parameter is not supported by halo',
