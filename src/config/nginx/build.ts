@@ -82,8 +82,8 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
       report('info', 'HALO_NGX_IGNORED', `Ignored because ${found.spec.why ?? 'it has no effect in halo'}: ${name}`, node.keyword);
       return false;
     }
-    if (found.spec.kind === 'unsupported') {
-      report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported because ${found.spec.why ?? 'halo does not do it'}: ${name}`, node.keyword);
+    if (found.spec.kind === 'unsupported' || found.spec.kind === 'refuse') {
+      report(found.spec.kind === 'refuse' ? 'error' : 'warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported because ${found.spec.why ?? 'halo does not do it'}: ${name}`, node.keyword);
       return false;
     }
     return true;
@@ -195,13 +195,12 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
             report('error', 'HALO_NGX_BAD_VALUE', `Invalid value in proxy_next_upstream: ${w.text}`, w, 'error, timeout, invalid_header, http_500, http_502, http_503, http_504, http_403, http_404, http_429, non_idempotent or off');
             continue;
           }
-          if (w.text === 'off' && node.args.length > 1) {
-            report('error', 'HALO_NGX_BAD_VALUE', 'Invalid value in proxy_next_upstream: off cannot be combined with other conditions', w);
-            continue;
-          }
           if (w.text !== 'off') conditions.push(w.text);
         }
-        setLayer(layer, 'nextUpstream', conditions, node);
+        // nginx lets `off` win over anything written with it.
+        const off = node.args.find((w) => w.text === 'off');
+        if (off !== undefined && node.args.length > 1) report('warning', 'HALO_NGX_BAD_VALUE', 'Off overrides the other conditions in proxy_next_upstream: no retries', off);
+        setLayer(layer, 'nextUpstream', off !== undefined ? [] : conditions, node);
         return;
       }
       default:
@@ -260,7 +259,16 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
         case 'server': {
           if (!wantBlock(d, false) || !argCount(d, 1, Infinity) || a0 === undefined) break;
           const s = upstreamServer(d, a0, context === 'stream-upstream');
-          if (s !== undefined) servers.push(s);
+          if (s === undefined) break;
+          // nginx refuses `backup` on a server written after ip_hash, hash or random; written
+          // before, it is kept, and used only when every primary is out (their round-robin
+          // fallback), which is what halo does with backups anyway.
+          if (s.backup && methodWord !== undefined && (method.name === 'ip_hash' || method.name === 'hash' || method.name === 'random')) {
+            const w = d.args.find((x) => x.text === 'backup') ?? d.keyword;
+            report('error', 'HALO_NGX_METHOD_CONFLICT', `Balancing method does not support parameter backup: ${method.name}`, w);
+            break;
+          }
+          servers.push(s);
           break;
         }
         case 'least_conn':
@@ -315,13 +323,6 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
     }
     if (servers.length === 0) report('error', 'HALO_NGX_NO_SERVERS', `No servers are inside upstream: ${nameWord.text}`, nameWord);
     const m: NginxMethod = method;
-    if (m.name === 'ip_hash' || m.name === 'hash' || m.name === 'random') {
-      for (const s of servers) {
-        if (s.backup) {
-          diagnostics.push({ severity: 'warning', code: 'HALO_NGX_METHOD_CONFLICT', message: `Backup server is never used with ${m.name}: ${s.address}`, pos: s.pos, hint: 'nginx refuses or ignores backup with ip_hash, hash and random' });
-        }
-      }
-    }
     return { name: nameWord.text, pos: node.keyword.pos, method: m, servers, keepalive, keepaliveRequests, keepaliveTimeoutMs };
   };
 
@@ -424,8 +425,11 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
       else if (key === 'udp' && stream) udp = true;
       else if (['reuseport', 'backlog', 'rcvbuf', 'sndbuf', 'deferred', 'bind', 'ipv6only', 'so_keepalive', 'fastopen', 'setfib', 'accept_filter'].includes(key)) {
         report('info', 'HALO_NGX_IGNORED', `Ignored because halo sets its own socket options: listen ${key}`, p);
-      } else if (['ssl', 'http2', 'http3', 'quic', 'proxy_protocol', 'spdy'].includes(key)) {
-        report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported: listen ${key}`, p);
+      } else if (['ssl', 'http3', 'quic', 'proxy_protocol'].includes(key)) {
+        // Serving plain text where clients expect TLS (or a PROXY header) cannot work: refuse.
+        report('error', 'HALO_NGX_NOT_SUPPORTED', `Not supported because halo does not terminate TLS or read PROXY headers: listen ${key}`, p);
+      } else if (['http2', 'spdy'].includes(key)) {
+        report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported because halo speaks HTTP/1.1 to clients: listen ${key}`, p);
       } else {
         report('error', 'HALO_NGX_BAD_VALUE', `Invalid parameter in listen: ${p.text}`, p);
       }
@@ -458,7 +462,7 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
       return undefined;
     }
     const scheme = m[1] === 'https' ? 'https' : 'http';
-    if (scheme === 'https') report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported because halo does not speak TLS to backends: ${a0.text}`, a0);
+    if (scheme === 'https') report('error', 'HALO_NGX_NOT_SUPPORTED', `Not supported because halo does not speak TLS to backends: ${a0.text}`, a0);
     const hp = parseHostPort(m[2] ?? '', false);
     if (!hp.ok) {
       report('error', 'HALO_NGX_BAD_VALUE', `Invalid host in proxy_pass: ${a0.text} (${hp.why})`, a0);
@@ -690,6 +694,10 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
 
   let http: NginxHttp | null = null;
   let stream: NginxStream | null = null;
+  const first = nodes[0];
+  if (first !== undefined && !nodes.some((d) => d.keyword.text === 'events')) {
+    report('warning', 'HALO_NGX_NO_EVENTS', 'No events section: nginx refuses this file, halo loads it', first.keyword);
+  }
   for (const d of nodes) {
     if (!admit(d, 'main')) continue;
     if (d.keyword.text === 'http') {

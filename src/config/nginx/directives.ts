@@ -9,8 +9,12 @@ export type NginxContext = 'main' | 'events' | 'http' | 'server' | 'location' | 
 
 export interface DirectiveSpec {
   readonly contexts: readonly NginxContext[];
-  readonly kind: 'model' | 'ignore' | 'unsupported';
-  /** Why it is ignored or not supported (completes "Ignored because ..." / "Not supported: ..."). */
+  /**
+   * `refuse`: not supported, and loading without it would be unsafe (access control): an error,
+   * where `unsupported` is a warning.
+   */
+  readonly kind: 'model' | 'ignore' | 'unsupported' | 'refuse';
+  /** Why it is ignored or not supported (completes "Ignored because ..." / "Not supported because ..."). */
   readonly why?: string;
 }
 
@@ -51,6 +55,7 @@ add('ip_hash keepalive keepalive_requests keepalive_timeout@upstream', ['upstrea
 // Ignored: harmless for a proxy.
 const WORKERS = 'halo runs its own proxy workers (one per core by default)';
 const LOGS = 'halo writes its own logs and counters';
+add('load_module', ['main'], 'ignore', 'halo has the upstream, proxy and stream features built in');
 add('worker_processes worker_rlimit_nofile worker_cpu_affinity worker_priority worker_shutdown_timeout pid user daemon master_process working_directory lock_file thread_pool timer_resolution pcre_jit env', ['main'], 'ignore', WORKERS);
 add('events', ['main'], 'ignore', 'halo does its own connection processing (the block and everything in it)');
 add('error_log', ['main', ...HTTP_ALL, ...STREAM_ALL], 'ignore', LOGS);
@@ -67,13 +72,16 @@ add('resolver resolver_timeout', [...HTTP_ALL, ...STREAM_ALL], 'ignore', 'halo r
 // Recognised, not supported: nginx would do something halo does not.
 add('root alias try_files autoindex', ['http', 'server', 'location'], 'unsupported', 'halo serves no files');
 add('return rewrite error_page if set map geo split_clients internal sub_filter add_header expires', HTTP_ALL, 'unsupported', 'halo does not rewrite requests or responses');
-add('allow deny auth_basic auth_basic_user_file auth_request limit_req limit_req_zone limit_conn limit_conn_zone limit_rate', HTTP_ALL, 'unsupported', 'halo applies no access control or rate limits from nginx.conf (nothing is enforced)');
-add('ssl_certificate ssl_certificate_key ssl_protocols ssl_ciphers ssl_session_cache ssl_session_timeout ssl_prefer_server_ciphers ssl_dhparam http2', ['http', 'server', ...STREAM_ALL], 'unsupported', 'halo does not terminate TLS');
+add('limit_req limit_req_zone limit_conn limit_conn_zone limit_rate', HTTP_ALL, 'unsupported', 'halo applies no rate limits from nginx.conf (nothing is enforced)');
+add('allow deny auth_basic auth_basic_user_file auth_request', HTTP_ALL, 'refuse', 'halo enforces no access control from nginx.conf, and serving without it would open what the file closes');
+add('ssl_certificate ssl_certificate_key ssl_protocols ssl_ciphers ssl_session_cache ssl_session_timeout ssl_session_tickets ssl_prefer_server_ciphers ssl_dhparam ssl_stapling ssl_stapling_verify', ['http', 'server', ...STREAM_ALL], 'ignore', 'halo does not terminate TLS (a `listen ... ssl` is refused, so these settings are never needed)');
+add('http2', ['http', 'server'], 'unsupported', 'halo speaks HTTP/1.1 to clients');
 add('proxy_redirect proxy_cache proxy_cache_path proxy_cache_valid proxy_cache_key proxy_intercept_errors proxy_hide_header proxy_pass_header proxy_ignore_headers proxy_cookie_domain proxy_cookie_path proxy_pass_request_body proxy_pass_request_headers proxy_request_buffering proxy_ssl_verify proxy_ssl_server_name proxy_ssl_certificate proxy_ssl_certificate_key proxy_ssl_protocols proxy_method proxy_store', HTTP_ALL, 'unsupported', 'halo passes requests and responses through as they are');
 add('real_ip_header set_real_ip_from real_ip_recursive', HTTP_ALL, 'unsupported', 'halo takes the client address from the connection');
 add('fastcgi_pass uwsgi_pass scgi_pass grpc_pass memcached_pass stub_status', ['location'], 'unsupported', 'halo proxies HTTP only');
 add('sticky ntlm queue least_time', UPSTREAMS, 'unsupported', 'it is an nginx Plus or third-party feature');
-add('proxy_protocol proxy_responses proxy_requests proxy_ssl proxy_download_rate proxy_upload_rate return@stream map@stream allow@stream deny@stream limit_conn@stream', STREAM_ALL, 'unsupported', 'halo forwards streams as they are');
+add('allow@stream deny@stream', STREAM_ALL, 'refuse', 'halo enforces no access control from nginx.conf, and serving without it would open what the file closes');
+add('proxy_protocol proxy_responses proxy_requests proxy_ssl proxy_download_rate proxy_upload_rate return@stream map@stream limit_conn@stream', STREAM_ALL, 'unsupported', 'halo forwards streams as they are');
 
 export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = table;
 

@@ -59,7 +59,8 @@ export const NGINX_ERRORS = {
   },
   HALO_NGX_NOT_SUPPORTED: {
     summary: 'The nginx directive or parameter is not supported by halo',
-    help: 'halo reads the proxy subset of nginx (docs/balancing.md). This directive is recognised but halo does not do what it asks (serving files, TLS, rewriting, ...), so the behaviour differs from nginx here.',
+    help: 'halo reads the proxy subset of nginx (docs/balancing.md). This directive is recognised but halo does not do what it asks (serving files, TLS, rewriting, ...), so the behaviour differs from nginx here. It is an error where running without it would be unsafe or cannot work (access control, TLS listeners, https backends).',
+    exitCode: 5,
   },
   HALO_NGX_IGNORED: {
     summary: 'The nginx directive is recognised and has no effect in halo',
@@ -67,7 +68,12 @@ export const NGINX_ERRORS = {
   },
   HALO_NGX_METHOD_CONFLICT: {
     summary: 'The upstream balancing method conflicts with another setting',
-    help: 'An upstream takes one balancing method; a second one replaces the first (nginx warns "load balancing method redefined"), and `backup` servers are not used by ip_hash, hash and random.',
+    help: 'An upstream takes one balancing method; a second one replaces the first (nginx warns "load balancing method redefined"), and a `backup` server written after ip_hash, hash or random is refused, as nginx refuses it.',
+    exitCode: 5,
+  },
+  HALO_NGX_NO_EVENTS: {
+    summary: 'The nginx config has no events section',
+    help: 'nginx refuses to start without an `events { }` block; halo does not need it and loads the file. Add `events { }` if nginx must read the same file.',
   },
   HALO_NGX_NO_PROXY_PASS: {
     summary: 'The nginx location has no proxy_pass',
