@@ -43,26 +43,33 @@ export function maglevTable(names: readonly string[], turns: readonly number[], 
   const table = new Int32Array(size).fill(-1);
   const n = names.length;
   if (n === 0) return table;
-  const offset = names.map((name) => hashString(name, 0x4d41474c) % size);
-  const skip = names.map((name) => (hashString(name, 0x534b4950) % (size - 1)) + 1);
-  const next = new Array<number>(n).fill(0);
+  // Backend k visits slots offset, offset + skip, offset + 2 skip, ... (mod size): its
+  // permutation. `at[k]` is where it stands; stepping by addition avoids big products.
+  const at = new Int32Array(n);
+  const skip = new Int32Array(n);
+  names.forEach((name, k) => {
+    at[k] = hashString(name, 0x4d41474c) % size;
+    skip[k] = (hashString(name, 0x534b4950) % (size - 1)) + 1;
+  });
   let filled = 0;
-  // Every backend's permutation visits every slot, so each claim ends within `size` steps and
-  // the whole fill within size * (size + n) steps in the worst case.
+  // Every permutation visits every slot, so each claim ends within `size` steps.
   while (filled < size) {
     let placedThisRound = 0;
     for (let k = 0; k < n && filled < size; k++) {
+      const step = skip[k] ?? 1;
+      let c = at[k] ?? 0;
       for (let t = 0; t < (turns[k] ?? 0) && filled < size; t++) {
-        let c = (((offset[k] ?? 0) + (next[k] ?? 0) * (skip[k] ?? 1)) % size + size) % size;
         while ((table[c] ?? -1) >= 0) {
-          next[k] = (next[k] ?? 0) + 1;
-          c = ((offset[k] ?? 0) + ((next[k] ?? 0) % size) * (skip[k] ?? 1)) % size;
+          c += step;
+          if (c >= size) c -= size;
         }
         table[c] = k;
-        next[k] = (next[k] ?? 0) + 1;
+        c += step;
+        if (c >= size) c -= size;
         filled += 1;
         placedThisRound += 1;
       }
+      at[k] = c;
     }
     if (placedThisRound === 0) break;
   }
