@@ -5,16 +5,27 @@
 
 /** Parses dotted-quad IPv4 (exactly four decimal parts, each 0..255). */
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // By hand, not split/regex: this runs on every pick of the address-hashing pickers.
+  if (text.length < 7 || text.length > 15) return undefined;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] ?? '';
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-    const n = Number(p);
-    if (n > 255) return undefined;
-    out[i] = n;
+  let part = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      value = value * 10 + (c - 0x30);
+      digits += 1;
+      if (digits > 3 || value > 255) return undefined;
+    } else if (c === 0x2e /* . */) {
+      if (digits === 0 || part === 3) return undefined;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else return undefined;
   }
+  if (digits === 0 || part !== 3) return undefined;
+  out[3] = value;
   return out;
 }
 

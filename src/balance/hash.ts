@@ -27,6 +27,23 @@ export function crc32Update(crc: number, bytes: Uint8Array): number {
   return c >>> 0;
 }
 
+/** crc32Update over the UTF-8 bytes of `text`, without encoding when it is ASCII (the usual key). */
+export function crc32UpdateString(crc: number, text: string): number {
+  let c = crc >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80) return crc32Update(crc32UpdateAscii(crc, text.slice(0, i)), utf8(text.slice(i)));
+    c = (CRC32_TABLE[(c ^ code) & 0xff] ?? 0) ^ (c >>> 8);
+  }
+  return c >>> 0;
+}
+
+function crc32UpdateAscii(crc: number, text: string): number {
+  let c = crc >>> 0;
+  for (let i = 0; i < text.length; i++) c = (CRC32_TABLE[(c ^ text.charCodeAt(i)) & 0xff] ?? 0) ^ (c >>> 8);
+  return c >>> 0;
+}
+
 export function crc32Final(crc: number): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
@@ -54,9 +71,13 @@ export function hash32(value: number, bits: number): number {
  * halo needs a good spread but no other program's exact mapping (Maglev permutations and lookups).
  */
 export function hashString(text: string, seed: number): number {
+  // Over UTF-16 code units (both bytes of each): no encoding on the pick path.
   let h = (0x811c9dc5 ^ seed) >>> 0;
-  const bytes = utf8(text);
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ (bytes[i] ?? 0), 0x01000193) >>> 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    h = Math.imul(h ^ (code & 0xff), 0x01000193) >>> 0;
+    if (code > 0xff) h = Math.imul(h ^ (code >>> 8), 0x01000193) >>> 0;
+  }
   return fmix32(h);
 }
 

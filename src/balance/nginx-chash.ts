@@ -15,7 +15,7 @@
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
 import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { crc32, crc32Final, crc32Init, crc32Update, utf8 } from './hash.js';
+import { crc32Final, crc32Init, crc32Update, crc32UpdateString, utf8 } from './hash.js';
 import { SmoothWeights } from './nginx-round-robin.js';
 
 export const KETAMA_POINTS_PER_WEIGHT = 160;
@@ -85,7 +85,7 @@ export function findPoint(points: readonly RingPoint[], hash: number): number {
 export function chashAlgo(pool: Pool, members: readonly number[]): TierAlgo {
   let ring: RingPoint[] = [];
   const byName = new Map<string, number[]>();
-  const rr = new SmoothWeights();
+  const rr = new SmoothWeights(pool.size);
   const rebuild = (): void => {
     byName.clear();
     for (const i of members) {
@@ -107,7 +107,7 @@ export function chashAlgo(pool: Pool, members: readonly number[]): TierAlgo {
       const eligible = (i: number): boolean => pool.eligible(i, ctx.exclude);
       const key = ctx.hashKey ?? '';
       if (key.length === 0 || members.length < 2 || ring.length === 0) return rr.pick(pool, members, eligible);
-      let at = findPoint(ring, crc32(utf8(key)));
+      let at = findPoint(ring, crc32Final(crc32UpdateString(crc32Init(), key)));
       // nginx walks at most the whole ring; a name's points repeat, so remember names seen bad.
       const bad = new Set<string>();
       for (let tries = 0; tries < ring.length; tries++) {

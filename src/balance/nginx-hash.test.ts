@@ -8,11 +8,17 @@ import { sequence, weights } from './testkit.js';
 const prng = new SeededPrng(1);
 
 test('the first try is (crc32(key) >> 16) & 0x7fff; later tries prefix the try number and add up', () => {
-  const key = utf8('/index.html');
+  const key = '/index.html';
   const h0 = nginxKeyHash(key, 0, 0);
-  assert.equal(h0, (crc32(key) >>> 16) & 0x7fff);
+  assert.equal(h0, (crc32(utf8(key)) >>> 16) & 0x7fff);
   const h1 = nginxKeyHash(key, 1, h0);
   assert.equal(h1, h0 + ((crc32(utf8('1/index.html')) >>> 16) & 0x7fff));
+});
+
+test('non-ASCII keys hash over their UTF-8 bytes, as nginx sees them', () => {
+  const key = '/café/日本';
+  assert.equal(nginxKeyHash(key, 0, 0), (crc32(utf8(key)) >>> 16) & 0x7fff);
+  assert.equal(nginxKeyHash(key, 2, 5), 5 + ((crc32(utf8('2' + key)) >>> 16) & 0x7fff));
 });
 
 test('a key always goes to the same server, by weight', () => {

@@ -11,30 +11,29 @@
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
 import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { crc32Final, crc32Init, crc32Update, utf8 } from './hash.js';
+import { crc32Final, crc32Init, crc32UpdateString } from './hash.js';
 import { NGINX_HASH_TRIES_MAX, totalWeight, walkWeights } from './nginx-ip-hash.js';
 import { SmoothWeights } from './nginx-round-robin.js';
 
 /** The hash value nginx reaches for `key` at try number `rehash` (0 = first), given the previous. */
-export function nginxKeyHash(key: Uint8Array, rehash: number, previous: number): number {
+export function nginxKeyHash(key: string, rehash: number, previous: number): number {
   let crc = crc32Init();
-  if (rehash > 0) crc = crc32Update(crc, utf8(String(rehash)));
-  crc = crc32Final(crc32Update(crc, key));
+  if (rehash > 0) crc = crc32UpdateString(crc, String(rehash));
+  crc = crc32Final(crc32UpdateString(crc, key));
   return previous + ((crc >>> 16) & 0x7fff);
 }
 
 export function hashAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  const rr = new SmoothWeights();
+  const rr = new SmoothWeights(pool.size);
   return {
     pick(ctx: PickContext) {
       const eligible = (i: number): boolean => pool.eligible(i, ctx.exclude);
       const key = ctx.hashKey ?? '';
       const total = totalWeight(pool, members);
       if (key.length === 0 || members.length < 2 || total <= 0) return rr.pick(pool, members, eligible);
-      const keyBytes = utf8(key);
       let hash = 0;
       for (let rehash = 0; rehash <= NGINX_HASH_TRIES_MAX; rehash++) {
-        hash = nginxKeyHash(keyBytes, rehash, hash);
+        hash = nginxKeyHash(key, rehash, hash);
         const i = walkWeights(pool, members, hash, total);
         if (i !== undefined && eligible(i)) return i;
       }

@@ -47,7 +47,7 @@ export function totalWeight(pool: Pool, members: readonly number[]): number {
 }
 
 export function ipHashAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  const rr = new SmoothWeights();
+  const rr = new SmoothWeights(pool.size);
   return {
     pick(ctx: PickContext) {
       const eligible = (i: number): boolean => pool.eligible(i, ctx.exclude);

@@ -9,15 +9,18 @@ import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
 import { SmoothWeights } from './nginx-round-robin.js';
 
 export function leastConnAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  const smooth = new SmoothWeights();
+  const smooth = new SmoothWeights(pool.size);
   return {
     pick(ctx) {
       let best: number | undefined;
+      let bestPos = 0;
       let many = false;
-      for (const i of members) {
+      for (let m = 0; m < members.length; m++) {
+        const i = members[m] ?? 0;
         if (!pool.eligible(i, ctx.exclude)) continue;
         if (best === undefined) {
           best = i;
+          bestPos = m;
           many = false;
           continue;
         }
@@ -25,6 +28,7 @@ export function leastConnAlgo(pool: Pool, members: readonly number[]): TierAlgo 
         const rhs = (pool.conns[best] ?? 0) * (pool.weight[i] ?? 0);
         if (lhs < rhs) {
           best = i;
+          bestPos = m;
           many = false;
         } else if (lhs === rhs) {
           many = true;
@@ -36,7 +40,7 @@ export function leastConnAlgo(pool: Pool, members: readonly number[]): TierAlgo 
         pool.eligible(i, ctx.exclude) &&
         (pool.conns[i] ?? 0) * (pool.weight[b] ?? 0) === (pool.conns[b] ?? 0) * (pool.weight[i] ?? 0);
       // nginx scans from the first tied server onwards; earlier servers cannot be tied.
-      return smooth.pick(pool, members.slice(members.indexOf(b)), tied);
+      return smooth.pick(pool, members, tied, bestPos);
     },
   };
 }

@@ -17,7 +17,7 @@ import { NGINX_HASH_TRIES_MAX } from './nginx-ip-hash.js';
 
 export function randomAlgo(pool: Pool, members: readonly number[], options: PickerOptions): TierAlgo {
   const two = hasFlag(options, 'two');
-  const rr = new SmoothWeights();
+  const rr = new SmoothWeights(pool.size);
   let ranges: number[] = [];
   let total = 0;
   const rebuild = (): void => {
