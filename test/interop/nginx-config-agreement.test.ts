@@ -52,6 +52,9 @@ const CASES: readonly (readonly [string, string])[] = [
   ['proxy_pass with uri', 'events {} http { server { location /app/ { proxy_pass http://127.0.0.1:81/v2/; proxy_set_header Host $host; proxy_read_timeout 1m30s; } } }'],
   ['exact location', 'events {} http { server { location = /healthz { proxy_pass http://127.0.0.1:81; } } }'],
   ['max_conns and down', 'events {} http { upstream u { server 127.0.0.1 max_conns=5; server 127.0.0.2 down; server 127.0.0.3 backup; } }'],
+  ['glued exact location', 'events {} http { server { location =/x { proxy_pass http://127.0.0.1:81; } location ^~/y/ { proxy_pass http://127.0.0.1:81; } } }'],
+  ['two default servers', 'events {} http { server { listen 8080 default_server; } server { listen 8080 default_server; } }'],
+  ['virtual hosts on one port', 'events {} http { server { listen 8080 default_server; server_name a; } server { listen 8080; server_name b; } }'],
   ['next_upstream bad value', 'events {} http { proxy_next_upstream error http_599; }'],
   ['time with units out of order', 'events {} http { proxy_read_timeout 30s1m; }'],
 ];

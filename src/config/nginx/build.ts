@@ -484,7 +484,18 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
     if (!wantBlock(node, true) || !argCount(node, 1, 2)) return;
     let match: 'prefix' | 'exact' = 'prefix';
     let pathWord = node.args[0];
-    if (node.args.length === 2) {
+    // nginx also takes the modifier glued to the path: `location =/x`, `location ^~/x`, `location ~\.php$`.
+    const glued = node.args.length === 1 && pathWord !== undefined ? /^(=|\^~|~\*|~)(.+)$/.exec(pathWord.text) : null;
+    if (glued !== null && pathWord !== undefined) {
+      const mod = glued[1] ?? '';
+      const rest: Word = { ...pathWord, text: glued[2] ?? '', pos: { ...pathWord.pos, col: pathWord.pos.col + mod.length } };
+      if (mod === '~' || mod === '~*') {
+        report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported: regular expression locations: location ${pathWord.text}`, node.keyword);
+        return;
+      }
+      match = mod === '=' ? 'exact' : 'prefix';
+      pathWord = rest;
+    } else if (node.args.length === 2) {
       const mod = node.args[0]?.text ?? '';
       pathWord = node.args[1];
       if (mod === '=') match = 'exact';
@@ -595,6 +606,17 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
     for (const d of serverNodes) {
       const s = buildHttpServer(d, layer);
       if (s !== undefined) pending.push(s);
+    }
+    // nginx: one default server per address and port across all servers.
+    const defaults = new Map<string, NginxListen>();
+    for (const s of pending) {
+      for (const l of s.listen) {
+        if (!l.defaultServer) continue;
+        const key = `${l.address}:${l.port}`;
+        if (defaults.has(key)) {
+          diagnostics.push({ severity: 'error', code: 'HALO_NGX_DUPLICATE', message: `A duplicate default server: ${key}`, pos: l.pos });
+        } else defaults.set(key, l);
+      }
     }
     const servers: NginxHttpServer[] = pending.map((s) => ({
       listen: s.listen,
