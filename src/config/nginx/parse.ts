@@ -110,6 +110,9 @@ export function lexNginx(text: string, file: string, includeChain: readonly Sour
     }
     tokens.push({ kind: 'word', word: { text: unescape(raw), quoted: false, pos: start, includeChain } });
   }
+  if (i < n) {
+    diag({ severity: 'error', code: 'HALO_NGX_UNEXPECTED', message: `File too large: more than ${NGINX_WORDS_PER_FILE_MAX} words, the rest is not read`, pos: here(i) });
+  }
   tokens.push({ kind: 'eof', pos: here(i) });
   return tokens;
 }
