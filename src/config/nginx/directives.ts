@@ -85,16 +85,25 @@ add('proxy_protocol proxy_responses proxy_requests proxy_ssl proxy_download_rate
 
 export const DIRECTIVES: Readonly<Record<string, DirectiveSpec>> = table;
 
+/** The table by bare name (the `@context` suffixes only keep same-named entries apart). */
+let byName: Map<string, DirectiveSpec[]> | undefined;
+
 /** The spec of `name` in `context`, or of `name` anywhere (to say "not allowed here"). */
 export function lookupDirective(name: string, context: NginxContext): { spec: DirectiveSpec; here: boolean } | undefined {
-  let any: DirectiveSpec | undefined;
-  for (const [key, spec] of Object.entries(table)) {
-    const base = key.includes('@') ? key.slice(0, key.indexOf('@')) : key;
-    if (base !== name) continue;
-    if (spec.contexts.includes(context)) return { spec, here: true };
-    any ??= spec;
+  if (byName === undefined) {
+    byName = new Map();
+    for (const [key, spec] of Object.entries(table)) {
+      const base = key.includes('@') ? key.slice(0, key.indexOf('@')) : key;
+      const list = byName.get(base);
+      if (list === undefined) byName.set(base, [spec]);
+      else list.push(spec);
+    }
   }
-  return any === undefined ? undefined : { spec: any, here: false };
+  const specs = byName.get(name);
+  if (specs === undefined) return undefined;
+  for (const spec of specs) if (spec.contexts.includes(context)) return { spec, here: true };
+  const first = specs[0];
+  return first === undefined ? undefined : { spec: first, here: false };
 }
 
 /** Directive names known in `context`, for "did you mean" hints. */
