@@ -20,12 +20,22 @@ test('random skips servers that cannot be used', () => {
   assert.ok(!s.includes('a') && s.includes('b') && s.includes('c'));
 });
 
-test('random two takes the less loaded of two draws', () => {
+test('random two takes the less loaded of two different servers', () => {
   const p = createRandom(weights({ a: 1, b: 1 }), { prng: new SeededPrng(9), flags: new Set(['two']) });
   for (let k = 0; k < 10; k++) p.connectionOpened('a');
-  const counts = tally(p, 2000);
-  // a wins only when both draws are a: about 1/4.
-  assert.ok(Math.abs((counts.get('a') ?? 0) / 2000 - 0.25) < 0.04, JSON.stringify([...counts]));
+  // The two draws are always a and b, so the less loaded b always wins.
+  assert.deepEqual([...tally(p, 500).keys()], ['b']);
+  const three = createRandom(weights({ a: 1, b: 1, c: 1 }), { prng: new SeededPrng(9), flags: new Set(['two']) });
+  for (let k = 0; k < 10; k++) three.connectionOpened('a');
+  const counts = tally(three, 3000);
+  // a wins never: whenever it is drawn, the other draw is a less loaded server.
+  assert.equal(counts.get('a'), undefined);
+});
+
+test('random two with one usable server still picks it (through round robin)', () => {
+  const p = createRandom(weights({ a: 1, b: 1 }), { prng: new SeededPrng(2), flags: new Set(['two']) });
+  p.setAvailable('b', false);
+  assert.deepEqual(sequence(p, 5), ['a', 'a', 'a', 'a', 'a']);
 });
 
 test('least_conn: fewest connections per weight; ties go round robin, not to the first', () => {

@@ -5,10 +5,11 @@
  * whatever its state, as nginx's ranges are); one that cannot be used makes another draw; after
  * 20 failed draws nginx uses round robin, and so does halo.
  *
- * `random two` (the `least_conn` method, nginx's only one): two servers are drawn that way (both
- * must be usable; the same server may come twice), and the one with fewer active connections
- * relative to its weight wins; on a tie, the second drawn (nginx keeps the second unless
- * `conns2 * w1 > conns1 * w2`). The draws share nginx's 20-try budget.
+ * `random two` (the `least_conn` method, nginx's only one): two different usable servers are
+ * drawn that way (a draw of the first one again counts as a failed try), and the one with fewer
+ * active connections relative to its weight wins; on a tie, the second drawn (nginx keeps the
+ * second unless `conns2 * w1 > conns1 * w2`). The draws share nginx's 20-try budget; with one
+ * usable server the budget runs out and round robin picks it.
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
 import { hasFlag, tieredPicker, type Pool, type TierAlgo } from './pool.js';
@@ -53,7 +54,7 @@ export function randomAlgo(pool: Pool, members: readonly number[], options: Pick
       let first: number | undefined;
       for (let tries = 0; tries <= NGINX_HASH_TRIES_MAX; tries++) {
         const i = peek();
-        if (!eligible(i)) continue;
+        if (i === first || !eligible(i)) continue;
         if (!two) return i;
         if (first === undefined) {
           first = i;
