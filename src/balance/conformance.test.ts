@@ -138,7 +138,9 @@ function drive(c: Case, specs: readonly { weight: number; backup: boolean; maxCo
       continue;
     }
     const exclude = new Set(op.exclude.filter((b) => b < model.length).map((b) => `b${b}`));
-    const ctx: PickContext = { nowMs, clientIp: clientIp(op.client), clientPort: op.port, hashKey: `/k/${op.key}`, exclude };
+    // Some clients are IPv6 (and one a dual-stack IPv4-mapped form), as a proxy sees them.
+    const ip = op.client % 5 === 4 ? `2001:db8::${op.client.toString(16)}` : op.client % 7 === 6 ? `::ffff:${clientIp(op.client)}` : clientIp(op.client);
+    const ctx: PickContext = { nowMs, clientIp: ip, clientPort: op.port, hashKey: `/k/${op.key}`, exclude };
     const got = picker.pick(ctx);
     picks.push(got ?? '-');
     const anyPrimary = model.some((m) => !m.backup && eligible(m, exclude));

@@ -89,7 +89,9 @@ test('nginx -t accepts exactly the configs in which halo finds no error', (t) =>
     for (const [name, text] of CASES) judge(name, join(dir, `case-${name.replace(/\W+/g, '-')}.conf`), text, text);
 
     // Fixtures, read from the copy so that includes resolve for both.
-    const fixtureNames = ['seed003', 'hash-consistent', 'include', 'stream', 'backup-down', 'syntax', 'bad-directive'];
+    // The stream fixture needs nginx's stream module (Debian: libnginx-mod-stream).
+    const fixtureNames = ['seed003', 'hash-consistent', 'include', 'backup-down', 'syntax', 'bad-directive', ...(existsSync(STREAM_MODULE) ? ['stream'] : [])];
+    if (!existsSync(STREAM_MODULE)) t.diagnostic(`stream fixture not compared: no ${STREAM_MODULE}`);
     for (const name of fixtureNames) {
       const path = join(dir, `${name}.conf`);
       const original = readFileSync(path, 'utf8');
