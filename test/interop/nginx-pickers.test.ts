@@ -2,7 +2,8 @@
  * halo's nginx pickers against real nginx (Debian nginx-light), on loopback only: one nginx
  * process serves a few tiny backends (`return 200 NAME`) and front servers that proxy to them with
  * each balancing method; the same requests are put to halo's picker and the choices compared one
- * by one. Covers the smooth weighted round robin sequence, least_conn ties, ip_hash (clients bound
+ * by one. Covers the smooth weighted round robin sequence, least_conn ties and least_conn with
+ * connections held open on small Node backends (weights 1/2/1), ip_hash (clients bound
  * to different 127.x.y.z addresses), hash and hash consistent (keys in `$arg_k`), each also with a
  * server marked `down` so that nginx's rehash paths are compared too.
  */
@@ -24,6 +25,8 @@ import { createChash } from '../../src/balance/nginx-chash.js';
 import { SeededPrng } from '../../src/core/prng.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+/** How long a held request may stay open at most (the test ends them sooner). */
+const HOLD_S = 10;
 const BACKENDS = ['a', 'b', 'c', 'd'];
 /** Free loopback ports, found by the kernel (bind to port 0), for the backends then the fronts. */
 const PORTS: number[] = [];
@@ -45,10 +48,17 @@ function front(name: string, upstream: string): Front {
 }
 /** Upstream lines name backends as `@k` until the ports are known. */
 const srv = (k: number, params = ''): string => `server @${k}${params ? ' ' + params : ''};`;
-const withPorts = (upstream: string): string => upstream.replace(/@(\d+)/g, (_, k: string) => `127.0.0.1:${backendPort(Number(k))}`);
+const withPorts = (upstream: string): string =>
+  upstream
+    .replace(/@(\d+)/g, (_, k: string) => `127.0.0.1:${backendPort(Number(k))}`)
+    .replace(/#(\d+)/g, (_, k: string) => `127.0.0.1:${HOLD_PORTS[Number(k)] ?? 0}`);
 
 const RR = front('rr', `${srv(0, 'weight=5')} ${srv(1)} ${srv(2)}`);
 const LEAST = front('least', `least_conn; ${srv(0)} ${srv(1)} ${srv(2)}`);
+/** Backends `#k` are small Node servers of this test that can hold a response open (see `hold`). */
+const holdSrv = (k: number, params = ''): string => `server #${k}${params ? ' ' + params : ''};`;
+const HOLD_PORTS: number[] = [];
+const LEAST_W = front('least-w', `least_conn; ${holdSrv(0)} ${holdSrv(1, 'weight=2')} ${holdSrv(2)}`);
 const IPH = front('iphash', `ip_hash; ${srv(0)} ${srv(1, 'weight=2')} ${srv(2)} ${srv(3)}`);
 const IPH_DOWN = front('iphash-down', `ip_hash; ${srv(0)} ${srv(1, 'weight=2')} ${srv(2, 'down')} ${srv(3)}`);
 const HASH = front('hash', `hash $arg_k; ${srv(0)} ${srv(1, 'weight=3')} ${srv(2)}`);
@@ -69,7 +79,8 @@ function conf(dir: string): string {
     ...BACKENDS.map((name, k) => `  server { listen 127.0.0.1:${backendPort(k)}; return 200 "${name}"; }`),
     ...FRONTS.flatMap((f) => [
       `  upstream ${f.name.replace('-', '_')} { ${withPorts(f.upstream)} }`,
-      `  server { listen 127.0.0.1:${frontPort(f.index)}; location / { proxy_pass http://${f.name.replace('-', '_')}; } }`,
+      // No proxy buffering, so that the first bytes of a held response reach the client at once.
+      `  server { listen 127.0.0.1:${frontPort(f.index)}; location / { proxy_buffering off; proxy_pass http://${f.name.replace('-', '_')}; } }`,
     ]),
     '}',
   ];
@@ -80,12 +91,13 @@ function conf(dir: string): string {
 function pool(f: Front): { backends: PickerBackend[]; down: string[] } {
   const backends: PickerBackend[] = [];
   const down: string[] = [];
-  for (const m of f.upstream.matchAll(/server @(\d+)([^;]*);/g)) {
-    const k = Number(m[1]);
-    const params = m[2] ?? '';
+  for (const m of f.upstream.matchAll(/server ([@#])(\d+)([^;]*);/g)) {
+    const k = Number(m[2]);
+    const params = m[3] ?? '';
     const weight = Number(/weight=(\d+)/.exec(params)?.[1] ?? '1');
     const id = BACKENDS[k] ?? '?';
-    backends.push({ id, weight, backup: false, maxConns: 0, name: `127.0.0.1:${backendPort(k)}` });
+    const port = m[1] === '@' ? backendPort(k) : (HOLD_PORTS[k] ?? 0);
+    backends.push({ id, weight, backup: false, maxConns: 0, name: `127.0.0.1:${port}` });
     if (params.includes('down')) down.push(id);
   }
   return { backends, down };
@@ -111,6 +123,41 @@ function get(port: number, path: string, localAddress?: string): Promise<string>
   });
 }
 
+/** Starts a request that the backend answers at once and keeps open; resolves with the first bytes. */
+function hold(port: number, open: http.ClientRequest[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/hold', agent: false, timeout: (HOLD_S + 3) * 1000 }, (res) => {
+      res.setEncoding('utf8');
+      res.once('data', (c: string) => resolve(c));
+      res.on('error', () => undefined);
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    open.push(req);
+  });
+}
+
+/** Node backends that answer `/hold` with a first chunk and then keep the response open. */
+const holdServers: http.Server[] = [];
+
+async function startHoldBackends(): Promise<void> {
+  for (let k = 0; k < 3; k++) {
+    const name = BACKENDS[k] ?? '?';
+    const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/hold') === true) {
+        res.writeHead(200, { 'Content-Length': '1000' });
+        res.write(name);
+        return; // held: the body is never finished; closeAllConnections ends it
+      }
+      res.end(name);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const a = server.address();
+    HOLD_PORTS.push(typeof a === 'object' && a !== null ? a.port : 0);
+    holdServers.push(server);
+  }
+}
+
 let nginx: ChildProcess | undefined;
 let dir = '';
 
@@ -131,6 +178,7 @@ async function start(): Promise<string | undefined> {
   if (NGINX === undefined) return 'needs nginx (Debian nginx-light)';
   if (spawnSync(NGINX, ['-v']).status !== 0) return 'nginx does not run here';
   for (let k = 0; k < BACKENDS.length + FRONTS.length; k++) PORTS.push(await freePort());
+  await startHoldBackends();
   dir = mkdtempSync(join(tmpdir(), 'halo-nginx-pickers-'));
   writeFileSync(join(dir, 'nginx.conf'), conf(dir));
   const t = spawnSync(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
@@ -151,6 +199,10 @@ async function start(): Promise<string | undefined> {
 
 function stop(): void {
   if (nginx?.pid !== undefined && nginx.exitCode === null) nginx.kill('SIGTERM');
+  for (const server of holdServers) {
+    server.closeAllConnections();
+    server.close();
+  }
   if (dir !== '') rmSync(dir, { recursive: true, force: true });
 }
 
@@ -187,6 +239,31 @@ test('halo picks what nginx picks', async (t) => {
       for (let k = 0; k < 9; k++) {
         theirs.push(await get(frontPort(LEAST.index), '/'));
         ours.push(p.pick({ nowMs: 0 }) ?? '-');
+      }
+      assert.deepEqual(ours, theirs);
+    });
+
+    await t.test('least_conn with connections held open: the same choices', async () => {
+      const p = halo(LEAST_W, createLeastConn);
+      const open: http.ClientRequest[] = [];
+      const ours: string[] = [];
+      const theirs: string[] = [];
+      try {
+        // Hold one connection, then two quick requests, five times over: nginx counts the held
+        // ones (conns / weight) and breaks ties by smooth weighted round robin.
+        for (let round = 0; round < 5; round++) {
+          const held = await hold(frontPort(LEAST_W.index), open);
+          const mine = p.pick({ nowMs: 0 }) ?? '-';
+          p.connectionOpened(mine);
+          theirs.push(`hold:${held}`);
+          ours.push(`hold:${mine}`);
+          for (let k = 0; k < 2; k++) {
+            theirs.push(await get(frontPort(LEAST_W.index), '/'));
+            ours.push(p.pick({ nowMs: 0 }) ?? '-');
+          }
+        }
+      } finally {
+        for (const r of open) r.destroy();
       }
       assert.deepEqual(ours, theirs);
     });
