@@ -11,6 +11,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadNginxConfig } from '../../src/config/nginx/load.js';
 import { MemorySource } from '../../src/config/nginx/memory-source.js';
+import { upstreamPicker } from '../../src/config/nginx/picker.js';
+import { SeededPrng } from '../../src/core/prng.js';
 
 const dir = fileURLToPath(new URL('../../../test/fixtures/nginx/', import.meta.url));
 const PREFIX = '/etc/nginx';
@@ -70,4 +72,20 @@ test('seed 003 nginx.conf loads unchanged: no errors or warnings, the upstream a
   assert.equal(r.model.http?.servers[0]?.locations[0]?.proxyPass?.upstream, 'web');
   // Every directive of the file is accounted for: modelled or reported.
   assert.deepEqual(r.diagnostics.map((d) => d.message.split(': ').pop()), ['worker_processes', 'events', 'include mime.types', 'default_type', 'sendfile']);
+});
+
+test('seed 003, as the tutorial shows it: web1 and web2 take turns, web2 alone while web1 is stopped', () => {
+  const r = loadNginxConfig(`${PREFIX}/seed003.conf`, source);
+  const web = r.model.http?.upstreams.find((u) => u.name === r.model.http?.servers[0]?.locations[0]?.proxyPass?.upstream);
+  assert.ok(web);
+  const made = upstreamPicker(web, new SeededPrng(1));
+  assert.ok(made);
+  const name = (id: string | undefined): string => (id === '192.168.0.42:80' ? 'web1' : id === '192.168.0.43:80' ? 'web2' : String(id));
+  const curl = (n: number): string[] => Array.from({ length: n }, () => name(made.picker.pick({ nowMs: 0, clientIp: '192.168.0.10' })));
+  assert.deepEqual(curl(4), ['web1', 'web2', 'web1', 'web2']);
+  // `systemctl stop httpd` on web1: passive health (max_fails=2 within 3 s) takes it out.
+  made.picker.setAvailable('192.168.0.42:80', false);
+  assert.deepEqual(curl(2), ['web2', 'web2']);
+  made.picker.setAvailable('192.168.0.42:80', true);
+  assert.deepEqual(new Set(curl(2)), new Set(['web1', 'web2']));
 });
