@@ -2,7 +2,7 @@
  * halo's nginx pickers against real nginx (Debian nginx-light), on loopback only: one nginx
  * process serves a few tiny backends (`return 200 NAME`) and front servers that proxy to them with
  * each balancing method; the same requests are put to halo's picker and the choices compared one
- * by one. Covers the smooth weighted round robin sequence, least_conn ties and least_conn with
+ * by one. Covers the smooth weighted round robin sequence, backups, least_conn ties and least_conn with
  * connections held open on small Node backends (weights 1/2/1), ip_hash (clients bound
  * to different 127.x.y.z addresses), hash and hash consistent (keys in `$arg_k`), each also with a
  * server marked `down` so that nginx's rehash paths are compared too.
@@ -54,6 +54,7 @@ const withPorts = (upstream: string): string =>
     .replace(/#(\d+)/g, (_, k: string) => `127.0.0.1:${HOLD_PORTS[Number(k)] ?? 0}`);
 
 const RR = front('rr', `${srv(0, 'weight=5')} ${srv(1)} ${srv(2)}`);
+const BACKUP = front('backup', `${srv(0, 'down')} ${srv(1, 'down')} ${srv(2, 'backup weight=2')} ${srv(3, 'backup')}`);
 const LEAST = front('least', `least_conn; ${srv(0)} ${srv(1)} ${srv(2)}`);
 /** Backends `#k` are small Node servers of this test that can hold a response open (see `hold`). */
 const holdSrv = (k: number, params = ''): string => `server #${k}${params ? ' ' + params : ''};`;
@@ -97,7 +98,7 @@ function pool(f: Front): { backends: PickerBackend[]; down: string[] } {
     const weight = Number(/weight=(\d+)/.exec(params)?.[1] ?? '1');
     const id = BACKENDS[k] ?? '?';
     const port = m[1] === '@' ? backendPort(k) : (HOLD_PORTS[k] ?? 0);
-    backends.push({ id, weight, backup: false, maxConns: 0, name: `127.0.0.1:${port}` });
+    backends.push({ id, weight, backup: /\bbackup\b/.test(params), maxConns: 0, name: `127.0.0.1:${port}` });
     if (params.includes('down')) down.push(id);
   }
   return { backends, down };
@@ -230,6 +231,18 @@ test('halo picks what nginx picks', async (t) => {
       }
       assert.deepEqual(ours, theirs);
       assert.equal(theirs.slice(0, 7).join(' '), 'a a b a c a a');
+    });
+
+    await t.test('backups take over, in their own weighted rotation, when every primary is down', async () => {
+      const p = halo(BACKUP, createRoundRobin);
+      const ours: string[] = [];
+      const theirs: string[] = [];
+      for (let k = 0; k < 9; k++) {
+        theirs.push(await get(frontPort(BACKUP.index), '/'));
+        ours.push(p.pick({ nowMs: 0 }) ?? '-');
+      }
+      assert.deepEqual(ours, theirs);
+      assert.deepEqual(new Set(theirs), new Set(['c', 'd']));
     });
 
     await t.test('least_conn with ties: the same rotation', async () => {
