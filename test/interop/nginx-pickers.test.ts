@@ -59,6 +59,7 @@ const LEAST = front('least', `least_conn; ${srv(0)} ${srv(1)} ${srv(2)}`);
 /** Backends `#k` are small Node servers of this test that can hold a response open (see `hold`). */
 const holdSrv = (k: number, params = ''): string => `server #${k}${params ? ' ' + params : ''};`;
 const HOLD_PORTS: number[] = [];
+const MAXC = front('maxc', `${holdSrv(0, 'max_conns=1')} ${holdSrv(1, 'weight=2 max_conns=2')} ${holdSrv(2)}`);
 const LEAST_W = front('least-w', `least_conn; ${holdSrv(0)} ${holdSrv(1, 'weight=2')} ${holdSrv(2)}`);
 const IPH = front('iphash', `ip_hash; ${srv(0)} ${srv(1, 'weight=2')} ${srv(2)} ${srv(3)}`);
 const IPH_DOWN = front('iphash-down', `ip_hash; ${srv(0)} ${srv(1, 'weight=2')} ${srv(2, 'down')} ${srv(3)}`);
@@ -98,7 +99,8 @@ function pool(f: Front): { backends: PickerBackend[]; down: string[] } {
     const weight = Number(/weight=(\d+)/.exec(params)?.[1] ?? '1');
     const id = BACKENDS[k] ?? '?';
     const port = m[1] === '@' ? backendPort(k) : (HOLD_PORTS[k] ?? 0);
-    backends.push({ id, weight, backup: /\bbackup\b/.test(params), maxConns: 0, name: `127.0.0.1:${port}` });
+    const maxConns = Number(/max_conns=(\d+)/.exec(params)?.[1] ?? '0');
+    backends.push({ id, weight, backup: /\bbackup\b/.test(params), maxConns, name: `127.0.0.1:${port}` });
     if (params.includes('down')) down.push(id);
   }
   return { backends, down };
@@ -162,24 +164,33 @@ async function startHoldBackends(): Promise<void> {
 let nginx: ChildProcess | undefined;
 let dir = '';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
+/**
+ * `count` distinct free loopback ports: all listened on at once (so the kernel cannot hand out one
+ * twice), then released for nginx. The Node backends of this test are started before, so their
+ * ports are not among them.
+ */
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => new Promise<net.Server>((resolve, reject) => {
+      const s = net.createServer();
+      s.on('error', reject);
+      s.listen(0, '127.0.0.1', () => resolve(s));
+    })),
+  );
+  const ports = servers.map((s) => {
+    const a = s.address();
+    return typeof a === 'object' && a !== null ? a.port : 0;
   });
+  await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  return ports;
 }
 
 /** Returns why the test cannot run here (no nginx), or undefined once nginx answers. Throws if nginx fails. */
 async function start(): Promise<string | undefined> {
   if (NGINX === undefined) return 'needs nginx (Debian nginx-light)';
   if (spawnSync(NGINX, ['-v']).status !== 0) return 'nginx does not run here';
-  for (let k = 0; k < BACKENDS.length + FRONTS.length; k++) PORTS.push(await freePort());
   await startHoldBackends();
+  PORTS.push(...(await freePorts(BACKENDS.length + FRONTS.length)));
   dir = mkdtempSync(join(tmpdir(), 'halo-nginx-pickers-'));
   writeFileSync(join(dir, 'nginx.conf'), conf(dir));
   const t = spawnSync(NGINX, ['-t', '-p', dir, '-c', join(dir, 'nginx.conf')], { encoding: 'utf8' });
@@ -272,6 +283,29 @@ test('halo picks what nginx picks', async (t) => {
           ours.push(`hold:${mine}`);
           for (let k = 0; k < 2; k++) {
             theirs.push(await get(frontPort(LEAST_W.index), '/'));
+            ours.push(p.pick({ nowMs: 0 }) ?? '-');
+          }
+        }
+      } finally {
+        for (const r of open) r.destroy();
+      }
+      assert.deepEqual(ours, theirs);
+    });
+
+    await t.test('max_conns: full servers are passed over while their connections are held', async () => {
+      const p = halo(MAXC, createRoundRobin);
+      const open: http.ClientRequest[] = [];
+      const ours: string[] = [];
+      const theirs: string[] = [];
+      try {
+        for (let round = 0; round < 4; round++) {
+          const held = await hold(frontPort(MAXC.index), open);
+          const mine = p.pick({ nowMs: 0 }) ?? '-';
+          p.connectionOpened(mine);
+          theirs.push(`hold:${held}`);
+          ours.push(`hold:${mine}`);
+          for (let k = 0; k < 3; k++) {
+            theirs.push(await get(frontPort(MAXC.index), '/'));
             ours.push(p.pick({ nowMs: 0 }) ?? '-');
           }
         }
