@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ERROR_CATALOG } from './index.js';
+import { ERROR_AREAS, ERROR_CATALOG } from './index.js';
 import { codesInDoc, renderErrorsDoc } from './doc.js';
 
 const docPath = new URL('../../../../docs/errors.md', import.meta.url);
@@ -22,4 +22,15 @@ test('codes follow HALO_<AREA>_<WHAT> and summaries follow the message style', (
     assert.doesNotMatch(def.summary, /\.$/, `${code}: summary has no final period`);
     assert.ok(def.help.length > 0, `${code}: help is empty`);
   }
+});
+
+test('no code is defined by two areas', () => {
+  const seen = new Map<string, number>();
+  ERROR_AREAS.forEach((table, i) => {
+    for (const code of Object.keys(table)) {
+      assert.equal(seen.get(code), undefined, `${code} is defined in area tables ${seen.get(code)} and ${i}`);
+      seen.set(code, i);
+    }
+  });
+  assert.equal(seen.size, Object.keys(ERROR_CATALOG).length, 'ERROR_AREAS and ERROR_CATALOG list different tables');
 });

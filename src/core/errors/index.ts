@@ -6,14 +6,27 @@
 import { CFG_ERRORS } from './cfg.js';
 import { GENERAL_ERRORS } from './general.js';
 import { CFG_MODEL_ERRORS } from './cfgmodel.js';
-import type { ErrorDef } from './types.js';
+import { BALANCE_ERRORS } from './balance.js';
+import { NGINX_ERRORS } from './nginx.js';
+import type { ErrorDef, ErrorTable } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
+
+/** Every area's table; a test checks that no code is defined by two areas. */
+export const ERROR_AREAS: readonly ErrorTable[] = [
+  GENERAL_ERRORS,
+  CFG_ERRORS,
+  CFG_MODEL_ERRORS,
+  BALANCE_ERRORS,
+  NGINX_ERRORS,
+];
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
   ...CFG_ERRORS,
   ...CFG_MODEL_ERRORS,
+  ...BALANCE_ERRORS,
+  ...NGINX_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
