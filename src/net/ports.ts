@@ -4,9 +4,12 @@
  * simulated segment. Failures are results, never exceptions that could stop the runtime.
  */
 
+import type { ErrorCode } from '../core/errors/index.js';
+
 export type Family = 4 | 6;
 
-export type PortResult = { ok: true } | { ok: false; error: string };
+/** `code`, when present, is the catalogued code of the failure (the Linux adapters always set it). */
+export type PortResult = { ok: true } | { ok: false; error: string; code?: ErrorCode };
 
 /** A VRRP packet as it crossed the wire (IP protocol 112), header facts the checks need. */
 export interface VrrpDatagram {
@@ -39,6 +42,8 @@ export interface VrrpSocketPort {
   send(request: VrrpSendRequest): PortResult;
   onPacket(handler: (datagram: VrrpDatagram) => void): void;
   close(): void;
+  /** Packets dropped by the adapter before decoding, by reason (optional: adapters may not count). */
+  dropCounts?(): Readonly<Record<string, number>>;
 }
 
 /** A VIP in `ip addr` terms, as keepalived's `virtual_ipaddress` entries describe it. */

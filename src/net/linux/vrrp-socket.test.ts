@@ -1,0 +1,83 @@
+// Raw sockets on the loopback interface only: packets go to 127.0.0.1 and ::1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { VrrpDatagram } from '../ports.js';
+import { LinuxVrrpSockets } from './vrrp-socket.js';
+import { LinuxNeighborAnnounce } from './announce.js';
+import { describeErrno } from './errno-hint.js';
+import { loadAddon } from './native.js';
+
+const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+
+function nextPacket(port: LinuxVrrpSockets, timeoutMs: number): Promise<VrrpDatagram | undefined> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
+    port.onPacket((d) => {
+      clearTimeout(timer);
+      resolve(d);
+    });
+  });
+}
+
+test('the addon loads', () => {
+  const loaded = loadAddon();
+  assert.ok(loaded.ok, loaded.ok ? '' : loaded.error);
+});
+
+test('errno names come with the operator hint', () => {
+  assert.equal(describeErrno('EPERM'), 'EPERM (needs CAP_NET_RAW)');
+  assert.equal(describeErrno('EFOO'), 'EFOO');
+});
+
+for (const family of [4, 6] as const) {
+  test(`IPv${family} VRRP socket on lo delivers src, dst, TTL and payload`, async (t) => {
+    if (!isRoot) {
+      t.skip('needs root: raw sockets need CAP_NET_RAW');
+      return;
+    }
+    const port = new LinuxVrrpSockets();
+    try {
+      assert.deepEqual(await port.open('lo', family, []), { ok: true });
+      if (family === 6) assert.equal(port.socketInfo('lo', 6)?.checksumOffset, -1, 'IPV6_CHECKSUM must be off: the VRRP checksum is halo\'s');
+      const loop = family === 4 ? '127.0.0.1' : '::1';
+      const got = nextPacket(port, 2000);
+      const payload = Uint8Array.from([0x31, 0x2a, 0x64, 0x01, 0x00, 0x64, 0x00, 0x00]);
+      assert.deepEqual(port.send({ ifname: 'lo', family, dst: loop, src: loop, ttl: 255, payload }), { ok: true });
+      const d = await got;
+      assert.ok(d, 'no packet within 2 s');
+      assert.equal(d.src, loop);
+      assert.equal(d.dst, loop);
+      assert.equal(d.ttl, 255);
+      assert.equal(d.ifname, 'lo');
+      assert.deepEqual([...d.payload], [...payload]);
+      // A unicast TTL other than 255 (keepalived's unicast_ttl) is what arrives.
+      const got2 = nextPacket(port, 2000);
+      assert.deepEqual(port.send({ ifname: 'lo', family, dst: loop, ttl: 7, payload }), { ok: true });
+      assert.equal((await got2)?.ttl, 7);
+      assert.deepEqual(port.dropCounts(), {});
+    } finally {
+      port.close();
+    }
+  });
+}
+
+test('failures are results with catalogued codes', async (t) => {
+  if (!isRoot) {
+    t.skip('needs root: raw sockets need CAP_NET_RAW');
+    return;
+  }
+  const port = new LinuxVrrpSockets();
+  const r = await port.open('halo-nope0', 4, []);
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.code, 'HALO_NET_INTERFACE_UNKNOWN');
+  assert.match(!r.ok ? r.error : '', /^Cannot open VRRP socket on halo-nope0: ENODEV/);
+  const s = port.send({ ifname: 'lo', family: 4, dst: '127.0.0.1', ttl: 255, payload: new Uint8Array(8) });
+  assert.equal(!s.ok && s.code, 'HALO_NET_SEND');
+  const bad = await port.open('lo', 4, ['ff02::12']);
+  assert.equal(!bad.ok && bad.code, 'HALO_NET_GROUP_JOIN');
+  const a = new LinuxNeighborAnnounce().announce('halo-nope0', 4, '10.213.0.1');
+  assert.equal(!a.ok && a.code, 'HALO_NET_INTERFACE_UNKNOWN');
+  const b = new LinuxNeighborAnnounce().announce('lo', 6, '10.213.0.1');
+  assert.equal(!b.ok && b.code, 'HALO_NET_ANNOUNCE');
+  port.close();
+});
