@@ -47,6 +47,10 @@ test('adding a present address and removing an absent one succeed; other failure
   assert.deepEqual(await exists.add(vip), { ok: true });
   const gone = new LinuxAddresses(fakeRunner({ status: 2, stdout: '', stderr: 'RTNETLINK answers: Cannot assign requested address\n' }, seen));
   assert.deepEqual(await gone.remove(vip), { ok: true });
+  const assigned = new LinuxAddresses(fakeRunner({ status: 2, stdout: '', stderr: 'Error: ipv4: Address already assigned.\n' }, seen));
+  assert.deepEqual(await assigned.add(vip), { ok: true });
+  const notFound = new LinuxAddresses(fakeRunner({ status: 2, stdout: '', stderr: 'Error: ipv6: address not found.\n' }, seen));
+  assert.deepEqual(await notFound.remove(vip), { ok: true });
   const noDev = new LinuxAddresses(fakeRunner({ status: 1, stdout: '', stderr: 'Cannot find device "eth9"\n' }, seen));
   const r = await noDev.add({ ...vip, ifname: 'eth9' });
   assert.deepEqual(r, { ok: false, error: 'Cannot add 10.0.0.5/32 to eth9: Cannot find device "eth9"', code: 'HALO_NET_ADDRESS_ADD' });
@@ -57,11 +61,12 @@ test('adding a present address and removing an absent one succeed; other failure
   assert.deepEqual(await noDev.list('eth9'), []);
   const listed = await noDev.listDetailed('eth9');
   assert.equal(listed.ok, false);
-  assert.equal(seen.length, 6);
+  assert.equal(seen.length, 8);
 });
 
 test('ipComplaint keeps the first line without the RTNETLINK prefix or a final period', () => {
   assert.equal(ipComplaint({ status: 2, stdout: '', stderr: '\nRTNETLINK answers: Operation not permitted.\nmore' }), 'Operation not permitted');
+  assert.equal(ipComplaint({ status: 2, stdout: '', stderr: 'Error: ipv4: Address not found.\n' }), 'ipv4: Address not found');
   assert.equal(ipComplaint({ status: 3, stdout: '', stderr: '' }), 'exit status 3');
   assert.equal(ipComplaint({ status: null, stdout: '', stderr: 'x', error: 'ETIMEDOUT' }), 'ETIMEDOUT');
 });

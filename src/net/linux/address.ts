@@ -58,6 +58,10 @@ export function parseAddrJson(json: string): ListedAddress[] | undefined {
   return out;
 }
 
+/** How the kernel words EEXIST / EADDRNOTAVAIL: extended acks on current kernels, errno text on older. */
+const ALREADY_PRESENT = /File exists|address already assigned/i;
+const ALREADY_GONE = /Cannot assign requested address|address not found/i;
+
 export type ListResult = { ok: true; addresses: ListedAddress[] } | { ok: false; error: string };
 
 export class LinuxAddresses implements AddressPort {
@@ -67,7 +71,7 @@ export class LinuxAddresses implements AddressPort {
     const outcome = await this.run(addArgs(vip));
     if (outcome.status === 0) return { ok: true };
     const why = ipComplaint(outcome);
-    if (/File exists/i.test(why)) return { ok: true };
+    if (ALREADY_PRESENT.test(why)) return { ok: true };
     return { ok: false, error: `Cannot add ${vip.address}/${vip.prefixLength} to ${vip.ifname}: ${why}`, code: outcome.status === null ? 'HALO_NET_COMMAND' : 'HALO_NET_ADDRESS_ADD' };
   }
 
@@ -75,7 +79,7 @@ export class LinuxAddresses implements AddressPort {
     const outcome = await this.run(removeArgs(vip));
     if (outcome.status === 0) return { ok: true };
     const why = ipComplaint(outcome);
-    if (/Cannot assign requested address/i.test(why)) return { ok: true };
+    if (ALREADY_GONE.test(why)) return { ok: true };
     return { ok: false, error: `Cannot remove ${vip.address}/${vip.prefixLength} from ${vip.ifname}: ${why}`, code: outcome.status === null ? 'HALO_NET_COMMAND' : 'HALO_NET_ADDRESS_REMOVE' };
   }
 

@@ -41,5 +41,5 @@ export function ipRunner(ipPath = 'ip'): IpRunner {
 export function ipComplaint(outcome: IpOutcome): string {
   if (outcome.error !== undefined) return outcome.error;
   const line = outcome.stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? `exit status ${outcome.status}`;
-  return line.replace(/^RTNETLINK answers:\s*/, '').replace(/\.$/, '');
+  return line.replace(/^(RTNETLINK answers|Error):\s*/, '').replace(/\.$/, '');
 }

@@ -1,0 +1,109 @@
+// VIPs in `ip addr`, and neighbour tables following a VIP to its new owner after a gratuitous ARP
+// (IPv4) or an unsolicited neighbour advertisement (IPv6). Traffic stays inside the lab.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Agent, NetnsLab, type NetnsNode } from './harness.js';
+
+const avail = NetnsLab.available();
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - start;
+}
+
+describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.reason }, () => {
+  let lab: NetnsLab;
+  let d1: NetnsNode, d2: NetnsNode, client: NetnsNode;
+  let agent1: Agent, agent2: Agent;
+
+  before(async () => {
+    lab = new NetnsLab(2);
+    lab.addSegment();
+    d1 = lab.addNode('d1');
+    d2 = lab.addNode('d2');
+    client = lab.addNode('client');
+    [agent1, agent2] = await Promise.all([Agent.start(d1), Agent.start(d2)]);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+    assert.deepEqual(lab?.leftovers() ?? [], []);
+  });
+
+  test('an IPv4 VIP with a label appears in ip addr and goes away again', async () => {
+    const vip = { address: lab.ipv4Of(0, 100), prefixLength: 32, family: 4, ifname: 'eth0', label: 'eth0:vip' };
+    assert.deepEqual(await agent1.call('vipAdd', { vip }), { ok: true });
+    const entry = d1.addrs().find((x) => x.local === vip.address);
+    assert.ok(entry, 'VIP missing from ip addr');
+    assert.equal(entry.prefixlen, 32);
+    assert.equal(entry.label, 'eth0:vip');
+    assert.ok(((await agent1.call('vipList', { ifname: 'eth0' })) as string[]).includes(`${vip.address}/32`));
+    assert.deepEqual(await agent1.call('vipAdd', { vip }), { ok: true }, 'adding twice is not an error');
+    assert.deepEqual(await agent1.call('vipRemove', { vip }), { ok: true });
+    assert.equal(d1.hasAddress(vip.address), false);
+    assert.deepEqual(await agent1.call('vipRemove', { vip }), { ok: true }, 'removing twice is not an error');
+    const bad = (await agent1.call('vipAdd', { vip: { ...vip, ifname: 'eth9' } })) as { ok: boolean; code?: string; error?: string };
+    assert.equal(bad.ok, false);
+    assert.equal(bad.code, 'HALO_NET_ADDRESS_ADD');
+    assert.match(bad.error ?? '', /^Cannot add 10\.213\.2\.100\/32 to eth9: /);
+  });
+
+  test('an IPv6 VIP appears usable at once (no DAD) and goes away again', async () => {
+    // This namespace's interface keeps DAD off through the lab's sysctl; the VIP must not be
+    // tentative because halo adds it with nodad, whatever the sysctl.
+    d1.must(['sysctl', '-qw', 'net.ipv6.conf.eth0.accept_dad=1']);
+    const vip = { address: 'fd00:213:2::100', prefixLength: 64, family: 6, ifname: 'eth0' };
+    assert.deepEqual(await agent1.call('vipAdd', { vip }), { ok: true });
+    const entry = d1.addrs().find((x) => x.local === vip.address) as { tentative?: boolean } | undefined;
+    assert.ok(entry, 'IPv6 VIP missing from ip addr');
+    assert.notEqual(entry.tentative, true, 'the VIP is tentative');
+    assert.deepEqual(await agent1.call('vipRemove', { vip }), { ok: true });
+    assert.equal(d1.hasAddress(vip.address), false);
+  });
+
+  test('gratuitous ARP moves the client neighbour entry to the new owner MAC', async () => {
+    const address = lab.ipv4Of(0, 101);
+    const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };
+    await agent1.call('vipAdd', { vip });
+    assert.ok(client.ping(address), 'the VIP on d1 does not answer');
+    assert.equal(client.neighbor(address)?.lladdr, d1.mac(), 'the client must first know d1 MAC');
+    // Takeover: d1 lets go, d2 claims and announces. The client sends nothing meanwhile.
+    await agent1.call('vipRemove', { vip });
+    await agent2.call('vipAdd', { vip });
+    assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 4, address }), { ok: true });
+    const ms = await until('client neighbour entry points at d2', () => client.neighbor(address)?.lladdr === d2.mac(), 1000);
+    assert.ok(ms <= 1000);
+    assert.ok(client.ping(address), 'the VIP on d2 does not answer');
+    await agent2.call('vipRemove', { vip });
+  });
+
+  test('an unsolicited neighbour advertisement moves the client IPv6 entry to the new owner MAC', async () => {
+    const address = 'fd00:213:2::101';
+    const vip = { address, prefixLength: 64, family: 6, ifname: 'eth0' };
+    await agent1.call('vipAdd', { vip });
+    assert.ok(client.ping(address), 'the IPv6 VIP on d1 does not answer');
+    assert.equal(client.neighbor(address)?.lladdr, d1.mac(), 'the client must first know d1 MAC');
+    await agent1.call('vipRemove', { vip });
+    await agent2.call('vipAdd', { vip });
+    assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 6, address }), { ok: true });
+    await until('client IPv6 neighbour entry points at d2', () => client.neighbor(address)?.lladdr === d2.mac(), 1000);
+    assert.ok(client.ping(address), 'the IPv6 VIP on d2 does not answer');
+    await agent2.call('vipRemove', { vip });
+  });
+
+  test('without an announcement the client keeps the old MAC (the announcement is what moves it)', async () => {
+    const address = lab.ipv4Of(0, 102);
+    const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };
+    await agent1.call('vipAdd', { vip });
+    assert.ok(client.ping(address));
+    await agent1.call('vipRemove', { vip });
+    await agent2.call('vipAdd', { vip });
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(client.neighbor(address)?.lladdr, d1.mac());
+    await agent2.call('vipRemove', { vip });
+  });
+});
