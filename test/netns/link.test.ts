@@ -35,7 +35,7 @@ describe('link state', { skip: avail.ok ? false : avail.reason }, () => {
     const ms = performance.now() - start;
     assert.ok(e, `no ${up ? 'up' : 'down'} event for ${ifname}`);
     assert.ok(ms < REPORT_WITHIN_MS, `${ifname} ${up ? 'up' : 'down'} reported after ${ms.toFixed(0)} ms`);
-    console.log(`# ${ifname} ${up ? 'up' : 'down'} reported after ${ms.toFixed(1)} ms`);
+    console.log(`${ifname} ${up ? 'up' : 'down'} reported after ${ms.toFixed(1)} ms`);
     return ms;
   }
 
