@@ -13,6 +13,9 @@
  * `ip netns`). Call `destroy()` in an `after` hook so it runs when a test fails.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const COMMAND_TIMEOUT_MS = 10_000;
@@ -118,6 +121,27 @@ export class NetnsNode {
     this.must(['ip', 'link', 'set', 'dev', ifname, up ? 'up' : 'down']);
   }
 
+  /**
+   * Starts the Debian keepalived in this namespace with the given configuration, VRRP only, in the
+   * foreground, logging to its stderr, with its own pid files (so several can run at once).
+   */
+  async startKeepalived(config: string): Promise<Keepalived> {
+    const dir = mkdtempSync(join(tmpdir(), `${this.ns}-ka-`));
+    this.lab.cleanupDir(dir);
+    const conf = join(dir, 'keepalived.conf');
+    writeFileSync(conf, config);
+    const child = this.spawn([
+      'keepalived', '--dont-fork', '--log-console', '--log-detail', '--no-syslog', '--vrrp',
+      '-f', conf, '-p', join(dir, 'keepalived.pid'), '-r', join(dir, 'vrrp.pid'),
+    ]);
+    const ka = new Keepalived(this, child);
+    await new Promise<void>((resolve, reject) => {
+      child.once('spawn', () => resolve());
+      child.once('error', reject);
+    });
+    return ka;
+  }
+
   /** One ping, bounded: true when the address answered. */
   ping(address: string, timeoutS = 1): boolean {
     const argv = address.includes(':') ? ['ping', '-6', '-c', '1', '-W', String(timeoutS), address] : ['ping', '-c', '1', '-W', String(timeoutS), address];
@@ -132,6 +156,7 @@ export class NetnsLab {
   private readonly segments: string[] = [];
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
+  private readonly dirs: string[] = [];
   private portCounter = 0;
   private destroyed = false;
 
@@ -156,6 +181,11 @@ export class NetnsLab {
     run(['ip', 'netns', 'del', probe]);
     if (add.status !== 0) return { ok: false, reason: `needs ip netns add: ${add.stderr.trim()}` };
     return { ok: true };
+  }
+
+  /** Whether a program is on PATH (e.g. keepalived for the tests that run it). */
+  static hasCommand(name: string): boolean {
+    return run(['sh', '-c', `command -v ${name}`]).status === 0;
   }
 
   /** A bridge (an Ethernet segment) in the switch namespace; returns its index. */
@@ -222,6 +252,12 @@ export class NetnsLab {
     this.destroyed = true;
     await Promise.all([...this.children].map((c) => this.kill(c)));
     for (const ns of [...this.namespaces].reverse()) run(['ip', 'netns', 'del', ns]);
+    for (const dir of this.dirs) rmSync(dir, { recursive: true, force: true });
+  }
+
+  /** A temporary directory to delete on destroy. */
+  cleanupDir(dir: string): void {
+    this.dirs.push(dir);
   }
 
   /** Namespaces of this lab still present (for the cleanup test). */
@@ -337,5 +373,39 @@ export class Agent {
         for (const w of waiters) w();
       }
     }
+  }
+}
+
+/** Log lines kept per keepalived run. */
+const KEEPALIVED_LOG_MAX = 5000;
+
+/** A keepalived process in a namespace, with its log lines (stdout and stderr). */
+export class Keepalived {
+  readonly log: string[] = [];
+  private partial = '';
+  constructor(readonly node: NetnsNode, readonly child: ChildProcess) {
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const lines = (this.partial + chunk).split('\n');
+        this.partial = lines.pop() ?? '';
+        for (const l of lines) if (this.log.length < KEEPALIVED_LOG_MAX) this.log.push(l);
+      });
+    }
+  }
+
+  /** Waits (polling, bounded) for a log line matching `pattern` after line `fromLine`. */
+  async waitLog(pattern: RegExp, timeoutMs: number, fromLine = 0): Promise<string | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const hit = this.log.slice(fromLine).find((l) => pattern.test(l));
+      if (hit !== undefined) return hit;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return undefined;
+  }
+
+  async stop(): Promise<void> {
+    await this.node.lab.kill(this.child);
   }
 }
