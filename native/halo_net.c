@@ -126,12 +126,23 @@ static int interface_hwaddr(int fd, const char *ifname, unsigned char mac[6]) {
 
 /* ---------- handle lifecycle ---------- */
 
-static void on_poll_closed(uv_handle_t *h) { free(h); }
+/* The strong reference that kept the JS handle alive while polling is dropped only here, in the
+ * close callback libuv runs on a later loop turn: a handler that closes the socket from inside a
+ * receive callback cannot let the handle be collected while on_readable still uses it. */
+static void on_poll_closed(uv_handle_t *h) {
+  halo_sock *s = h->data;
+  if (s && s->self) {
+    napi_delete_reference(s->env, s->self);
+    s->self = NULL;
+  }
+  free(h);
+}
 
-static void sock_shutdown(halo_sock *s) {
+/* from_finalize: the struct is about to be freed, so the close callback must not touch it. */
+static void sock_shutdown(halo_sock *s, int from_finalize) {
   if (s->poll) {
     uv_poll_stop(s->poll);
-    s->poll->data = NULL;
+    s->poll->data = from_finalize ? NULL : s;
     uv_close((uv_handle_t *)s->poll, on_poll_closed);
     s->poll = NULL;
   }
@@ -144,8 +155,9 @@ static void sock_shutdown(halo_sock *s) {
 static void sock_finalize(napi_env env, void *data, void *hint) {
   (void)hint;
   halo_sock *s = data;
-  sock_shutdown(s);
+  sock_shutdown(s, 1);
   if (s->callback) napi_delete_reference(env, s->callback);
+  if (s->self) napi_delete_reference(env, s->self); /* only at environment teardown */
   if (s->async_ctx) napi_async_destroy(env, s->async_ctx);
   free(s);
 }
@@ -431,8 +443,10 @@ out:
 
 static void on_readable(uv_poll_t *h, int status, int events) {
   halo_sock *s = h->data;
-  if (!s || s->fd < 0) return;
+  if (!s || s->fd < 0 || !s->poll) return;
   if (status < 0) {
+    /* A poll error would repeat on every loop turn: stop polling and tell the adapter once. */
+    uv_poll_stop(h);
     deliver(s, uv_err_name(status), NULL, 0, "", "", 0, 0);
     return;
   }
@@ -555,11 +569,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   if (argc < 1) return throw_type(env, "close(handle)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
-  sock_shutdown(s);
-  if (s->self) {
-    napi_delete_reference(env, s->self);
-    s->self = NULL;
-  }
+  sock_shutdown(s, 0);
   return NULL;
 }
 

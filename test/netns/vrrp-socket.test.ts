@@ -115,6 +115,7 @@ describe('raw VRRP sockets between namespaces', { skip: avail.ok ? false : avail
     const strays = agentB.events.filter((e) => e['payloadHex'] === fromA || e['payloadHex'] === fromC);
     assert.deepEqual(strays, [], 'a packet reached the socket of the other interface');
     assert.equal(agentA.events.filter((e) => e['payloadHex'] === fromC).length, 0, 'a must not hear the side link');
+    assert.equal(agentA.events.filter((e) => e['payloadHex'] === fromA).length, 0, 'a must not hear its own adverts (multicast loop off)');
     assert.deepEqual(await agentB.call('drops', {}), {});
   });
 });

@@ -61,6 +61,37 @@ for (const family of [4, 6] as const) {
   });
 }
 
+test('a throwing handler is counted and does not stop the others; closing inside a handler is safe', async (t) => {
+  if (!isRoot) {
+    t.skip('needs root: raw sockets need CAP_NET_RAW');
+    return;
+  }
+  const port = new LinuxVrrpSockets();
+  try {
+    assert.deepEqual(await port.open('lo', 4, []), { ok: true });
+    port.onPacket(() => {
+      throw new Error('handler bug');
+    });
+    const got = nextPacket(port, 2000);
+    let closedInside = false;
+    port.onPacket(() => {
+      port.close();
+      closedInside = true;
+    });
+    // Two packets in one wake-up: the second must not be read from a closed socket.
+    port.send({ ifname: 'lo', family: 4, dst: '127.0.0.1', ttl: 255, payload: Uint8Array.of(1) });
+    port.send({ ifname: 'lo', family: 4, dst: '127.0.0.1', ttl: 255, payload: Uint8Array.of(2) });
+    assert.ok(await got, 'the second handler did not get the packet');
+    assert.ok(closedInside);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(port.dropCounts(), { handler_threw: 1 });
+    // Reopening after a close works: the port owns no stale state.
+    assert.deepEqual(await port.open('lo', 4, []), { ok: true });
+  } finally {
+    port.close();
+  }
+});
+
 test('failures are results with catalogued codes', async (t) => {
   if (!isRoot) {
     t.skip('needs root: raw sockets need CAP_NET_RAW');
