@@ -57,11 +57,25 @@ export interface VipSpec {
   readonly broadcast?: string;
 }
 
+/** An address appeared on or vanished from an interface (whoever did it). */
+export interface AddressEvent {
+  readonly ifname: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: Family;
+  readonly present: boolean;
+}
+
 export interface AddressPort {
   add(vip: VipSpec): Promise<PortResult>;
   remove(vip: VipSpec): Promise<PortResult>;
   /** Addresses currently on an interface, `address/prefix` form. */
   list(ifname: string): Promise<readonly string[]>;
+  /**
+   * Optional: calls back when addresses of the named interfaces change, so the runtime can re-add
+   * a VIP someone deleted (keepalived does, unless `no_track`). Returns an unsubscribe.
+   */
+  watch?(ifnames: readonly string[], onChange: (event: AddressEvent) => void): () => void;
 }
 
 /** Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) after a takeover. */

@@ -95,6 +95,30 @@ describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.re
     await agent2.call('vipRemove', { vip });
   });
 
+  test('a VIP deleted by someone else is reported, also while the monitor was down', async () => {
+    assert.equal(await agent2.call('addressWatch', { ifnames: ['eth0'] }), true);
+    await new Promise((r) => setTimeout(r, 300));
+    const address = lab.ipv4Of(0, 103);
+    const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };
+    await agent2.call('vipAdd', { vip });
+    assert.ok(await agent2.waitEvent((e) => e.event === 'address' && e['address'] === address && e['present'] === true, 1000), 'the addition was not reported');
+    const start = Date.now();
+    d2.must(['ip', 'addr', 'del', `${address}/32`, 'dev', 'eth0']);
+    const gone = await agent2.waitEvent((e) => e.event === 'address' && e['address'] === address && e['present'] === false, 1000);
+    assert.ok(gone, 'the deletion was not reported within a second');
+    assert.equal(gone['prefixLength'], 32);
+    console.log(`VIP deletion reported after ${Date.now() - start} ms`);
+
+    // Kill the monitor, delete while it is down: the re-read after the restart reports it.
+    await agent2.call('vipAdd', { vip });
+    assert.ok(await agent2.waitEvent((e) => e.event === 'address' && e['address'] === address && e['present'] === true, 1000));
+    const pid = (await agent2.call('addressMonitorPid', {})) as number;
+    process.kill(pid, 'SIGKILL');
+    assert.ok(await agent2.waitEvent((e) => e.event === 'addressError' && e['code'] === 'HALO_NET_ADDRESS_MONITOR', 2000));
+    d2.must(['ip', 'addr', 'del', `${address}/32`, 'dev', 'eth0']);
+    assert.ok(await agent2.waitEvent((e) => e.event === 'address' && e['address'] === address && e['present'] === false, 3000), 'a deletion made while the monitor was down was lost');
+  });
+
   test('without an announcement the client keeps the old MAC (the announcement is what moves it)', async () => {
     const address = lab.ipv4Of(0, 102);
     const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };

@@ -11,7 +11,7 @@ import { LinuxLinks } from '../../src/net/linux/link.js';
 import type { Family, VipSpec } from '../../src/net/ports.js';
 
 const sockets = new LinuxVrrpSockets();
-const addresses = new LinuxAddresses();
+const addresses = new LinuxAddresses({ onError: (code, message) => emit({ event: 'addressError', code, message }) });
 const announce = new LinuxNeighborAnnounce();
 const links = new LinuxLinks({ onError: (code, message) => emit({ event: 'linkError', code, message }) });
 const unwatch: Array<() => void> = [];
@@ -51,6 +51,11 @@ const ops: Record<string, (a: Args) => unknown> = {
     return true;
   },
   monitorPid: () => links.monitorPid() ?? null,
+  addressWatch: (a) => {
+    unwatch.push(addresses.watch(a['ifnames'] as string[], (e) => emit({ event: 'address', ...e, atMs: performance.now() })));
+    return true;
+  },
+  addressMonitorPid: () => addresses.monitorPid() ?? null,
   monitorRestarts: () => links.restarts,
   now: () => performance.now(),
 };
@@ -78,11 +83,13 @@ rl.on('line', (line) => {
 rl.on('close', () => {
   for (const u of unwatch) u();
   links.close();
+  addresses.close();
   sockets.close();
   process.exit(0);
 });
 process.on('SIGTERM', () => {
   links.close();
+  addresses.close();
   sockets.close();
   process.exit(0);
 });

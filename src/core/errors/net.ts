@@ -42,6 +42,10 @@ export const NET_ERRORS = {
     summary: 'The link monitor stopped and is being restarted',
     help: 'halo watches links with `ip monitor link`; it restarts the monitor and re-reads every watched link. Repeated restarts mean iproute2 is missing or failing.',
   },
+  HALO_NET_ADDRESS_MONITOR: {
+    summary: 'The address monitor stopped and is being restarted',
+    help: 'halo watches its VIPs with `ip monitor address` so it can re-add one that someone deleted; it restarts the monitor and re-reads the watched interfaces. Repeated restarts mean iproute2 is missing or failing.',
+  },
   HALO_NET_COMMAND: {
     summary: 'An iproute2 command could not be run',
     help: 'halo runs the `ip` command of iproute2 without a shell. Install iproute2 and check that `ip` is on PATH.',

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { addArgs, LinuxAddresses, parseAddrJson, removeArgs } from './address.js';
+import { addArgs, LinuxAddresses, parseAddrJson, parseAddressMonitorLine, removeArgs } from './address.js';
 import type { IpOutcome, IpRunner } from './ip-command.js';
 import { ipComplaint } from './ip-command.js';
 
@@ -69,4 +69,11 @@ test('ipComplaint keeps the first line without the RTNETLINK prefix or a final p
   assert.equal(ipComplaint({ status: 2, stdout: '', stderr: 'Error: ipv4: Address not found.\n' }), 'ipv4: Address not found');
   assert.equal(ipComplaint({ status: 3, stdout: '', stderr: '' }), 'exit status 3');
   assert.equal(ipComplaint({ status: null, stdout: '', stderr: 'x', error: 'ETIMEDOUT' }), 'ETIMEDOUT');
+});
+
+test('parseAddressMonitorLine reads ip monitor address lines by device, not label', () => {
+  assert.deepEqual(parseAddressMonitorLine('1: lo    inet 10.1.1.1/32 scope global lo:vip'), { ifname: 'lo', address: '10.1.1.1', prefixLength: 32, family: 4, present: true });
+  assert.deepEqual(parseAddressMonitorLine('Deleted 3: eth0    inet6 fd00::1/128 scope global nodad '), { ifname: 'eth0', address: 'fd00::1', prefixLength: 128, family: 6, present: false });
+  assert.equal(parseAddressMonitorLine('       valid_lft forever preferred_lft forever'), undefined);
+  assert.equal(parseAddressMonitorLine('3: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500'), undefined);
 });

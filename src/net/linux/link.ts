@@ -7,10 +7,10 @@
  * restarted after a short delay and every watched link is read again, so no change is lost for
  * good while it was down.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import type { LinkEvent, LinkPort } from '../ports.js';
 import type { ErrorCode } from '../../core/errors/index.js';
 import { ipRunner, type IpRunner } from './ip-command.js';
+import { IpMonitor } from './ip-monitor.js';
 
 export interface LinkState {
   readonly ifname: string;
@@ -50,32 +50,35 @@ interface Watcher {
   readonly onChange: (event: LinkEvent) => void;
 }
 
-/** Bytes of a partial line kept between chunks; a monitor line is far shorter. */
-const PARTIAL_LINE_MAX = 64 * 1024;
 const WATCHERS_MAX = 256;
 
 export class LinuxLinks implements LinkPort {
   private readonly run: IpRunner;
-  private readonly ipPath: string;
-  private readonly onError: (code: ErrorCode, message: string) => void;
-  private readonly restartMinMs: number;
-  private readonly restartMaxMs: number;
   private readonly watchers = new Set<Watcher>();
   private readonly known = new Map<string, boolean>();
-  private child: ChildProcess | undefined;
-  private restartTimer: NodeJS.Timeout | undefined;
-  private restartDelayMs: number;
-  private partial = '';
-  /** Monitor restarts so far (for tests and status). */
-  restarts = 0;
+  private readonly monitor: IpMonitor;
 
   constructor(options: LinuxLinksOptions = {}) {
-    this.ipPath = options.ipPath ?? 'ip';
-    this.run = options.run ?? ipRunner(this.ipPath);
-    this.onError = options.onError ?? (() => {});
-    this.restartMinMs = options.restartMinMs ?? 200;
-    this.restartMaxMs = options.restartMaxMs ?? 5000;
-    this.restartDelayMs = this.restartMinMs;
+    const ipPath = options.ipPath ?? 'ip';
+    this.run = options.run ?? ipRunner(ipPath);
+    const onError = options.onError ?? (() => {});
+    this.monitor = new IpMonitor({
+      ipPath,
+      object: 'link',
+      ...(options.restartMinMs !== undefined ? { restartMinMs: options.restartMinMs } : {}),
+      ...(options.restartMaxMs !== undefined ? { restartMaxMs: options.restartMaxMs } : {}),
+      onLine: (line) => {
+        const state = parseMonitorLine(line);
+        if (state) this.update(state.ifname, state.up);
+      },
+      onStart: () => void this.resync(this.watchedNames()),
+      onDied: (why, delayMs) => onError('HALO_NET_LINK_MONITOR', `Link monitor stopped: ${why} (restarting in ${delayMs} ms)`),
+    });
+  }
+
+  /** Monitor restarts so far (for tests and status). */
+  get restarts(): number {
+    return this.monitor.restarts;
   }
 
   async isUp(ifname: string): Promise<boolean> {
@@ -93,70 +96,23 @@ export class LinuxLinks implements LinkPort {
     if (this.watchers.size >= WATCHERS_MAX) throw new RangeError(`LinuxLinks: more than ${WATCHERS_MAX} watchers`);
     const watcher: Watcher = { names: new Set(ifnames), onChange };
     this.watchers.add(watcher);
-    if (!this.child && !this.restartTimer) this.startMonitor();
+    if (!this.monitor.active) this.monitor.start();
     else void this.resync([...watcher.names]);
     return () => {
       this.watchers.delete(watcher);
-      if (this.watchers.size === 0) this.stopMonitor();
+      if (this.watchers.size === 0) this.monitor.stop();
     };
   }
 
   /** Stops the monitor and forgets every watcher. */
   close(): void {
     this.watchers.clear();
-    this.stopMonitor();
+    this.monitor.stop();
   }
 
   /** PID of the running `ip monitor` (for tests that kill it). */
   monitorPid(): number | undefined {
-    return this.child?.pid;
-  }
-
-  private startMonitor(): void {
-    const child = spawn(this.ipPath, ['monitor', 'link'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
-    this.partial = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (chunk: string) => this.onChunk(chunk));
-    child.stderr?.resume();
-    // The state is read after the monitor is listening, so a change in between is seen by one or
-    // the other.
-    child.once('spawn', () => {
-      this.restartDelayMs = this.restartMinMs;
-      void this.resync(this.watchedNames());
-    });
-    const died = (why: string): void => {
-      if (this.child !== child) return;
-      this.child = undefined;
-      if (this.watchers.size === 0) return;
-      this.onError('HALO_NET_LINK_MONITOR', `Link monitor stopped: ${why} (restarting in ${this.restartDelayMs} ms)`);
-      this.restartTimer = setTimeout(() => {
-        this.restartTimer = undefined;
-        this.restarts += 1;
-        if (this.watchers.size > 0) this.startMonitor();
-      }, this.restartDelayMs);
-      this.restartDelayMs = Math.min(this.restartDelayMs * 2, this.restartMaxMs);
-    };
-    child.once('error', (err) => died(err.message));
-    child.once('exit', (code, signal) => died(signal ? `killed by ${signal}` : `exit status ${code}`));
-  }
-
-  private stopMonitor(): void {
-    if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.restartTimer = undefined;
-    const child = this.child;
-    this.child = undefined;
-    if (child && child.exitCode === null) child.kill('SIGTERM');
-  }
-
-  private onChunk(chunk: string): void {
-    const text = this.partial + chunk;
-    const lines = text.split('\n');
-    this.partial = (lines.pop() ?? '').slice(-PARTIAL_LINE_MAX);
-    for (const line of lines) {
-      const state = parseMonitorLine(line);
-      if (state) this.update(state.ifname, state.up);
-    }
+    return this.monitor.pid();
   }
 
   private watchedNames(): string[] {
