@@ -78,6 +78,22 @@ export interface AddressPort {
   watch?(ifnames: readonly string[], onChange: (event: AddressEvent) => void): () => void;
 }
 
+/**
+ * A keepalived `virtual_routes` or `virtual_rules` entry, as its words in `ip route` / `ip rule`
+ * syntax (`to 10.1.0.0/16 via 10.0.0.254 dev eth0 table 100`, `from 10.0.0.5 table 100`).
+ */
+export interface RouteSpec {
+  readonly kind: 'route' | 'rule';
+  readonly family: Family;
+  readonly args: readonly string[];
+}
+
+/** Routes and policy rules held by a MASTER, like its VIPs. Adding twice and removing twice succeed. */
+export interface RoutePort {
+  add(spec: RouteSpec): Promise<PortResult>;
+  remove(spec: RouteSpec): Promise<PortResult>;
+}
+
 /** Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) after a takeover. */
 export interface NeighborAnnouncePort {
   announce(ifname: string, family: Family, address: string): PortResult;

@@ -119,6 +119,29 @@ describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.re
     assert.ok(await agent2.waitEvent((e) => e.event === 'address' && e['address'] === address && e['present'] === false, 3000), 'a deletion made while the monitor was down was lost');
   });
 
+  test('virtual_routes and virtual_rules entries are added and removed, twice each', async () => {
+    const gateway = d2.ipv4();
+    const route = { kind: 'route', family: 4, args: ['to', '10.213.50.0/24', 'via', gateway, 'dev', 'eth0', 'table', '100'] };
+    const rule = { kind: 'rule', family: 4, args: ['from', lab.ipv4Of(0, 104), 'table', '100', 'priority', '1000'] };
+    const routes = (): string => d1.must(['ip', '-4', 'route', 'show', 'table', '100']);
+    const rules = (): string => d1.must(['ip', '-4', 'rule', 'show']);
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await agent1.call('routeAdd', { spec: route }), { ok: true });
+      assert.deepEqual(await agent1.call('routeAdd', { spec: rule }), { ok: true });
+    }
+    assert.match(routes(), /10\.213\.50\.0\/24 via 10\.213\.2\.2 dev eth0/);
+    assert.match(rules(), /1000:\s+from 10\.213\.2\.104 lookup 100/);
+    for (let i = 0; i < 2; i++) {
+      assert.deepEqual(await agent1.call('routeRemove', { spec: route }), { ok: true });
+      assert.deepEqual(await agent1.call('routeRemove', { spec: rule }), { ok: true });
+    }
+    assert.doesNotMatch(routes(), /10\.213\.50\.0/);
+    assert.doesNotMatch(rules(), /10\.213\.2\.104/);
+    const bad = (await agent1.call('routeAdd', { spec: { ...route, args: ['to', '10.213.51.0/24', 'via', '10.213.99.1', 'dev', 'eth0'] } })) as { ok: boolean; code?: string };
+    assert.equal(bad.ok, false);
+    assert.equal(bad.code, 'HALO_NET_ROUTE_ADD');
+  });
+
   test('without an announcement the client keeps the old MAC (the announcement is what moves it)', async () => {
     const address = lab.ipv4Of(0, 102);
     const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };

@@ -8,11 +8,13 @@ import { LinuxVrrpSockets } from '../../src/net/linux/vrrp-socket.js';
 import { LinuxAddresses } from '../../src/net/linux/address.js';
 import { LinuxNeighborAnnounce } from '../../src/net/linux/announce.js';
 import { LinuxLinks } from '../../src/net/linux/link.js';
-import type { Family, VipSpec } from '../../src/net/ports.js';
+import { LinuxRoutes } from '../../src/net/linux/route.js';
+import type { Family, RouteSpec, VipSpec } from '../../src/net/ports.js';
 
 const sockets = new LinuxVrrpSockets();
 const addresses = new LinuxAddresses({ onError: (code, message) => emit({ event: 'addressError', code, message }) });
 const announce = new LinuxNeighborAnnounce();
+const routes = new LinuxRoutes();
 const links = new LinuxLinks({ onError: (code, message) => emit({ event: 'linkError', code, message }) });
 const unwatch: Array<() => void> = [];
 
@@ -44,6 +46,8 @@ const ops: Record<string, (a: Args) => unknown> = {
   vipAdd: (a) => addresses.add(a['vip'] as VipSpec),
   vipRemove: (a) => addresses.remove(a['vip'] as VipSpec),
   vipList: (a) => addresses.list(str(a, 'ifname')),
+  routeAdd: (a) => routes.add(a['spec'] as RouteSpec),
+  routeRemove: (a) => routes.remove(a['spec'] as RouteSpec),
   announce: (a) => announce.announce(str(a, 'ifname'), fam(a), str(a, 'address')),
   linkIsUp: (a) => links.isUp(str(a, 'ifname')),
   linkWatch: (a) => {

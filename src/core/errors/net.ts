@@ -34,6 +34,14 @@ export const NET_ERRORS = {
     summary: 'A virtual address cannot be removed from an interface',
     help: 'The message carries what iproute2 answered. An address that is already gone is not an error.',
   },
+  HALO_NET_ROUTE_ADD: {
+    summary: 'A virtual route or rule cannot be added',
+    help: 'The message carries what iproute2 answered for `ip route add` / `ip rule add`. Check the `virtual_routes` / `virtual_rules` entry: the gateway must be reachable on the named device.',
+  },
+  HALO_NET_ROUTE_REMOVE: {
+    summary: 'A virtual route or rule cannot be removed',
+    help: 'The message carries what iproute2 answered for `ip route del` / `ip rule del`. One that is already gone is not an error.',
+  },
   HALO_NET_ANNOUNCE: {
     summary: 'A gratuitous ARP or unsolicited neighbour advertisement cannot be sent',
     help: 'Needs root or CAP_NET_RAW, an Ethernet-like interface that is up, and for IPv6 an interface with IPv6 enabled.',
