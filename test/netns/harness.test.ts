@@ -2,7 +2,7 @@
 // body throws (destroy runs from `after`).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NetnsLab, run } from './harness.js';
+import { NetnsLab, run, until } from './harness.js';
 
 const avail = NetnsLab.available();
 
@@ -29,6 +29,12 @@ describe('netns harness', { skip: avail.ok ? false : avail.reason }, () => {
       assert.equal(a.neighbor(b.ipv4())?.lladdr, b.mac());
       // The host's own stack is untouched: the lab's addresses live only in its namespaces.
       assert.doesNotMatch(run(['ip', 'addr']).stdout, /10\.213\.4\./);
+      const web = await b.startWebServer(8080, 'hello from b');
+      assert.deepEqual(a.httpGet(b.ipv4(), 8080), { ok: true, body: 'hello from b' });
+      assert.deepEqual(a.httpGet(b.ipv6(), 8080), { ok: true, body: 'hello from b' });
+      assert.equal(a.httpGet(b.ipv4(), 8081).ok, false, 'nothing listens on 8081');
+      await lab.kill(web);
+      assert.ok(await until(() => !a.httpGet(b.ipv4(), 8080, 500).ok, 2000), 'the killed server still answers');
       const sleeper = a.spawn(['sleep', '30']);
       await new Promise((r) => sleeper.once('spawn', r));
       const pid = sleeper.pid ?? 0;

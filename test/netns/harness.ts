@@ -28,6 +28,16 @@ export interface Outcome {
   readonly stderr: string;
 }
 
+/** Polls `check` every 20 ms until it holds or `timeoutMs` passes; returns whether it held. */
+export async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return check();
+}
+
 /** Runs a command on the host, bounded in time; never throws. */
 export function run(argv: readonly string[], timeoutMs = COMMAND_TIMEOUT_MS): Outcome {
   const [cmd, ...args] = argv;
@@ -115,6 +125,37 @@ export class NetnsNode {
     if (r.status !== 0) return undefined;
     const entries = JSON.parse(r.stdout) as NeighborEntry[];
     return entries.find((e) => e.dst === address);
+  }
+
+  /**
+   * Starts a tiny HTTP server in the namespace on every address (IPv4 and IPv6) that answers every
+   * request with `body`; resolves once it listens.
+   */
+  async startWebServer(port: number, body = this.name): Promise<ChildProcess> {
+    const script = `require('http').createServer((q,r)=>r.end(${JSON.stringify(body)})).listen(${port},'::',()=>console.log('listening'))`;
+    const child = this.spawn([process.execPath, '-e', script]);
+    const listening = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      child.stdout?.on('data', (d: Buffer) => {
+        if (d.toString().includes('listening')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!listening) throw new Error(`Web server on ${this.name}:${port} did not start`);
+    return child;
+  }
+
+  /** One HTTP GET from this namespace with curl, bounded by `timeoutMs`; the body when it answered. */
+  httpGet(address: string, port: number, timeoutMs = 1000): { ok: boolean; body: string } {
+    const host = address.includes(':') ? `[${address}]` : address;
+    const r = this.exec(['curl', '-gsS', '--max-time', String(timeoutMs / 1000), `http://${host}:${port}/`], timeoutMs + 2000);
+    return { ok: r.status === 0, body: r.stdout };
   }
 
   setLink(ifname: string, up: boolean): void {

@@ -5,7 +5,7 @@
 // The adverts are built by a test-only builder (vrrp-craft.ts), not by halo's codec.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, NetnsLab, type Keepalived, type NetnsNode } from './harness.js';
+import { Agent, NetnsLab, until, type Keepalived, type NetnsNode } from './harness.js';
 import { hex, vrrpV2, vrrpV3 } from './vrrp-craft.js';
 
 const avail = NetnsLab.available();
@@ -31,15 +31,6 @@ vrrp_instance VI_${vrid} {
   }
 }
 `;
-}
-
-async function until(check: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
 }
 
 describe('raw VRRP sockets against keepalived', { skip }, () => {
