@@ -46,4 +46,20 @@ describe('netns harness', { skip: avail.ok ? false : avail.reason }, () => {
       await lab.destroy();
     }
   });
+
+  test('namespaces left by a dead test process are reaped, live ones are kept', () => {
+    // A pid above the kernel's pid_max cannot be alive.
+    const dead = 'halo-99999999-1-x';
+    const live = `halo-${process.pid}-999-x`;
+    for (const ns of [dead, live]) assert.equal(run(['ip', 'netns', 'add', ns]).status, 0);
+    try {
+      const reaped = NetnsLab.reapStale();
+      assert.ok(reaped.includes(dead));
+      assert.ok(!reaped.includes(live));
+      assert.match(run(['ip', 'netns', 'list']).stdout, new RegExp(live));
+    } finally {
+      run(['ip', 'netns', 'del', dead]);
+      run(['ip', 'netns', 'del', live]);
+    }
+  });
 });

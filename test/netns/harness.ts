@@ -207,9 +207,37 @@ export class NetnsLab {
     this.prefix = `halo-${process.pid}-${labCounter}-`;
     this.switchNs = `${this.prefix}sw`;
     this.addNamespace(this.switchNs);
-    // Bridge ports carry no addresses of their own.
-    must(['ip', 'netns', 'exec', this.switchNs, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    must(['ip', 'netns', 'exec', this.switchNs, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    try {
+      // Bridge ports carry no addresses of their own.
+      must(['ip', 'netns', 'exec', this.switchNs, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
+      must(['ip', 'netns', 'exec', this.switchNs, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    } catch (err) {
+      // The caller never gets the lab to destroy: clean up here.
+      run(['ip', 'netns', 'del', this.switchNs]);
+      throw err;
+    }
+  }
+
+  /**
+   * Deletes the namespaces of earlier runs whose process is gone (`halo-<pid>-...` with a dead
+   * pid), e.g. after a test process was killed before its `after` hooks ran. Returns their names.
+   */
+  static reapStale(): string[] {
+    const reaped: string[] = [];
+    for (const line of run(['ip', 'netns', 'list']).stdout.split('\n')) {
+      const name = line.split(' ')[0] ?? '';
+      const m = /^halo-(\d+)-/.exec(name);
+      if (!m) continue;
+      const pid = Number(m[1]);
+      let alive = true;
+      try {
+        process.kill(pid, 0);
+      } catch (err) {
+        alive = (err as NodeJS.ErrnoException).code === 'EPERM';
+      }
+      if (!alive && run(['ip', 'netns', 'del', name]).status === 0) reaped.push(name);
+    }
+    return reaped;
   }
 
   /** Root and a working `ip netns`; otherwise the reason to print when skipping. */
@@ -221,6 +249,7 @@ export class NetnsLab {
     const add = run(['ip', 'netns', 'add', probe]);
     run(['ip', 'netns', 'del', probe]);
     if (add.status !== 0) return { ok: false, reason: `needs ip netns add: ${add.stderr.trim()}` };
+    NetnsLab.reapStale();
     return { ok: true };
   }
 
