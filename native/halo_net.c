@@ -626,19 +626,21 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
   return make_int(env, n);
 }
 
-/* sendUnsolicitedNa(ifname, ipv6) -> bytes: RFC 4861 section 7.2.6, to all-nodes ff02::1 with
- * hop limit 255, Override set, Solicited clear, and the Target Link-Layer Address option, so
- * neighbours replace the cached MAC of the address. The kernel fills the ICMPv6 checksum and
- * picks the interface's link-local address as source. */
+/* sendUnsolicitedNa(ifname, ipv6, router) -> bytes: RFC 4861 section 7.2.6, to all-nodes ff02::1
+ * with hop limit 255, Override set, Solicited clear, Router as asked (RFC 5798 section 6.4.1 sets
+ * it for a virtual router), and the Target Link-Layer Address option, so neighbours replace the
+ * cached MAC of the address. The kernel fills the ICMPv6 checksum and picks the interface's
+ * link-local address as source. */
 static napi_value js_na(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
+  size_t argc = 3;
+  napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char ifname[IFNAMSIZ + 1], addr[INET6_ADDRSTRLEN + 1];
   struct in6_addr target;
-  if (argc < 2 || get_string(env, argv[0], ifname, sizeof ifname) || get_string(env, argv[1], addr, sizeof addr) ||
-      inet_pton(AF_INET6, addr, &target) != 1)
-    return throw_type(env, "sendUnsolicitedNa(ifname, ipv6)");
+  bool router = false;
+  if (argc < 3 || get_string(env, argv[0], ifname, sizeof ifname) || get_string(env, argv[1], addr, sizeof addr) ||
+      inet_pton(AF_INET6, addr, &target) != 1 || napi_get_value_bool(env, argv[2], &router) != napi_ok)
+    return throw_type(env, "sendUnsolicitedNa(ifname, ipv6, router: boolean)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
   int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
@@ -659,7 +661,7 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
   unsigned char pkt[32];
   memset(pkt, 0, sizeof pkt);
   pkt[0] = ND_NEIGHBOR_ADVERT; /* type 136, code 0, checksum by the kernel */
-  pkt[4] = 0x20;               /* flags: Override */
+  pkt[4] = router ? 0xa0 : 0x20; /* flags: Router (0x80) as asked, Override (0x20) always */
   memcpy(pkt + 8, &target, 16);
   pkt[24] = ND_OPT_TARGET_LINKADDR;
   pkt[25] = 1; /* option length in units of 8 octets */

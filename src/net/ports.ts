@@ -95,8 +95,16 @@ export interface RoutePort {
 }
 
 /** Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) after a takeover. */
+export interface AnnounceOptions {
+  /**
+   * IPv6 only: set the Router flag of the neighbour advertisement (RFC 5798 section 6.4.1 sets it
+   * for a virtual router). Adapters default to whether the interface forwards IPv6.
+   */
+  readonly router?: boolean;
+}
+
 export interface NeighborAnnouncePort {
-  announce(ifname: string, family: Family, address: string): PortResult;
+  announce(ifname: string, family: Family, address: string, options?: AnnounceOptions): PortResult;
 }
 
 export interface LinkEvent {

@@ -94,7 +94,12 @@ describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.re
     await agent2.call('vipAdd', { vip });
     assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 6, address }), { ok: true });
     await until('client IPv6 neighbour entry points at d2', () => client.neighbor(address)?.lladdr === d2.mac(), 1000);
+    // d2 does not forward IPv6, so by default it does not claim to be a router.
+    assert.equal((client.neighbor(address) as { router?: unknown } | undefined)?.router, undefined);
     assert.ok(client.ping(address), 'the IPv6 VIP on d2 does not answer');
+    // Asked to (a virtual router, RFC 5798 section 6.4.1), the advertisement carries the Router flag.
+    assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 6, address, router: true }), { ok: true });
+    await until('client marks the VIP owner as a router', () => (client.neighbor(address) as { router?: unknown } | undefined)?.router !== undefined, 1000);
     await agent2.call('vipRemove', { vip });
   });
 

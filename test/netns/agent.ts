@@ -48,7 +48,7 @@ const ops: Record<string, (a: Args) => unknown> = {
   vipList: (a) => addresses.list(str(a, 'ifname')),
   routeAdd: (a) => routes.add(a['spec'] as RouteSpec),
   routeRemove: (a) => routes.remove(a['spec'] as RouteSpec),
-  announce: (a) => announce.announce(str(a, 'ifname'), fam(a), str(a, 'address')),
+  announce: (a) => announce.announce(str(a, 'ifname'), fam(a), str(a, 'address'), typeof a['router'] === 'boolean' ? { router: a['router'] } : {}),
   linkIsUp: (a) => links.isUp(str(a, 'ifname')),
   linkWatch: (a) => {
     unwatch.push(links.watch(a['ifnames'] as string[], (e) => emit({ event: 'link', ifname: e.ifname, up: e.up, atMs: performance.now() })));

@@ -40,7 +40,7 @@ export interface HaloNetAddon {
   start(handle: RawHandle, onReceive: RawReceive): void;
   close(handle: RawHandle): void;
   sendGratuitousArp(ifname: string, ipv4: string): number;
-  sendUnsolicitedNa(ifname: string, ipv6: string): number;
+  sendUnsolicitedNa(ifname: string, ipv6: string, router: boolean): number;
   hwaddr(ifname: string): string;
 }
 
