@@ -27,7 +27,7 @@ export interface VrrpDatagram {
 export interface VrrpSendRequest {
   readonly ifname: string;
   readonly family: Family;
-  /** Source address; the adapter uses the interface's primary address when absent. */
+  /** Source address; absent: the interface's primary IPv4 address or IPv6 link-local address. */
   readonly src?: string;
   /** 224.0.0.18 / ff02::12, another multicast group, or a unicast peer. */
   readonly dst: string;
