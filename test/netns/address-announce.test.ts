@@ -150,6 +150,35 @@ describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.re
     assert.equal(bad.code, 'HALO_NET_ROUTE_ADD');
   });
 
+  test('on the wire: one announcement is one broadcast gratuitous ARP / one NA with hop limit 255', async (t) => {
+    if (!NetnsLab.hasCommand('tcpdump')) {
+      t.skip('needs tcpdump');
+      return;
+    }
+    const v4 = lab.ipv4Of(0, 105);
+    const v6 = 'fd00:213:2::105';
+    const arp = await client.capture('eth0', 'arp');
+    const na = await client.capture('eth0', 'icmp6 and ip6[40] == 136');
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 4, address: v4 }), { ok: true });
+      assert.deepEqual(await agent2.call('announce', { ifname: 'eth0', family: 6, address: v6 }), { ok: true });
+    }
+    const arpLines = (await arp.stop()).filter((l) => l.includes(v4));
+    const naLines = (await na.stop()).filter((l) => l.includes(v6));
+    assert.equal(arpLines.length, 3, arpLines.join('\n'));
+    for (const l of arpLines) {
+      assert.match(l, new RegExp(`^\\S+ ${d2.mac()} > ff:ff:ff:ff:ff:ff`), 'from d2 MAC to broadcast');
+      const ip = v4.replace(/\./g, '\\.');
+      assert.match(l, new RegExp(`Request who-has ${ip} \\(ff:ff:ff:ff:ff:ff\\) tell ${ip},`), 'sender = target, target MAC broadcast');
+    }
+    assert.equal(naLines.length, 3, naLines.join('\n'));
+    for (const l of naLines) {
+      assert.match(l, /hlim 255/);
+      assert.match(l, /> ff02::1: \[icmp6 sum ok\]/, 'to all-nodes with a correct checksum');
+      assert.match(l, /neighbor advertisement, length 32, tgt is fd00:213:2::105, Flags \[override\]/);
+    }
+  });
+
   test('without an announcement the client keeps the old MAC (the announcement is what moves it)', async () => {
     const address = lab.ipv4Of(0, 102);
     const vip = { address, prefixLength: 32, family: 4, ifname: 'eth0' };

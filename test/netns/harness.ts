@@ -158,6 +158,47 @@ export class NetnsNode {
     return { ok: r.status === 0, body: r.stdout };
   }
 
+  /**
+   * Starts tcpdump on an interface of this namespace with a pcap filter (`arp`, `vrrp`,
+   * `icmp6 and ip6[40] == 136`, ...), line-buffered, with link-level headers. Resolves when it
+   * listens; `stop()` ends it and gives the lines captured (at most `linesMax`).
+   */
+  async capture(ifname: string, filter: string, linesMax = 10_000): Promise<Capture> {
+    const child = this.spawn(['tcpdump', '-i', ifname, '-nn', '-l', '-e', '-vv', '--immediate-mode', filter]);
+    const lines: string[] = [];
+    let partial = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const l of parts) if (lines.length < linesMax) lines.push(l);
+    });
+    const listening = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (chunk: string) => {
+        if (chunk.includes('listening on')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!listening) throw new Error(`tcpdump on ${this.name}:${ifname} did not start`);
+    return {
+      lines,
+      stop: async () => {
+        // Give packets in flight a moment to be printed before tcpdump goes.
+        await new Promise((r) => setTimeout(r, 100));
+        await this.lab.kill(child, 'SIGINT');
+        return lines;
+      },
+    };
+  }
+
   setLink(ifname: string, up: boolean): void {
     this.must(['ip', 'link', 'set', 'dev', ifname, up ? 'up' : 'down']);
   }
@@ -444,6 +485,12 @@ export class Agent {
       }
     }
   }
+}
+
+/** A running packet capture: the lines so far, and `stop()` for all of them. */
+export interface Capture {
+  readonly lines: readonly string[];
+  stop(): Promise<readonly string[]>;
 }
 
 /** Log lines kept per keepalived run. */
