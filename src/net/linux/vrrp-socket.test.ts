@@ -6,7 +6,8 @@ import type { VrrpDatagram } from '../ports.js';
 import { LinuxVrrpSockets } from './vrrp-socket.js';
 import { LinuxNeighborAnnounce } from './announce.js';
 import { describeErrno } from './errno-hint.js';
-import { loadAddon } from './native.js';
+import { addonPath, loadAddon } from './native.js';
+import { spawnSync } from 'node:child_process';
 import { networkInterfaces } from 'node:os';
 
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -129,6 +130,29 @@ test('an open socket costs no CPU while idle, and a burst is read completely in 
   } finally {
     port.close();
   }
+});
+
+test('handles nobody closed are collected with their fds; a started one is closed by close()', (t) => {
+  if (!isRoot) {
+    t.skip('needs root: raw sockets need CAP_NET_RAW');
+    return;
+  }
+  // In a child with --expose-gc: open 1000 sockets, close the started half, drop all, collect.
+  const script = `
+    const a = require(${JSON.stringify(addonPath())});
+    const fs = require('node:fs');
+    const before = fs.readdirSync('/proc/self/fd').length;
+    for (let i = 0; i < 1000; i++) { const h = a.open(4, 112, 'lo'); if (i % 2) { a.start(h, () => {}); a.close(h); } }
+    const opened = fs.readdirSync('/proc/self/fd').length;
+    global.gc();
+    setTimeout(() => { global.gc(); setTimeout(() => {
+      console.log(JSON.stringify({ before, opened, after: fs.readdirSync('/proc/self/fd').length }));
+    }, 50); }, 50);`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const counts = JSON.parse(r.stdout) as { before: number; opened: number; after: number };
+  assert.ok(counts.opened >= counts.before + 100, `the unclosed half should hold fds: ${r.stdout}`);
+  assert.ok(counts.after <= counts.before + 5, `fds leaked after collection: ${r.stdout}`);
 });
 
 test('failures are results with catalogued codes', async (t) => {
