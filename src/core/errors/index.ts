@@ -8,18 +8,10 @@ import { GENERAL_ERRORS } from './general.js';
 import { CFG_MODEL_ERRORS } from './cfgmodel.js';
 import { BALANCE_ERRORS } from './balance.js';
 import { NGINX_ERRORS } from './nginx.js';
-import type { ErrorDef, ErrorTable } from './types.js';
+import { NET_ERRORS } from './net.js';
+import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
-
-/** Every area's table; a test checks that no code is defined by two areas. */
-export const ERROR_AREAS: readonly ErrorTable[] = [
-  GENERAL_ERRORS,
-  CFG_ERRORS,
-  CFG_MODEL_ERRORS,
-  BALANCE_ERRORS,
-  NGINX_ERRORS,
-];
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
@@ -27,6 +19,7 @@ export const ERROR_CATALOG = {
   ...CFG_MODEL_ERRORS,
   ...BALANCE_ERRORS,
   ...NGINX_ERRORS,
+  ...NET_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
