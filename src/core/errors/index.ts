@@ -3,6 +3,7 @@
  * touching each other; this file joins them. docs/errors.md is generated from it
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
+import { CHECK_ERRORS } from './check.js';
 import { GENERAL_ERRORS } from './general.js';
 import type { ErrorDef } from './types.js';
 
@@ -10,6 +11,7 @@ export type { ErrorDef, ErrorTable } from './types.js';
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
+  ...CHECK_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
