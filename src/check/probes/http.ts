@@ -103,6 +103,12 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
       const all = Buffer.concat(chunks);
       if (headerEnd < 0) {
         headerEnd = all.indexOf('\r\n\r\n');
+        const firstEol = all.indexOf('\r\n');
+        const first = all.subarray(0, firstEol >= 0 ? firstEol : Math.min(all.length, 12)).toString('latin1');
+        if ((firstEol >= 0 || all.length >= 12) && !/^HTTP\/1\.[01] \d{3}/.test(first)) {
+          finish({ ok: false, detail: `not an HTTP response: ${JSON.stringify(first.slice(0, 40))}` });
+          return;
+        }
         if (headerEnd < 0) {
           if (all.length > MAX_HEADER_BYTES) finish({ ok: false, detail: `headers larger than ${MAX_HEADER_BYTES} bytes` });
           else if (ended) finish({ ok: false, detail: all.length === 0 ? 'connection closed without a response' : 'connection closed inside the headers' });
