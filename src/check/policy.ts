@@ -82,7 +82,11 @@ export function stepChecker(spec: CheckSpec, state: CheckerState, outcome: Probe
   };
   if (outcome.ok) {
     if (state.up) {
-      return { state: { ...state, ...dyn, failStreak: 0, okStreak: state.okStreak + 1, urlCursor: 0, lastDetail: outcome.detail }, changed: false, next: 'loop', logFailure: false };
+      // The steady state (a live checker passing again) returns the same object, so that the
+      // pool is not copied on every probe: 10,000 servers are mostly in this case.
+      const sameWeight = (outcome.weight === undefined || outcome.weight === state.dynamicWeight) && (outcome.weightDelta === undefined || outcome.weightDelta === state.weightDelta);
+      if (state.failStreak === 0 && state.urlCursor === 0 && sameWeight && state.lastDetail === outcome.detail) return { state, changed: false, next: 'loop', logFailure: false };
+      return { state: { ...state, ...dyn, failStreak: 0, urlCursor: 0, lastDetail: outcome.detail }, changed: false, next: 'loop', logFailure: false };
     }
     const isHttp = spec.kind === 'HTTP_GET' || spec.kind === 'SSL_GET';
     let urlCursor = 0;
@@ -233,17 +237,20 @@ function quorumStep(vs: VirtualServerSpec, state: PoolState, nowMs: number, even
   return { ...state, quorumUp, sorryActive };
 }
 
+function weightEvent(rs: RealServerSpec, s: ServerState, nowMs: number, events: CheckEvent[], source: string): ServerState {
+  const w = effectiveWeight(rs, s, nowMs);
+  if (w === s.reportedWeight) return s;
+  if (s.health === 'up') {
+    const why = rs.slowStartMs > 0 && s.recoveredAtMs !== undefined && nowMs - s.recoveredAtMs < rs.slowStartMs ? 'slow start' : source;
+    events.push({ type: 'weight', serverId: rs.id, weight: w, cause: { source: why, detail: `weight ${s.reportedWeight} -> ${w}`, atMs: nowMs } });
+  }
+  return { ...s, reportedWeight: w };
+}
+
 function weightEvents(vs: VirtualServerSpec, servers: readonly ServerState[], nowMs: number, events: CheckEvent[], source: string): ServerState[] {
   return servers.map((s, i) => {
     const rs = vs.realServers[i];
-    if (!rs) return s;
-    const w = effectiveWeight(rs, s, nowMs);
-    if (w === s.reportedWeight) return s;
-    if (s.health === 'up') {
-      const why = rs.slowStartMs > 0 && s.recoveredAtMs !== undefined && nowMs - s.recoveredAtMs < rs.slowStartMs ? 'slow start' : source;
-      events.push({ type: 'weight', serverId: rs.id, weight: w, cause: { source: why, detail: `weight ${s.reportedWeight} -> ${w}`, atMs: nowMs } });
-    }
-    return { ...s, reportedWeight: w };
+    return rs ? weightEvent(rs, s, nowMs, events, source) : s;
   });
 }
 
@@ -264,6 +271,7 @@ export function applyProbe(
   const events: CheckEvent[] = [];
   const label = checkLabel(spec);
   const step = stepChecker(spec, checker, outcome, nowMs);
+  if (step.state === checker) return { state, events: [], next: step.next };
   if (step.logFailure) events.push({ type: 'probe-failed', serverId: rs.id, checker: label, detail: outcome.detail, atMs: nowMs });
   if (step.changed) events.push({ type: 'checker', serverId: rs.id, checker: label, up: step.state.up, detail: outcome.detail, atMs: nowMs });
   const checkers = server.checkers.map((c, i) => (i === checkerIndex ? step.state : c));
@@ -284,9 +292,13 @@ export function applyProbe(
     // Still down for another checker; keep the cause pointing at a checker that is failing.
     next = { ...next, cause: { source: 'check', detail: firstDownCause(rs, checkers), atMs: nowMs } };
   }
-  let servers = state.servers.map((s, i) => (i === serverIndex ? next : s));
-  servers = weightEvents(vs, servers, nowMs, events, spec.kind);
-  const pool = quorumStep(vs, { ...state, servers }, nowMs, events);
+  const before = targetWeight(rs, server);
+  next = weightEvent(rs, next, nowMs, events, spec.kind);
+  const servers = state.servers.slice();
+  servers[serverIndex] = next;
+  // Quorum can only move when this server's health or weight moved (keeps a probe O(1) otherwise).
+  const moved = next.health !== server.health || targetWeight(rs, next) !== before;
+  const pool = moved ? quorumStep(vs, { ...state, servers }, nowMs, events) : { ...state, servers };
   return { state: pool, events, next: step.next };
 }
 

@@ -94,7 +94,10 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      // A plain TCP check connection is closed with a reset so that it leaves no TIME_WAIT
+      // behind (see tcp.ts); TLS sockets cannot be reset from Node and are closed normally.
+      if (!o.tls && !socket.destroyed && socket.readyState === 'open') socket.resetAndDestroy();
+      else socket.destroy();
       resolve(r);
     };
     const timer = setTimeout(() => finish({ ok: false, detail: `timeout after ${o.timeoutMs} ms` }), o.timeoutMs);

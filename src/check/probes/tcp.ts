@@ -12,7 +12,11 @@ export function probeTcp(spec: Pick<TcpCheckSpec, 'connectTimeoutMs' | 'bindTo' 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      socket.destroy();
+      // Close with a reset (SO_LINGER 0), as HAProxy does for its checks: an orderly close would
+      // leave one TIME_WAIT socket per check on the director, and at thousands of checks a
+      // second those fill the ephemeral port range and slow every connect().
+      if (ok) socket.resetAndDestroy();
+      else socket.destroy();
       resolve({ ok, detail, durationMs: Math.round(performance.now() - startMs) });
     };
     const socket = connect({

@@ -246,7 +246,11 @@ export class CheckRunner extends EventEmitter {
     this.states[slot.vs] = step.state;
     for (const e of step.events) this.emit('check', vs.id, e);
     if (step.events.length > 0) this.publish(slot.vs, nowMs);
-    slot.dueMs = nowMs + nextDelayMs(this.specOf(slot), step.next, this.prng);
+    // Keep each checker's phase (and so the spread): the next check is due one delay_loop after
+    // this one was due. A check that ran past that point waits a full delay_loop from its end,
+    // as keepalived does, and retries always count from the end of the failed check.
+    const delayMs = nextDelayMs(this.specOf(slot), step.next, this.prng);
+    slot.dueMs = step.next === 'loop' && dueMs + delayMs > nowMs ? dueMs + delayMs : nowMs + delayMs;
     this.queue.set(i, slot.dueMs);
     this.drain();
     this.arm();

@@ -23,6 +23,8 @@ function track(server: Server): Set<Socket> {
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    // The probes close with a reset (no TIME_WAIT); that is an error event on this side.
+    s.on('error', () => undefined);
     s.on('close', () => sockets.delete(s));
   });
   return sockets;
@@ -66,6 +68,7 @@ export async function startHttps(handler: Handler, onSni?: (name: string) => voi
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
+    s.on('error', () => undefined);
     s.on('close', () => sockets.delete(s));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
