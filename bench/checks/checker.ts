@@ -4,6 +4,7 @@
 // two checks of the same server, how late checks start, and how evenly they spread over a second.
 // Usage: node checker.js tcp|http SECONDS PORTS_JSON_FILE
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { SeededPrng } from '../../src/core/prng.js';
 import { buildCheck, type RealServerSpec, type VirtualServerSpec } from '../../src/check/spec.js';
 import { CheckRunner, type ProbeRecord } from '../../src/check/runner/runner.js';
@@ -68,7 +69,9 @@ setTimeout(async () => {
     return Math.round(s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! * 10) / 10;
   };
   const steadyS = wallMs / 1000;
-  const mean = probes / steadyS / 100;
+  // Starts per 10 ms slot of a second, averaged over the steady seconds: 100 slots, so an even
+  // spread has every slot near probesPerSecond / 100.
+  const perSecond = (n: number): number => Math.round((n / steadyS) * 10) / 10;
   const mem = process.memoryUsage();
   process.stdout.write(
     JSON.stringify({
@@ -80,11 +83,13 @@ setTimeout(async () => {
       failDetails: Object.fromEntries([...failDetails].slice(0, 5)),
       downEvents,
       cpuCores: Math.round(((cpu.user + cpu.system) / 1000 / wallMs) * 1000) / 1000,
+      cpuUsPerProbe: Math.round((cpu.user + cpu.system) / Math.max(1, probes)),
+      loadAvg1m: Math.round(loadavg()[0]! * 10) / 10,
       rssMaxMb: Math.round(rssMaxMb),
       heapUsedMb: Math.round(mem.heapUsed / 1048576),
       intervalMs: { p1: pct(intervals, 1), p50: pct(intervals, 50), p99: pct(intervals, 99), max: pct(intervals, 100) },
       startLateMs: { p50: pct(lateness, 50), p99: pct(lateness, 99), max: pct(lateness, 100) },
-      spread10msSlots: { mean: Math.round(mean), max: Math.max(...buckets), min: Math.min(...buckets) },
+      spread10msSlots: { mean: perSecond(probes / 100), max: perSecond(Math.max(...buckets)), min: perSecond(Math.min(...buckets)) },
       deferred: runner.stats.deferred,
     }) + '\n',
   );
