@@ -5,7 +5,7 @@
 // Needs about COUNT + 2,000 file descriptors per process; the limit is raised where allowed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -41,7 +41,17 @@ const results: unknown[] = [];
 try {
   const portsLine = await firstLine(servers);
   writeFileSync(join(dir, 'ports.json'), portsLine);
-  console.log(`# ${count} listeners up on 127.0.0.1; ${seconds} s per mode, delay_loop 1 s`);
+  console.log(`# ${count} listeners up on 127.0.0.1; ${seconds} s per mode, delay_loop 1 s; load ${loadavg()[0]!.toFixed(1)}`);
+  // Baseline: the stand-in VRRP process alone (servers idle), for the same time as a mode.
+  {
+    const lag = node('vrrp-lag.js', []);
+    await new Promise((r) => setTimeout(r, seconds * 1000));
+    const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
+    lag.kill('SIGTERM');
+    const r = { mode: 'baseline (no checks)', loadAvg1m: Math.round(loadavg()[0]! * 10) / 10, vrrpStandIn: JSON.parse(await lagLine) as unknown };
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
   for (const mode of ['tcp', 'http']) {
     const lag = node('vrrp-lag.js', []);
     const checker = node('checker.js', [mode, String(seconds), join(dir, 'ports.json')]);

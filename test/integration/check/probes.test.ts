@@ -10,6 +10,7 @@ import { initialChecker, stepChecker } from '../../../src/check/policy.js';
 import { runProbe, type ProbeContext } from '../../../src/check/probes/index.js';
 import { splitCommand } from '../../../src/check/probes/misc.js';
 import { judgeFileValue } from '../../../src/check/probes/file.js';
+import { probePing } from '../../../src/check/probes/ping.js';
 import { freePort, startDns, startHttp, startHttps, startSmtp, startTcp, startUdpEcho, type DnsMode, type Running, type SmtpMode } from './servers.js';
 
 const LO = '127.0.0.1';
@@ -270,6 +271,16 @@ test('PING_CHECK: the system ping answers for loopback', async (t) => {
   const r = await runProbe(spec({ kind: 'PING_CHECK', connectTimeoutMs: 1000 }), { server: { address: LO, port: 0 } });
   assert.equal(r.ok, true, r.detail);
   assert.match(r.detail, /^echo reply/);
+});
+
+test('PING_CHECK: a ping that gets no reply fails the check', async () => {
+  const fake = join(tmp, 'fake-ping.sh');
+  writeFileSync(fake, '#!/bin/sh\necho "1 packets transmitted, 0 received"\nexit 1\n');
+  chmodSync(fake, 0o755);
+  const r = await probePing({ connectTimeoutMs: 1000 }, { address: LO }, fake);
+  assert.deepEqual([r.ok, r.detail], [false, 'no echo reply']);
+  const missing = await probePing({ connectTimeoutMs: 1000 }, { address: LO }, join(tmp, 'no-ping'));
+  assert.match(missing.detail, /^cannot run ping/);
 });
 
 test('FILE_CHECK: keepalived track_file semantics', async () => {
