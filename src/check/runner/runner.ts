@@ -245,7 +245,7 @@ export class CheckRunner extends EventEmitter {
     const step = applyProbe(vs, this.states[slot.vs]!, slot.rs, slot.ck, outcome, nowMs);
     this.states[slot.vs] = step.state;
     for (const e of step.events) this.emit('check', vs.id, e);
-    if (step.events.length > 0) this.publish(slot.vs, nowMs);
+    if (step.events.length > 0) this.schedulePublish(slot.vs);
     // Keep each checker's phase (and so the spread): the next check is due one delay_loop after
     // this one was due. A check that ran past that point waits a full delay_loop from its end,
     // as keepalived does, and retries always count from the end of the failed check.
@@ -254,6 +254,21 @@ export class CheckRunner extends EventEmitter {
     this.queue.set(i, slot.dueMs);
     this.drain();
     this.arm();
+  }
+
+  private readonly publishPending = new Set<number>();
+
+  /**
+   * Coalesces publishing: when many servers change in one burst (a switch dies under 10,000
+   * servers), the pool is rebuilt once per event-loop turn instead of once per server.
+   */
+  private schedulePublish(v: number): void {
+    if (this.publishPending.has(v)) return;
+    this.publishPending.add(v);
+    setImmediate(() => {
+      this.publishPending.delete(v);
+      if (this.running) this.publish(v, this.now());
+    });
   }
 
   /** Emits backend states and the pool when they changed, and arms the slow-start tick. */
