@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { buildCheck, type CheckInput, type CheckSpec, type RealServerSpec, type VirtualServerSpec } from './spec.js';
 import {
   applyProbe,
+  eventLog,
   backendStates,
   effectiveWeight,
   fifoLine,
@@ -321,4 +322,20 @@ test('property: a live checker goes down exactly on the fall-th consecutive fail
     }),
     seed !== undefined ? { seed } : {},
   );
+});
+
+test('every event has a log line; warnings carry catalogued codes', () => {
+  const at = { atMs: 1 };
+  assert.deepEqual(eventLog('vs', { type: 'probe-failed', serverId: 'a:80', checker: 'HTTP_GET /h', detail: 'status 503', ...at }), {
+    severity: 'warning',
+    code: 'HALO_CHK_PROBE_FAILED',
+    message: 'Check of a:80 failed: HTTP_GET /h: status 503',
+  });
+  assert.equal(eventLog('vs', { type: 'probe-failed', serverId: 'a:80', checker: 'MISC_CHECK /x', detail: 'timeout after 5 ms (killed by SIGTERM)', ...at }).code, 'HALO_CHK_SCRIPT_TIMEOUT');
+  const down = eventLog('vs', { type: 'server', serverId: 'a:80', health: 'down', cause: { source: 'TCP_CHECK', detail: 'TCP_CHECK: connection refused', atMs: 1 } });
+  assert.deepEqual([down.code, down.message], ['HALO_CHK_SERVER_DOWN', 'Real server a:80 of vs is down: TCP_CHECK: connection refused']);
+  assert.equal(eventLog('vs', { type: 'quorum', vsId: 'vs', up: false, liveWeight: 0, quorum: 2, ...at }).code, 'HALO_CHK_QUORUM_LOST');
+  assert.equal(eventLog('vs', { type: 'quorum', vsId: 'vs', up: true, liveWeight: 2, quorum: 2, ...at }).severity, 'info');
+  assert.match(eventLog('vs', { type: 'sorry-server', vsId: 'vs', serverId: 's:80', active: true, ...at }).message, /^Sorry server s:80 takes/);
+  for (const m of [down.message]) assert.match(m, /^[A-Z].*[^.]$/);
 });

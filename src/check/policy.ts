@@ -19,6 +19,7 @@
  * recovery, HAProxy's `slowstart`), causes on every change.
  */
 import type { BackendState, Health, StateCause } from '../core/backend.js';
+import type { ErrorCode } from '../core/errors/index.js';
 import { checkLabel, type CheckSpec, type RealServerSpec, type VirtualServerSpec } from './spec.js';
 
 /** What a probe reports. Probes never throw; they return this. */
@@ -397,4 +398,34 @@ export function fifoLine(vs: VirtualServerSpec, event: CheckEvent): string | und
     return `RS ${fifoAddr(rs.address, vs.protocol, rs.port)} ${vsPart} ${event.health === 'up' ? 'UP' : 'DOWN'}`;
   }
   return undefined;
+}
+
+/** How the daemon logs an event: severity, catalogued code (for warnings) and one message line. */
+export interface EventLog {
+  readonly severity: 'info' | 'warning';
+  readonly code?: ErrorCode;
+  readonly message: string;
+}
+
+export function eventLog(vsId: string, event: CheckEvent): EventLog {
+  switch (event.type) {
+    case 'probe-failed': {
+      const script = event.checker.startsWith('MISC_CHECK') && event.detail.startsWith('timeout after');
+      return { severity: 'warning', code: script ? 'HALO_CHK_SCRIPT_TIMEOUT' : 'HALO_CHK_PROBE_FAILED', message: `Check of ${event.serverId} failed: ${event.checker}: ${event.detail}` };
+    }
+    case 'checker':
+      return { severity: 'info', message: `Checker ${event.checker} of ${event.serverId} is ${event.up ? 'up' : 'down'}: ${event.detail}` };
+    case 'server':
+      return event.health === 'down'
+        ? { severity: 'warning', code: 'HALO_CHK_SERVER_DOWN', message: `Real server ${event.serverId} of ${vsId} is down: ${event.cause.detail}` }
+        : { severity: 'info', message: `Real server ${event.serverId} of ${vsId} is up: ${event.cause.detail}` };
+    case 'weight':
+      return { severity: 'info', message: `Real server ${event.serverId} weight ${event.weight}: ${event.cause.source}` };
+    case 'quorum':
+      return event.up
+        ? { severity: 'info', message: `Virtual server ${vsId} has its quorum: live weight ${event.liveWeight} of ${event.quorum}` }
+        : { severity: 'warning', code: 'HALO_CHK_QUORUM_LOST', message: `Virtual server ${vsId} lost its quorum: live weight ${event.liveWeight} of ${event.quorum}` };
+    case 'sorry-server':
+      return { severity: 'info', message: `Sorry server ${event.serverId} ${event.active ? 'takes' : 'leaves'} the traffic of ${vsId}` };
+  }
 }

@@ -103,7 +103,10 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
     const timer = setTimeout(() => finish({ ok: false, detail: `timeout after ${o.timeoutMs} ms` }), o.timeoutMs);
 
     const tryComplete = (ended: boolean): void => {
-      const all = Buffer.concat(chunks);
+      const all = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+      // Keep one buffer so the next read appends to it instead of joining every chunk again.
+      chunks.length = 0;
+      chunks.push(all);
       if (headerEnd < 0) {
         headerEnd = all.indexOf('\r\n\r\n');
         const firstEol = all.indexOf('\r\n');
