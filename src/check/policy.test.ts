@@ -339,3 +339,48 @@ test('every event has a log line; warnings carry catalogued codes', () => {
   assert.match(eventLog('vs', { type: 'sorry-server', vsId: 'vs', serverId: 's:80', active: true, ...at }).message, /^Sorry server s:80 takes/);
   for (const m of [down.message]) assert.match(m, /^[A-Z].*[^.]$/);
 });
+
+test('property: pool invariants hold for any sequence of probe outcomes', () => {
+  const seed = process.env.HALO_SEED !== undefined ? Number(process.env.HALO_SEED) : undefined;
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 6 }),
+      fc.integer({ min: 0, max: 2 }),
+      fc.integer({ min: 0, max: 6 }),
+      fc.boolean(),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.boolean()), { maxLength: 200 }),
+      (nServers, hysteresis, quorum, withSorry, steps) => {
+        const tcp = check({ kind: 'TCP_CHECK', retry: 1 });
+        const http = check({ kind: 'HTTP_GET', urls: [{ path: '/' }], retry: 0 });
+        const servers = Array.from({ length: nServers }, (_, i) => rs(i + 1, i % 2 === 0 ? [tcp] : [tcp, http], { weight: 1 + (i % 3), inhibitOnFailure: i % 3 === 0 }));
+        const v = vs(servers, { quorum, hysteresis, ...(withSorry ? { sorryServer: '10.9.9.9:80' } : {}) });
+        let { state } = initialPool(v, 0);
+        let lastQuorum = state.quorumUp;
+        steps.forEach(([si, ci, ok], t) => {
+          const s = si % nServers;
+          const c = ci % v.realServers[s]!.checkers.length;
+          const step = applyProbe(v, state, s, c, ok ? OK : FAIL, t);
+          state = step.state;
+          const live = v.realServers.reduce((sum, r, i) => sum + (state.servers[i]!.health === 'up' ? r.weight : 0), 0);
+          state.servers.forEach((srv) => assert.equal(srv.health === 'up', srv.checkers.every((k) => k.up)));
+          if (state.quorumUp) assert.ok(live >= quorum - hysteresis, `quorum up with live ${live}`);
+          else assert.ok(live < quorum + hysteresis, `quorum down with live ${live}`);
+          assert.equal(state.sorryActive, withSorry && !state.quorumUp);
+          const view = poolView(v, state, t);
+          if (state.sorryActive) assert.deepEqual(view.map((e) => e.id), ['10.9.9.9:80']);
+          else {
+            const expected = v.realServers.filter((r, i) => state.servers[i]!.health === 'up' || r.inhibitOnFailure).map((r) => r.id);
+            assert.deepEqual(view.map((e) => e.id), expected);
+            for (const e of view) assert.equal(e.weight === 0, state.servers[v.realServers.findIndex((r) => r.id === e.id)]!.health === 'down');
+          }
+          for (const e of step.events) {
+            if (e.type !== 'quorum') continue;
+            assert.notEqual(e.up, lastQuorum, 'quorum events alternate');
+            lastQuorum = e.up;
+          }
+        });
+      },
+    ),
+    seed !== undefined ? { seed } : {},
+  );
+});

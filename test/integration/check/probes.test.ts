@@ -283,6 +283,19 @@ test('PING_CHECK: a ping that gets no reply fails the check', async () => {
   assert.match(missing.detail, /^cannot run ping/);
 });
 
+test('IPv6 loopback: TCP_CHECK and HTTP_GET on ::1', async (t) => {
+  let v6: Running;
+  try {
+    v6 = await keep(startHttp((req, res) => res.end(`host ${req.headers.host ?? ''}`), '::1'));
+  } catch {
+    return t.skip('needs ::1 on lo');
+  }
+  const ctx = { server: { address: '::1', port: v6.port } };
+  assert.equal((await runProbe(spec({ kind: 'TCP_CHECK' }), ctx)).ok, true);
+  const r = await runProbe(spec({ kind: 'HTTP_GET', urls: [{ path: '/', regex: `^host \\[::1\\]:${v6.port}$` }] }), ctx);
+  assert.equal(r.ok, true, r.detail);
+});
+
 test('FILE_CHECK: keepalived track_file semantics', async () => {
   const f = join(tmp, 'weight');
   const s = (over: Partial<Extract<CheckInput, { kind: 'FILE_CHECK' }>> = {}): CheckSpec => spec({ kind: 'FILE_CHECK', path: f, weight: 0, ...over });
