@@ -1,6 +1,7 @@
 // Health-check benchmark: COUNT real servers on loopback checked every second by TCP and by HTTP.
 // Starts the servers (one process), a stand-in VRRP process that measures its event-loop lag,
-// and the checker process, for each mode in turn; prints one JSON object per mode and a summary.
+// a reference loop of bare connects (bare.ts), and the checker process for each mode in turn;
+// prints one JSON object per phase.
 // Usage: node dist/bench/checks/run.js [COUNT=10000] [SECONDS=20]
 // Needs about COUNT + 2,000 file descriptors per process; the limit is raised where allowed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -49,6 +50,12 @@ try {
     const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
     lag.kill('SIGTERM');
     const r = { mode: 'baseline (no checks)', loadAvg1m: Math.round(loadavg()[0]! * 10) / 10, vrrpStandIn: JSON.parse(await lagLine) as unknown };
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  {
+    const bare = node('bare.js', [join(dir, 'ports.json')]);
+    const r = { ...(JSON.parse(await firstLine(bare)) as object), loadAvg1m: Math.round(loadavg()[0]! * 10) / 10 };
     results.push(r);
     console.log(JSON.stringify(r));
   }
