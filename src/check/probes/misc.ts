@@ -3,7 +3,8 @@
  * spaces, quoted parts kept whole, as keepalived does) and maps its exit status:
  * 0 = up; 1 = down; 2..255 = up, and with misc_dynamic the weight becomes status - 2
  * (keepalived.conf(5)); without misc_dynamic any non-zero status is a failure.
- * Past misc_timeout the script gets SIGTERM, then SIGKILL after a grace period, and the check fails.
+ * Past misc_timeout the script's process group gets SIGTERM, then SIGKILL after a grace period,
+ * and the check fails.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -88,15 +89,25 @@ export function probeMisc(spec: Pick<MiscCheckSpec, 'miscPath' | 'miscTimeoutMs'
       if (killTimer) clearTimeout(killTimer);
       resolve(o);
     };
+    // Own process group, so that the timeout reaches what the script started too (a `sleep`
+    // inside a shell script would otherwise outlive the kill).
     const child = spawn(cmd, args, {
       stdio: 'ignore',
+      detached: true,
       ...(env !== undefined ? { env } : {}),
       ...(ids !== undefined ? { uid: ids.uid, gid: ids.gid } : {}),
     });
+    const killGroup = (signal: NodeJS.Signals): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, signal);
+      } catch {
+        child.kill(signal); // the group is gone already, or the child never started one
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      killTimer = setTimeout(() => child.kill('SIGKILL'), Math.min(KILL_GRACE_MS, spec.miscTimeoutMs));
+      killGroup('SIGTERM');
+      killTimer = setTimeout(() => killGroup('SIGKILL'), Math.min(KILL_GRACE_MS, spec.miscTimeoutMs));
     }, spec.miscTimeoutMs);
     child.once('error', (err) => settle(done(false, `cannot run ${cmd}: ${errorText(err)}`)));
     child.once('exit', (code, signal) => {
