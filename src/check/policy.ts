@@ -269,10 +269,10 @@ export function applyProbe(
   const spec = rs?.checkers[checkerIndex];
   const checker = server?.checkers[checkerIndex];
   if (!rs || !server || !spec || !checker || state.suspended) return { state, events: [], next: 'loop' };
-  const events: CheckEvent[] = [];
-  const label = checkLabel(spec);
   const step = stepChecker(spec, checker, outcome, nowMs);
   if (step.state === checker) return { state, events: [], next: step.next };
+  const events: CheckEvent[] = [];
+  const label = checkLabel(spec);
   if (step.logFailure) events.push({ type: 'probe-failed', serverId: rs.id, checker: label, detail: outcome.detail, atMs: nowMs });
   if (step.changed) events.push({ type: 'checker', serverId: rs.id, checker: label, up: step.state.up, detail: outcome.detail, atMs: nowMs });
   const checkers = server.checkers.map((c, i) => (i === checkerIndex ? step.state : c));
