@@ -206,13 +206,14 @@ test('MISC_CHECK: exit codes, misc_dynamic, quoting, timeout with TERM then KILL
   const slow = await runProbe(misc('/bin/sleep 5', { miscTimeoutMs: 200 }), httpCtx);
   assert.equal(slow.detail, 'timeout after 200 ms (killed by SIGTERM)');
   const stubborn = join(tmp, 'stubborn.sh');
-  writeFileSync(stubborn, "#!/bin/sh\ntrap '' TERM\nsleep 7.25 &\nwait $!\nwait $!\n");
+  const nap = `7.${process.pid}`; // a duration no other process uses, to find this script's child
+  writeFileSync(stubborn, `#!/bin/sh\ntrap '' TERM\nsleep ${nap} &\nwait $!\nwait $!\n`);
   chmodSync(stubborn, 0o755);
   const killed = await runProbe(misc(stubborn, { miscTimeoutMs: 200 }), httpCtx);
   assert.equal(killed.detail, 'timeout after 200 ms (killed by SIGKILL)');
-  // The script's own children die with it: no `sleep 7.25` started by this test is left.
+  // The script's own children die with it: no `sleep` started by this test is left.
   await new Promise((r) => setTimeout(r, 100));
-  const left = spawnSync('sh', ['-c', `ps -eo pid,args | grep -c '[s]leep 7.25$' || true`], { encoding: 'utf8' }).stdout.trim();
+  const left = spawnSync('sh', ['-c', `ps -eo pid,args | grep -c '[s]leep ${nap}$' || true`], { encoding: 'utf8' }).stdout.trim();
   assert.equal(left, '0', 'no orphaned sleep');
   assert.ok(Date.now() - t0 < 2000, 'both timeouts ended within 2 s');
   assert.match((await runProbe(misc('/nonexistent/x'), httpCtx)).detail, /^cannot run \/nonexistent\/x/);
