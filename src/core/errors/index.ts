@@ -4,6 +4,7 @@
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
 import { CFG_ERRORS } from './cfg.js';
+import { CHECK_ERRORS } from './check.js';
 import { GENERAL_ERRORS } from './general.js';
 import { CFG_MODEL_ERRORS } from './cfgmodel.js';
 import { BALANCE_ERRORS } from './balance.js';
@@ -20,6 +21,7 @@ export const ERROR_CATALOG = {
   ...BALANCE_ERRORS,
   ...NGINX_ERRORS,
   ...NET_ERRORS,
+  ...CHECK_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
