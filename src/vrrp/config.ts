@@ -60,6 +60,10 @@ export interface VrrpInstanceConfig {
   readonly unicastPeers: readonly string[];
   /** `vrrp_sync_group` this instance belongs to, if any. */
   readonly syncGroup?: string;
+  /** v2 `authentication { auth_type PASS auth_pass ... }`; absent means no authentication. */
+  readonly authPass?: string;
+  /** keepalived `v3_checksum_as_v2`: VRRPv3 IPv4 checksum without the pseudo-header. */
+  readonly v3ChecksumAsV2?: boolean;
 }
 
 export function isOwner(config: VrrpInstanceConfig): boolean {
