@@ -189,6 +189,11 @@ export class VrrpRuntime {
     }));
   }
 
+  /** The current state of one instance, without copying counters (cheap, for hot paths). */
+  instanceState(name: string): VrrpInstanceState | undefined {
+    return this.instances.get(name)?.state;
+  }
+
   isRunning(): boolean {
     return this.running;
   }
