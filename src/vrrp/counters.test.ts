@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { countDecode, newRxCounters } from './counters.js';
 import { DECODE_REASONS, decodeAdvert, encodeAdvert } from './packet.js';
@@ -27,4 +28,9 @@ test('accepted adverts count advert_rcvd, priority 0 and the v3 IPv4 checksum mo
   assert.equal(c.checksum_pseudo_header_rcvd, 1);
   assert.equal(c.checksum_as_v2_rcvd, 2);
   assert.equal(c.checksum_err, 0);
+});
+
+test('docs/vrrp.md names every rejection reason and counter', () => {
+  const doc = readFileSync(new URL('../../../docs/vrrp.md', import.meta.url), 'utf8');
+  for (const name of Object.keys(newRxCounters())) assert.ok(doc.includes(`\`${name}\``), `docs/vrrp.md does not mention ${name}`);
 });

@@ -91,3 +91,86 @@ test('encode refuses what the wire cannot carry', () => {
   ];
   for (const a of bad) assert.equal(encodeAdvert(a, V4).ok, false, JSON.stringify(a));
 });
+
+/** Rewrites the checksum of a hand-edited v2 (or v3 v2-style) message so that only the edit is tested. */
+function fixV2Checksum(b: Uint8Array): Uint8Array {
+  let sum = 0;
+  b[6] = 0;
+  b[7] = 0;
+  for (let i = 0; i < b.length; i += 2) sum += ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  const c = ~sum & 0xffff;
+  b[6] = c >> 8;
+  b[7] = c & 0xff;
+  return b;
+}
+
+test('v2 auth types: 2 (AH) and unknown types are invalid_authtype, type 0 ignores the auth octets', () => {
+  const none: VrrpAdvert = { ...v2pass, authType: 0 } as VrrpAdvert;
+  const { authData: _unused, ...noAuth } = none;
+  const b = enc(noAuth, V4);
+  for (const at of [2, 3, 255]) {
+    const x = Uint8Array.from(b);
+    x[4] = at;
+    const d = decodeAdvert(fixV2Checksum(x), V4);
+    assert.equal(reason(d), 'invalid_authtype');
+    assert.ok(!d.ok && d.detail.includes(String(at)));
+  }
+  const junk = Uint8Array.from(b);
+  junk.set([1, 2, 3, 4, 5, 6, 7, 8], junk.length - 8);
+  const d = decodeAdvert(fixV2Checksum(junk), V4, { authType: 0 });
+  assert.deepEqual(d, { ok: true, advert: noAuth, checksumMode: 'v2-style' });
+});
+
+test('v2 PASS compares all 8 octets, as keepalived does', () => {
+  const b = enc({ ...v2pass, authData: 'abc\u0000def' }, V4);
+  assert.equal(reason(decodeAdvert(b, V4, { authData: 'abc' })), 'auth_failure');
+  assert.equal(reason(decodeAdvert(b, V4, { authData: 'abc\u0000def' })), 'ok');
+  const full = enc({ ...v2pass, authData: '12345678' }, V4);
+  assert.equal(reason(decodeAdvert(full, V4, { authData: '1234567' })), 'auth_failure');
+  assert.equal(reason(decodeAdvert(full, V4, { authData: '123456789' })), 'auth_failure');
+  assert.equal(reason(decodeAdvert(full, V4, { authData: '12345678' })), 'ok');
+  // A password is sent as UTF-8: 'é' is two octets.
+  assert.equal(encodeAdvert({ ...v2pass, authData: 'éééé' }, V4).ok, true);
+  assert.equal(encodeAdvert({ ...v2pass, authData: 'ééééé' }, V4).ok, false);
+});
+
+test('VRID 0 and an interval of 0 are rejected; v3 reserved bits are ignored on receive', () => {
+  const a: VrrpAdvert = { version: 3, vrid: 7, priority: 200, advertIntervalCs: 100, authType: 0, addresses: ['10.0.0.1'], family: 4 };
+  const v2s = { src: V4.src, dst: V4.dst, checksumMode: 'v2-style' as const };
+  const b = enc(a, v2s);
+  const vrid0 = Uint8Array.from(b);
+  vrid0[1] = 0;
+  assert.equal(reason(decodeAdvert(fixV2Checksum(vrid0), V4, { checksumMode: 'v2-style' })), 'vrid_err');
+  const int0 = Uint8Array.from(b);
+  int0[4] = 0;
+  int0[5] = 0;
+  assert.equal(reason(decodeAdvert(fixV2Checksum(int0), V4, { checksumMode: 'v2-style' })), 'advert_interval_err');
+  const rsvd = Uint8Array.from(b);
+  rsvd[4] = (rsvd[4] ?? 0) | 0xf0;
+  assert.deepEqual(decodeAdvert(fixV2Checksum(rsvd), V4, { checksumMode: 'v2-style' }), { ok: true, advert: a, checksumMode: 'v2-style' });
+  const v2int0 = enc(v2pass, V4);
+  v2int0[5] = 0;
+  assert.equal(reason(decodeAdvert(fixV2Checksum(v2int0), V4)), 'advert_interval_err');
+});
+
+test('v3 learns the interval: a v3 advert is not checked against the configured one', () => {
+  const a: VrrpAdvert = { version: 3, vrid: 7, priority: 200, advertIntervalCs: 37, authType: 0, addresses: [], family: 4 };
+  assert.equal(reason(decodeAdvert(enc(a, V4), V4, { advertIntervalCs: 100 })), 'ok');
+});
+
+test('an IP context the checksum cannot use is a checksum_err, not an exception', () => {
+  const a: VrrpAdvert = { version: 3, vrid: 7, priority: 200, advertIntervalCs: 100, authType: 0, addresses: [], family: 4 };
+  const b = enc(a, V4);
+  assert.equal(reason(decodeAdvert(b, { ...V4, src: 'fe80::1' })), 'checksum_err');
+  assert.equal(reason(decodeAdvert(b, { ...V4, dst: 'nonsense' })), 'checksum_err');
+  assert.equal(reason(decodeAdvert(b, { ...V4, family: 5 as 4 })), 'version_err');
+});
+
+test('the first failing check in RFC order names the rejection', () => {
+  const b = enc(v2pass, V4);
+  const x = Uint8Array.from(b);
+  x[9] = (x[9] ?? 0) ^ 1; // bad checksum ...
+  assert.equal(reason(decodeAdvert(x, { ...V4, ttl: 1 })), 'ip_ttl_err'); // ... but the TTL comes first
+  assert.equal(reason(decodeAdvert(x, V4, { authData: 'wrong' })), 'checksum_err'); // checksum before auth
+});

@@ -6,7 +6,8 @@
  * header's source, destination and TTL/hop limit come in beside it, since the checksum and the
  * receive checks need them. Neither function throws: encoding returns the bytes or the reason it
  * refused, decoding returns the advert or a named rejection reason. Every reason has a counter
- * (see counters.ts) named as keepalived's statistics and the VRRP MIB name them.
+ * (see counters.ts) named as keepalived's statistics and the VRRP MIB name them. docs/vrrp.md
+ * "Packet codec" describes the formats, the checksum modes and the order of the receive checks.
  *
  * Wire formats (network byte order):
  *
@@ -378,6 +379,10 @@ function sameOctets(a: Uint8Array, b: Uint8Array): boolean {
 /** Same addresses in any order; the count must match too (RFC 3768 §7.1, keepalived's check). */
 function sameAddressSet(got: readonly string[], want: readonly string[], family: IpFamily): boolean {
   if (got.length !== want.length) return false;
+  // Fast path: the peer lists the same canonical addresses in the configured order (the usual case).
+  let same = true;
+  for (let i = 0; i < got.length && same; i++) same = got[i] === want[i];
+  if (same) return true;
   const canon = (t: string): string | undefined => {
     const bytes = parseIpOfFamily(t, family);
     return bytes === undefined ? undefined : family === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
