@@ -255,6 +255,14 @@ test('sync group member waits for the group before becoming MASTER', () => {
   assert.equal(run(c, [[5000, { type: 'SyncGroupFaultChanged', member: 'VI_2', fault: false }]], f.state).state.state, 'BACKUP');
 });
 
+test('an owner in a sync group waits for the group in BACKUP, not INIT (simulator seed 5020)', () => {
+  const c = cfg({ basePriority: 255, initialState: 'MASTER', syncGroup: 'G' });
+  const r = run(c, [[0, { type: 'Started' }]]);
+  assert.equal(r.state.state, 'BACKUP');
+  assert.equal(r.state.wantsMaster, true);
+  assert.equal(run(c, [[10, { type: 'SyncGroupMasterAllowed' }]], r.state).state.state, 'MASTER');
+});
+
 // Property: whatever happens, the state and its timers agree, and VIPs are only ever held by a MASTER.
 const eventArb: fc.Arbitrary<VrrpEvent> = fc.oneof(
   fc.constant<VrrpEvent>({ type: 'Started' }),
@@ -320,6 +328,7 @@ test('property: timers match the state and VIPs are held exactly while MASTER', 
           assert.equal(vipsHeld, state.state === 'MASTER', `VIPs held ${vipsHeld} in ${state.state}`);
           assert.equal(state.timers.advert !== null, state.state === 'MASTER');
           if (state.state === 'BACKUP') assert.equal(state.timers.masterDown !== null, !state.wantsMaster);
+          if (state.wantsMaster) assert.equal(state.state, 'BACKUP', 'only a BACKUP waits for its group');
           if (state.state === 'FAULT' || !state.running) assert.equal(state.timers.masterDown, null);
           assert.ok(state.effectivePriority >= 1 && state.effectivePriority <= 255);
           if (state.effectivePriority === 255) assert.equal(c.basePriority, 255);

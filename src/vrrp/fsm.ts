@@ -269,6 +269,14 @@ class Step {
     if (this.config.syncGroup !== undefined && !groupAllowed) {
       this.cancelTimer('masterDown');
       this.cancelTimer('preemptDelay');
+      // Waiting happens in BACKUP: an owner starting from INIT must not stay there, or the group
+      // (which only counts BACKUP members that want MASTER) would never agree. Found by the
+      // simulator, seed 5020 with sync groups.
+      if (this.s.state !== 'BACKUP') {
+        this.cancelTimer('startupDelay');
+        this.moveTo('BACKUP', cause);
+        this.notify('BACKUP', cause);
+      }
       if (!this.s.wantsMaster) this.log(`${this.config.name}: wants MASTER (${cause}), waiting for sync group ${this.config.syncGroup}`);
       this.s.wantsMaster = true;
       this.s.cause = cause;

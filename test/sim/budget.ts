@@ -17,7 +17,7 @@ export function paramsFor(seed: number): RunParams {
   const r = (seed * 2654435761) >>> 0;
   const directors = [2, 2, 3, 3, 3, 4][r % 6] ?? 3;
   const vrids = [1, 2, 2, 3][(r >>> 8) % 4] ?? 2;
-  return { seed, directors, vrids, steps: 20 };
+  return { seed, directors, vrids, steps: 20, syncGroups: true };
 }
 
 export function writeTrace(r: RunResult): string {

@@ -28,7 +28,7 @@ export function traceFile(seed: number): string {
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (args.includes('--help')) {
-    process.stdout.write('usage: npm run sim -- --seed S --directors N --vrids M --steps K [--runs R] [--trace]\n');
+    process.stdout.write('usage: npm run sim -- --seed S --directors N --vrids M --steps K [--runs R] [--sync-groups] [--trace]\n');
     return 0;
   }
   const base: RunParams = {
@@ -36,6 +36,7 @@ async function main(): Promise<number> {
     directors: Math.max(2, flag(args, 'directors', 3)),
     vrids: Math.max(1, flag(args, 'vrids', 2)),
     steps: flag(args, 'steps', 40),
+    syncGroups: args.includes('--sync-groups'),
   };
   const runs = Math.max(1, flag(args, 'runs', 1));
   const started = Date.now();
@@ -51,7 +52,7 @@ async function main(): Promise<number> {
       if (runs === 1) return 1;
     } else if (runs === 1 || args.includes('--trace')) {
       process.stdout.write(
-        `seed ${params.seed}: ok, ${r.events} events, ${r.framesSent} adverts, ${r.transitions} transitions, ${(r.simulatedMs / 1000).toFixed(1)} s simulated\n`,
+        `seed ${params.seed}: ok, ${r.events} events, ${r.framesSent} adverts, ${r.transitions} transitions, ${(r.simulatedMs / 1000).toFixed(1)} s simulated, invariants armed ${((100 * r.world.armedMs) / r.simulatedMs).toFixed(0)}% of it\n`,
       );
       if (args.includes('--trace')) process.stdout.write(r.world.traceLines().join('\n') + '\n');
     }

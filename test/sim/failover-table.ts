@@ -4,7 +4,7 @@
  */
 import { allMeasurements, LINK_DELAY_MS } from './tutorials.js';
 
-const ms = (v: number): string => `${v.toFixed(4).replace(/0+$/, '').replace(/\.$/, '')} ms`;
+const ms = (v: number): string => `${v.toFixed(5).replace(/0+$/, '').replace(/\.$/, '')} ms`;
 
 const rows = await allMeasurements();
 process.stdout.write(`Simulated link delay ${LINK_DELAY_MS} ms, no clock drift, no loss.\n\n`);

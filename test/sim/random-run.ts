@@ -13,6 +13,8 @@ export interface RunParams {
   readonly directors: number;
   readonly vrids: number;
   readonly steps: number;
+  /** Put every instance of a director in one vrrp_sync_group in some runs. */
+  readonly syncGroups?: boolean;
 }
 
 export interface RunResult {
@@ -37,8 +39,13 @@ function uniform(prng: SeededPrng, lo: number, hi: number): number {
 }
 
 /** Random but valid director specs: the same VRID has the same version, interval and auth everywhere. */
-export function randomDirectors(prng: SeededPrng, directors: number, vrids: number): DirectorSpec[] {
+export function randomDirectors(prng: SeededPrng, directors: number, vrids: number, options: { syncGroups?: boolean } = {}): DirectorSpec[] {
+  // keepalived's vrrp_sync_group: every instance of a director in one group, on every director.
+  const grouped = options.syncGroups === true && vrids >= 2 && prng.nextFloat() < 0.3;
   const specs: Array<{ name: string; address: string; instances: VrrpInstanceConfig[]; driftPpm: number; clockOffsetMs: number }> = [];
+  // vrrp_startup_delay is a global_defs setting in keepalived: one value per director.
+  const startupDelays: number[] = [];
+  for (let i = 0; i < directors; i++) startupDelays.push(prng.nextFloat() < 0.1 ? 500 + prng.nextInt(2500) : 0);
   for (let i = 0; i < directors; i++) {
     specs.push({ name: `d${i + 1}`, address: `10.0.0.${i + 1}`, instances: [], driftPpm: Math.round(uniform(prng, -500, 500)), clockOffsetMs: Math.round(uniform(prng, 0, 1e6)) });
   }
@@ -54,9 +61,12 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
       const tie = priorities.length > 0 && prng.nextFloat() < 0.15;
       priorities.push(i === owner ? 255 : tie ? pick(prng, priorities.filter((p) => p !== 255).concat([100])) : 50 + prng.nextInt(205));
     }
+    // v3 lets directors of one VRID advertise at different intervals (backups learn the master's).
+    const mixedIntervals = version === 3 && prng.nextFloat() < 0.2;
     for (let i = 0; i < directors; i++) {
       const spec = specs[i];
       if (spec === undefined) continue;
+      const intervalCs = mixedIntervals ? pick(prng, [50, 100, 150, 300]) : advertIntervalCs;
       const trackers: TrackerConfig[] = prng.nextFloat() < 0.5 ? [{ name: `chk_v${v}`, weight: pick(prng, [-50, -20, -10, 0, 10, 30]), initiallyUp: true }] : [];
       const address = family === 4 ? spec.address : `fe80::${i + 1}`;
       spec.instances.push(
@@ -68,17 +78,18 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
           ifname: 'eth0',
           basePriority: priorities[i] ?? 100,
           primaryAddress: address,
-          advertIntervalCs,
+          advertIntervalCs: intervalCs,
           preempt: prng.nextFloat() < 0.88,
           preemptDelayMs: prng.nextFloat() < 0.1 ? 1000 * (1 + prng.nextInt(5)) : 0,
           initialState: prng.nextFloat() < 0.5 ? 'MASTER' : 'BACKUP',
           vips: [{ address: family === 4 ? `192.168.${v}.100` : `fd00::${v}:100`, prefixLength: family === 4 ? 32 : 128, family, ifname: 'eth0' }],
           lowerPrioNoAdvert: prng.nextFloat() < 0.2,
           downTimerAdverts: prng.nextFloat() < 0.1 ? 2 + prng.nextInt(4) : 3,
-          startupDelayMs: prng.nextFloat() < 0.1 ? 500 + prng.nextInt(2500) : 0,
+          startupDelayMs: startupDelays[i] ?? 0,
           trackers,
           unicastPeers: unicast ? specs.filter((_, j) => j !== i).map((s) => s.address) : [],
           ...(authPass === undefined ? {} : { authPass }),
+          ...(grouped ? { syncGroup: 'G' } : {}),
         }),
       );
     }
@@ -88,7 +99,7 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
 
 export async function runRandom(params: RunParams): Promise<RunResult> {
   const prng = new SeededPrng(params.seed ^ 0x5eed5eed);
-  const specs = randomDirectors(prng, params.directors, params.vrids);
+  const specs = randomDirectors(prng, params.directors, params.vrids, { syncGroups: params.syncGroups ?? false });
   const maxDelayMs = pick(prng, [0.5, 2, 10, 50, 200]);
   const world = new SimWorld({ seed: params.seed, directors: specs, network: { minDelayMs: 0.05, maxDelayMs } });
   const actions: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { masterBackup, masterMaster, nopreempt, syncGroupFault, v3HalfSecond, weightMinus20, enteredAt, type Measurement } from './tutorials.js';
+import { masterBackup, masterMaster, nopreempt, syncGroupFault, v3HalfSecond, weightMinus20, enteredAt, director, tutorialWorld, type Measurement } from './tutorials.js';
 import type { SimWorld } from './world.js';
 
 function assertExact(measurements: readonly Measurement[]): void {
@@ -68,4 +68,21 @@ test('sync group: one member FAULT takes the group to FAULT, the peer group take
 
 test('VRRPv3 advert_int 0.5: Skew_Time scales with the interval', async () => {
   assertExact(await v3HalfSecond());
+});
+
+test('found by the simulator (seed 5020, sync groups): an owner in a sync group joins its group as BACKUP and takes over with it', async () => {
+  const w = tutorialWorld([
+    director('lb1', '10.0.0.1', [{ vrid: 51, name: 'VI_1', priority: 255, initialState: 'MASTER', syncGroup: 'G' }, { vrid: 52, name: 'VI_2', priority: 100, syncGroup: 'G' }]),
+    director('lb2', '10.0.0.2', [{ vrid: 51, name: 'VI_1', priority: 90, syncGroup: 'G' }, { vrid: 52, name: 'VI_2', priority: 90, syncGroup: 'G' }]),
+  ]);
+  w.at(0, 'start lb1', () => w.startDirector(0));
+  w.at(0, 'start lb2', () => w.startDirector(1));
+  await w.runUntil(20_000);
+  assertClean(w);
+  // The owner waits in BACKUP until VI_2's down timer (MDI(100) = 3609.375 ms), then both go together.
+  assert.equal(enteredAt(w, 'lb1', 'VI_1', 'BACKUP'), 0);
+  assert.equal(enteredAt(w, 'lb1', 'VI_1', 'MASTER'), 3609.375);
+  assert.equal(enteredAt(w, 'lb1', 'VI_2', 'MASTER'), 3609.375);
+  assert.deepEqual(w.mastersOf(51), ['lb1']);
+  assert.deepEqual(w.mastersOf(52), ['lb1']);
 });

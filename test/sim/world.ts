@@ -370,6 +370,7 @@ export class SimWorld {
       const next = this.heap.peek();
       if (next === undefined || next.atMs > untilMs) break;
       this.heap.pop();
+      this.accountArmed(next.atMs);
       this.nowMs = next.atMs;
       if (++this.eventsProcessed > this.maxEvents) {
         this.violation('bounded-run', `More than ${this.maxEvents} events: the run does not settle`);
@@ -410,6 +411,23 @@ export class SimWorld {
         e.run();
         return;
     }
+  }
+
+  /** Simulated time during which the timing invariants were armed (no fault for a full bound). */
+  armedMs = 0;
+  private armedBoundMs: number | undefined;
+
+  private accountArmed(toMs: number): void {
+    if (this.armedBoundMs === undefined) {
+      this.armedBoundMs = 0;
+      for (const v of this.vrids()) {
+        const b = this.bounds(v);
+        this.armedBoundMs = Math.max(this.armedBoundMs, b.masterDownMaxMs + this.network.maxDelayMs + b.driftSlackMs);
+      }
+    }
+    if (this.lossProbability > 0 || this.reorder) return;
+    const from = Math.max(this.nowMs, this.lastDisturbanceMs + this.armedBoundMs);
+    if (toMs > from) this.armedMs += toMs - from;
   }
 
   // ---- the network ----
@@ -783,8 +801,21 @@ export class SimWorld {
     });
   }
 
-  /** Final check after a quiet period: one master per VRID; with preempt, the best one. */
+  /** Final check after a quiet period: one master per VRID; with preempt, the best one; groups whole. */
   checkConverged(): void {
+    for (const d of this.directors) {
+      if (!d.alive || d.runtime === null) continue;
+      const groups = new Map<string, string[]>();
+      for (const c of d.spec.instances) {
+        const st = d.runtime.instanceState(c.name);
+        if (c.syncGroup === undefined || st === undefined) continue;
+        groups.set(c.syncGroup, [...(groups.get(c.syncGroup) ?? []), `${c.name}:${st.state}`]);
+      }
+      for (const [g, members] of groups) {
+        const states = new Set(members.map((m) => m.split(':')[1]));
+        if (states.size > 1) this.violation('sync-group-together', `${d.name} group ${g} is split: ${members.join(' ')}`);
+      }
+    }
     for (const vrid of this.vrids()) {
       for (const part of this.components()) {
         const entries = part
@@ -801,7 +832,9 @@ export class SimWorld {
           this.violation('converged-one-master', `VRID ${vrid}: ${masters.length} MASTERs after the quiet period (${masters.map((m) => m.d.name).join(', ')})`);
           continue;
         }
-        if (!entries.every((x) => x.c.preempt)) continue;
+        // A sync group moves all its VRIDs together, so the best director of one VRID may rightly
+        // stay BACKUP of it; the group property is checked below instead.
+        if (!entries.every((x) => x.c.preempt && x.c.syncGroup === undefined)) continue;
         const best = Math.max(...entries.map((x) => x.s.effectivePriority));
         const m = masters[0];
         // RFC 5798 §6.4.2: a backup accepts an equal priority, so among equals the sitting master stays.
