@@ -42,6 +42,7 @@ function uniform(prng: SeededPrng, lo: number, hi: number): number {
 export function randomDirectors(prng: SeededPrng, directors: number, vrids: number, options: { syncGroups?: boolean } = {}): DirectorSpec[] {
   // keepalived's vrrp_sync_group: every instance of a director in one group, on every director.
   const grouped = options.syncGroups === true && vrids >= 2 && prng.nextFloat() < 0.3;
+  const groupPriorities: number[] = [];
   const specs: Array<{ name: string; address: string; instances: VrrpInstanceConfig[]; driftPpm: number; clockOffsetMs: number }> = [];
   // vrrp_startup_delay is a global_defs setting in keepalived: one value per director.
   const startupDelays: number[] = [];
@@ -55,11 +56,17 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
     const advertIntervalCs = version === 2 ? pick(prng, [100, 100, 100, 200]) : pick(prng, [50, 100, 100, 150, 300]);
     const unicast = family === 4 && prng.nextFloat() < 0.2;
     const authPass = version === 2 && prng.nextFloat() < 0.5 ? 'halo1234' : undefined;
-    const owner = prng.nextFloat() < 0.08 ? prng.nextInt(directors) : -1;
+    const owner = prng.nextFloat() < 0.08 && !grouped ? prng.nextInt(directors) : -1;
     const priorities: number[] = [];
     for (let i = 0; i < directors; i++) {
       const tie = priorities.length > 0 && prng.nextFloat() < 0.15;
       priorities.push(i === owner ? 255 : tie ? pick(prng, priorities.filter((p) => p !== 255).concat([100])) : 50 + prng.nextInt(205));
+    }
+    // A sync group only makes sense when every member ranks the directors the same way (keepalived
+    // flaps the groups otherwise); grouped runs use the first VRID's priorities for all, owner aside.
+    if (grouped) {
+      if (v === 1) groupPriorities.push(...priorities.map((p) => (p === 255 ? 254 : p)));
+      else priorities.splice(0, priorities.length, ...groupPriorities);
     }
     // v3 lets directors of one VRID advertise at different intervals (backups learn the master's).
     const mixedIntervals = version === 3 && prng.nextFloat() < 0.2;

@@ -787,7 +787,19 @@ export class SimWorld {
     const part = this.components().find((p) => p.includes(from.index)) ?? [from.index];
     const backups = part.filter((i) => i !== from.index && this.stateIn(this.dir(i), vrid)?.state === 'BACKUP' && this.stateIn(this.dir(i), vrid)?.running === true);
     if (backups.length === 0) return;
-    const b = this.bounds(vrid);
+    let b = this.bounds(vrid);
+    const group = from.spec.instances.find((x) => x.vrid === vrid)?.syncGroup;
+    if (group !== undefined) {
+      // A group takes over when its slowest member is ready: the largest skew of the group's VRIDs.
+      // With members ranking the directors differently the groups flap by design (each hears a
+      // better master in some VRID), so the bound only holds for consistent rankings.
+      const groupVrids = from.spec.instances.filter((x) => x.syncGroup === group).map((x) => x.vrid);
+      if (!this.consistentRanking(backups, groupVrids)) return;
+      for (const v of groupVrids) {
+        const gb = this.bounds(v);
+        if (gb.skewMaxMs > b.skewMaxMs || gb.driftSlackMs > b.driftSlackMs) b = { ...b, skewMaxMs: Math.max(b.skewMaxMs, gb.skewMaxMs), driftSlackMs: Math.max(b.driftSlackMs, gb.driftSlackMs) };
+      }
+    }
     const deadline = sentMs + b.skewMaxMs + this.network.maxDelayMs + b.driftSlackMs;
     this.checkAt(deadline, `check takeover of VRID ${vrid} after priority 0 from ${from.name}`, () => {
       if (this.lastDisturbanceMs > sentMs || this.lossProbability > 0 || this.reorder) return;
@@ -799,6 +811,24 @@ export class SimWorld {
       const masters = this.mastersOf(vrid).filter((n) => n !== from.name);
       if (masters.length === 0) this.violation('takeover-after-priority-0', `VRID ${vrid}: no backup took over ${(deadline - sentMs).toFixed(3)} ms after ${from.name} sent priority 0`);
     });
+  }
+
+  /** Every pair of directors is ranked the same way (effective priority, then address) in every VRID. */
+  private consistentRanking(directors: readonly number[], vrids: readonly number[]): boolean {
+    for (const a of directors) {
+      for (const c of directors) {
+        if (a >= c) continue;
+        let sign = 0;
+        for (const v of vrids) {
+          const pa = this.stateIn(this.dir(a), v)?.effectivePriority ?? 0;
+          const pc = this.stateIn(this.dir(c), v)?.effectivePriority ?? 0;
+          const s = Math.sign(pa - pc);
+          if (s === 0 || (sign !== 0 && s !== sign)) return false;
+          sign = s;
+        }
+      }
+    }
+    return true;
   }
 
   /** Final check after a quiet period: one master per VRID; with preempt, the best one; groups whole. */
