@@ -704,6 +704,10 @@ export class SimWorld {
    *   within Master_Down_Interval plus the maximum delay after the last disturbance.
    */
   checkInvariants(): void {
+    // Memoised: with no state change (VIPs change only with the state, in the same step), no
+    // topology change and no pending bound, the answer cannot differ from the previous event's.
+    if (!this.dirty && this.dualSince.size === 0 && this.noMasterSince.size === 0 && this.topology !== undefined) return;
+    this.dirty = false;
     for (const d of this.directors) {
       if (!d.alive || d.runtime === null) continue;
       for (const cfg of d.spec.instances) {
@@ -715,10 +719,6 @@ export class SimWorld {
         }
       }
     }
-    // Memoised: with no state change, no topology change and no pending bound, the answer below
-    // cannot differ from the previous event's.
-    if (!this.dirty && this.dualSince.size === 0 && this.noMasterSince.size === 0 && this.topology !== undefined) return;
-    this.dirty = false;
     const { parts, oneWay } = this.currentTopology();
     const impaired = this.lossProbability > 0 || this.reorder;
     for (const vrid of this.vrids()) {
