@@ -21,6 +21,7 @@ import { newRxCounters, countDecode, type VrrpRxCounters } from '../vrrp/counter
 import {
   initialInstanceState,
   step,
+  TIMER_NAMES,
   type NotifyState,
   type TimerName,
   type VrrpEffect,
@@ -29,7 +30,6 @@ import {
 } from '../vrrp/fsm.js';
 import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL, type DecodeExpect } from '../vrrp/packet.js';
 import { syncGroupOrders } from '../vrrp/sync-group.js';
-import { TIMER_NAMES } from '../vrrp/fsm.js';
 import type { Waker } from './waker.js';
 import { DeadlineQueue } from './deadline-queue.js';
 
@@ -100,8 +100,8 @@ export class VrrpRuntime {
   private draining = false;
   private running = false;
   private unwatchLinks: (() => void) | undefined;
-  /** Adverts for no instance of ours, per keepalived's vrid_err meaning. */
-  unknownVridRcvd = 0;
+  /** Adverts for no instance of ours (keepalived counts these as vrid errors of the interface). */
+  private unknownVrid = 0;
   private readonly maxEventsPerTurn: number;
 
   constructor(private readonly opts: VrrpRuntimeOptions) {
@@ -194,6 +194,11 @@ export class VrrpRuntime {
     return this.instances.get(name)?.state;
   }
 
+  /** Adverts received for a VRID no instance here runs. */
+  get unknownVridRcvd(): number {
+    return this.unknownVrid;
+  }
+
   isRunning(): boolean {
     return this.running;
   }
@@ -204,7 +209,7 @@ export class VrrpRuntime {
     const name = vrid === undefined ? undefined : this.byVrid.get(vridKey(d.ifname, d.family, vrid));
     const inst = name === undefined ? undefined : this.instances.get(name);
     if (inst === undefined) {
-      this.unknownVridRcvd++;
+      this.unknownVrid++;
       return;
     }
     const c = inst.config;
