@@ -43,6 +43,7 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
   // keepalived's vrrp_sync_group: every instance of a director in one group, on every director.
   const grouped = options.syncGroups === true && vrids >= 2 && prng.nextFloat() < 0.3;
   const groupPriorities: number[] = [];
+  const groupTrackers: TrackerConfig[][] = [];
   const specs: Array<{ name: string; address: string; instances: VrrpInstanceConfig[]; driftPpm: number; clockOffsetMs: number }> = [];
   // vrrp_startup_delay is a global_defs setting in keepalived: one value per director.
   const startupDelays: number[] = [];
@@ -74,7 +75,13 @@ export function randomDirectors(prng: SeededPrng, directors: number, vrids: numb
       const spec = specs[i];
       if (spec === undefined) continue;
       const intervalCs = mixedIntervals ? pick(prng, [50, 100, 150, 300]) : advertIntervalCs;
-      const trackers: TrackerConfig[] = prng.nextFloat() < 0.5 ? [{ name: `chk_v${v}`, weight: pick(prng, [-50, -20, -10, 0, 10, 30]), initiallyUp: true }] : [];
+      let trackers: TrackerConfig[] = prng.nextFloat() < 0.5 ? [{ name: `chk_v${v}`, weight: pick(prng, [-50, -20, -10, 0, 10, 30]), initiallyUp: true }] : [];
+      if (grouped) {
+        // keepalived tracks a sync group as a whole (`vrrp_sync_group { track_script }`): one
+        // tracker with one weight for every member, so the group's ranking stays consistent.
+        if (v === 1) groupTrackers[i] = trackers.map((t) => ({ ...t, name: `chk_group_d${i + 1}` }));
+        trackers = groupTrackers[i] ?? [];
+      }
       const address = family === 4 ? spec.address : `fe80::${i + 1}`;
       spec.instances.push(
         instanceConfig({

@@ -25,6 +25,7 @@ import type {
 import type { VrrpInstanceConfig } from '../../src/vrrp/config.js';
 import type { VrrpEvent, VrrpInstanceState, VrrpStateName } from '../../src/vrrp/fsm.js';
 import { masterDownIntervalMs, skewTimeMs } from '../../src/vrrp/timers.js';
+import { compareAddresses } from '../../src/vrrp/address-order.js';
 import { VrrpRuntime, type RuntimeLogRecord } from '../../src/daemon/vrrp-runtime.js';
 import type { Waker } from '../../src/daemon/waker.js';
 
@@ -831,9 +832,14 @@ export class SimWorld {
         if (a >= c) continue;
         let sign = 0;
         for (const v of vrids) {
-          const pa = this.stateIn(this.dir(a), v)?.effectivePriority ?? 0;
-          const pc = this.stateIn(this.dir(c), v)?.effectivePriority ?? 0;
-          const s = Math.sign(pa - pc);
+          const da = this.dir(a);
+          const dc = this.dir(c);
+          const pa = this.stateIn(da, v)?.effectivePriority ?? 0;
+          const pc = this.stateIn(dc, v)?.effectivePriority ?? 0;
+          // RFC 5798 §6.4.3: equal priorities are ranked by the primary address.
+          const addrA = da.spec.instances.find((x) => x.vrid === v)?.primaryAddress ?? '';
+          const addrC = dc.spec.instances.find((x) => x.vrid === v)?.primaryAddress ?? '';
+          const s = pa !== pc ? Math.sign(pa - pc) : Math.sign(compareAddresses(addrA, addrC));
           if (s === 0 || (sign !== 0 && s !== sign)) return false;
           sign = s;
         }
@@ -869,6 +875,12 @@ export class SimWorld {
           .filter((x): x is NonNullable<typeof x> => x !== undefined && x.s.running && x.s.state !== 'FAULT');
         if (entries.length === 0) continue;
         const masters = entries.filter((x) => x.s.state === 'MASTER');
+        const groupVrids = [...new Set(entries.flatMap((x) => x.d.spec.instances.filter((c) => c.syncGroup !== undefined && c.syncGroup === x.c.syncGroup).map((c) => c.vrid)))];
+        if (groupVrids.length > 0 && !this.consistentRanking(entries.map((x) => x.d.index), groupVrids)) {
+          // Sync groups ranking the directors differently flap by design (see docs/vrrp.md).
+          this.note('world', `VRID ${vrid}: sync groups rank the directors differently: convergence not required`);
+          continue;
+        }
         if (masters.length !== 1) {
           this.violation('converged-one-master', `VRID ${vrid}: ${masters.length} MASTERs after the quiet period (${masters.map((m) => m.d.name).join(', ')})`);
           continue;
