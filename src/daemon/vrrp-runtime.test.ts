@@ -51,6 +51,7 @@ function harness(opts: { openFails?: boolean } = {}) {
     basePriority: 100,
     primaryAddress: '10.0.0.1',
     authPass: 'secret',
+    trackers: [{ name: 'chk_nginx', weight: -20, initiallyUp: true }],
     vips: [{ address: '192.168.1.100', prefixLength: 32, family: 4, ifname: 'eth0' }],
   });
   const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r) });
@@ -63,9 +64,9 @@ function harness(opts: { openFails?: boolean } = {}) {
     w.fn();
     return w.atMs;
   };
-  const receive = (src: string, priority: number, authData = 'secret'): void => {
+  const receive = (src: string, priority: number, authData = 'secret', vrid = 51): void => {
     const enc = encodeAdvert(
-      { version: 2, vrid: 51, priority, advertIntervalCs: 100, authType: 1, authData, addresses: ['192.168.1.100'], family: 4 },
+      { version: 2, vrid, priority, advertIntervalCs: 100, authType: 1, authData, addresses: ['192.168.1.100'], family: 4 },
       { src, dst: '224.0.0.18' },
     );
     assert.ok(enc.ok);
@@ -130,4 +131,20 @@ test('a socket that does not open holds its instances in FAULT with a catalogued
   await h.runtime.start();
   assert.equal(h.runtime.snapshot()[0]?.state.state, 'FAULT');
   assert.ok(h.logs.some((l) => l.code === 'HALO_VRRP_SOCKET_OPEN_FAILED' && l.message.includes('EPERM')));
+});
+
+test('tracker changes reach the instances tracking them; adverts for other VRIDs are counted, not delivered', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  const sentBefore = h.sent.length;
+  h.runtime.trackerChanged('chk_nginx', false);
+  assert.equal(h.runtime.snapshot()[0]?.state.effectivePriority, 80);
+  assert.equal(h.sent.at(-1)?.payload[2], 80, 'the master advertises its new priority at once');
+  assert.equal(h.sent.length, sentBefore + 1);
+  h.runtime.trackerChanged('unrelated', false);
+  assert.equal(h.sent.length, sentBefore + 1);
+  h.receive('10.0.0.2', 150, 'secret', 99);
+  assert.equal(h.runtime.unknownVridRcvd, 1);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
 });
