@@ -6,6 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { masterBackup, masterMaster, nopreempt, syncGroupFault, v3HalfSecond, weightMinus20, enteredAt, director, tutorialWorld, type Measurement } from './tutorials.js';
 import type { SimWorld } from './world.js';
+import { readFileSync } from 'node:fs';
+import { failoverTable } from './failover-table.js';
 
 function assertExact(measurements: readonly Measurement[]): void {
   assert.ok(measurements.length > 0);
@@ -85,4 +87,9 @@ test('found by the simulator (seed 5020, sync groups): an owner in a sync group 
   assert.equal(enteredAt(w, 'lb1', 'VI_2', 'MASTER'), 3609.375);
   assert.deepEqual(w.mastersOf(51), ['lb1']);
   assert.deepEqual(w.mastersOf(52), ['lb1']);
+});
+
+test('docs/vrrp.md holds the failover table these scenarios measure (regenerate: node dist/test/sim/failover-table.js)', async () => {
+  const doc = readFileSync(new URL('../../../docs/vrrp.md', import.meta.url), 'utf8');
+  assert.ok(doc.includes(await failoverTable()), 'docs/vrrp.md failover table is stale');
 });
