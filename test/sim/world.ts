@@ -469,15 +469,16 @@ export class SimWorld {
   }
 
   /** Components and one-way flag, recomputed only after a disturbance (every topology change is one). */
-  private topology: { parts: number[][]; oneWay: boolean } | undefined;
+  private topology: { parts: number[][]; oneWay: boolean; partKeys: string[] } | undefined;
 
-  private currentTopology(): { parts: number[][]; oneWay: boolean } {
+  private currentTopology(): { parts: number[][]; oneWay: boolean; partKeys: string[] } {
     if (this.topology !== undefined) return this.topology;
     const oneWay = [...this.blocked].some((k) => {
       const [a, b] = k.split('>');
       return !this.blocked.has(`${b}>${a}`);
     });
-    this.topology = { parts: this.components(), oneWay };
+    const parts = this.components();
+    this.topology = { parts, oneWay, partKeys: parts.map((p) => p.join(',')) };
     return this.topology;
   }
 
@@ -720,14 +721,15 @@ export class SimWorld {
         }
       }
     }
-    const { parts, oneWay } = this.currentTopology();
+    const { parts, oneWay, partKeys } = this.currentTopology();
     const impaired = this.lossProbability > 0 || this.reorder;
     for (const vrid of this.vrids()) {
       const b = this.bounds(vrid);
       const boundMs = b.masterDownMaxMs + this.network.maxDelayMs + b.driftSlackMs;
       const seenPairs = new Set<string>();
-      for (const part of parts) {
-        const key = `${vrid}:${part.join(',')}`;
+      for (let pi = 0; pi < parts.length; pi++) {
+        const part = parts[pi] ?? [];
+        const key = `${vrid}:${partKeys[pi] ?? ''}`;
         const states = part.map((i) => ({ d: this.dir(i), s: this.stateIn(this.dir(i), vrid) }));
         const masters = states.filter((x) => x.s?.state === 'MASTER');
         // Hearing is not transitive (d1 and d2 may both hear d3 but not each other), so the bound
@@ -753,8 +755,8 @@ export class SimWorld {
         }
         for (const m of masters) for (const o of masters) if (m.d.index < o.d.index) seenPairs.add(`${vrid}:${m.d.index}-${o.d.index}`);
         const eligible = states.filter((x) => x.s !== undefined && x.s.running && (x.s.state === 'BACKUP' || x.s.state === 'MASTER'));
-        const eligibleKey = eligible.map((x) => x.d.index).join(',');
         if (masters.length === 0 && eligible.length > 0 && !oneWay) {
+          const eligibleKey = eligible.map((x) => x.d.index).join(',');
           if (this.noMasterKey.get(key) !== eligibleKey) {
             this.noMasterKey.set(key, eligibleKey);
             this.noMasterSince.set(key, this.nowMs);
