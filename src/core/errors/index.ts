@@ -10,6 +10,7 @@ import { CFG_MODEL_ERRORS } from './cfgmodel.js';
 import { BALANCE_ERRORS } from './balance.js';
 import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
+import { VRRPSIM_ERRORS } from './vrrpsim.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -22,6 +23,7 @@ export const ERROR_CATALOG = {
   ...NGINX_ERRORS,
   ...NET_ERRORS,
   ...CHECK_ERRORS,
+  ...VRRPSIM_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
