@@ -4,12 +4,14 @@
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
 import { GENERAL_ERRORS } from './general.js';
+import { PROXY_ERRORS } from './proxy.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
+  ...PROXY_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
