@@ -162,13 +162,14 @@ const enum Phase {
 export class HttpService {
   readonly server: net.Server;
   readonly counters: ProxyCounters;
-  readonly headLimits: HeadLimits;
-  readonly bodyLimits: BodyLimits;
-  readonly setHeaders: readonly CompiledHeader[];
-  readonly setHeaderNames: ReadonlySet<string>;
+  headLimits!: HeadLimits;
+  bodyLimits!: BodyLimits;
+  setHeaders!: readonly CompiledHeader[];
+  setHeaderNames!: ReadonlySet<string>;
   readonly conns = new Set<ClientConn>();
   pools: ReadonlyMap<string, UpstreamPool>;
   private draining = false;
+  private boundPort = 0;
 
   constructor(
     public spec: ServiceSpec,
@@ -177,12 +178,22 @@ export class HttpService {
   ) {
     this.pools = pools;
     this.counters = deps.counters ?? newCounters();
+    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => this.accept(sock));
+    this.update(spec, pools);
+  }
+
+  /**
+   * A reload that keeps the listener: new requests see the new spec and pools at once; requests
+   * in flight finish on the pool they started with. No connection is refused or dropped.
+   */
+  update(spec: ServiceSpec, pools: ReadonlyMap<string, UpstreamPool>): void {
+    this.spec = spec;
+    this.pools = pools;
     const l = spec.limits;
     this.headLimits = { maxHeadBytes: l.maxHeadBytes, maxLineBytes: l.maxLineBytes, maxHeaders: l.maxHeaders };
     this.bodyLimits = { maxBodyBytes: l.maxBodyBytes, maxChunkLineBytes: 4096, maxTrailerBytes: 8192 };
     this.setHeaders = spec.setHeaders.map((h) => ({ name: h.name, lname: h.name.toLowerCase(), parts: compileTemplate(h.value) }));
     this.setHeaderNames = new Set(this.setHeaders.map((h) => h.lname));
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => this.accept(sock));
     this.server.maxConnections = l.maxClientConns;
   }
 
@@ -199,8 +210,11 @@ export class HttpService {
   }
 
   port(): number {
+    if (this.boundPort !== 0) return this.boundPort;
     const a = this.server.address();
-    return typeof a === 'object' && a !== null ? a.port : this.spec.listenPort;
+    const p = typeof a === 'object' && a !== null ? a.port : this.spec.listenPort;
+    this.boundPort = p;
+    return p;
   }
 
   private accept(sock: net.Socket): void {
@@ -219,7 +233,13 @@ export class HttpService {
     return this.draining;
   }
 
-  /** Stops accepting; idle keep-alive clients are closed, busy ones after their exchange. */
+  /**
+   * Stops accepting. Busy clients get `Connection: close` on their current response. Idle
+   * keep-alive clients are closed only after DRAIN_IDLE_GRACE_MS of silence: closing them at once
+   * (as nginx does) races with a request the client may be sending on that connection right then,
+   * which the client then sees as a reset; a request arriving in the grace is served and answered
+   * with `Connection: close` instead.
+   */
   drain(): Promise<void> {
     this.draining = true;
     return new Promise((resolve) => {
@@ -235,6 +255,8 @@ export class HttpService {
   }
 }
 
+/** See HttpService.drain. */
+const DRAIN_IDLE_GRACE_MS = 1000;
 const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 /** Request bytes kept to resend on a retry (nginx buffers the body; halo streams and keeps this much). */
 const REPLAY_CAP_BYTES = 1024 * 1024;
@@ -311,7 +333,7 @@ class ClientConn implements UpstreamOwner {
     const t = this.svc.spec.timeouts;
     switch (this.phase) {
       case Phase.Idle:
-        if (nowMs - this.lastClientMs > t.clientKeepaliveMs) this.destroy();
+        if (nowMs - this.lastClientMs > (this.svc.isDraining ? Math.min(DRAIN_IDLE_GRACE_MS, t.clientKeepaliveMs) : t.clientKeepaliveMs)) this.destroy();
         break;
       case Phase.Head:
         // nginx client_header_timeout: the whole head must arrive in time; 408 then close.
@@ -958,8 +980,8 @@ class ClientConn implements UpstreamOwner {
   }
 
   closeIfIdle(): void {
-    if (this.phase === Phase.Idle) this.endClient();
-    else this.clientKeep = false;
+    // an idle connection is closed by tick() after the drain grace; a busy one after its exchange
+    if (this.phase !== Phase.Idle) this.clientKeep = false;
   }
 
   private cleanup(_graceful: boolean): void {

@@ -24,6 +24,7 @@ interface Session {
   readonly clientAddress: string;
   readonly clientPort: number;
   readonly backend: BackendSpec;
+  readonly pool: UpstreamPool;
   readonly sock: dgram.Socket;
   ready: boolean;
   /** Datagrams waiting for the connect of the session socket (bounded). */
@@ -105,7 +106,7 @@ export class UdpService {
       return undefined;
     }
     const sock = dgram.createSocket(net.isIPv6(b.address) ? 'udp6' : 'udp4');
-    const s: Session = { key, clientAddress: rinfo.address, clientPort: rinfo.port, backend: b, sock, ready: false, queue: [], active: true, lastMs: now, failed: false };
+    const s: Session = { key, clientAddress: rinfo.address, clientPort: rinfo.port, backend: b, pool, sock, ready: false, queue: [], active: true, lastMs: now, failed: false };
     this.sessions.set(key, s);
     this.counters.udpSessions++;
     sock.on('message', (reply) => {
@@ -129,7 +130,7 @@ export class UdpService {
   private end(s: Session): void {
     if (this.sessions.get(s.key) !== s) return;
     this.sessions.delete(s.key);
-    this.pools.get(this.spec.pool)?.release(s.backend.id, s.failed, this.deps.ticker.nowMs);
+    s.pool.release(s.backend.id, s.failed, this.deps.ticker.nowMs);
     try {
       s.sock.close();
     } catch {

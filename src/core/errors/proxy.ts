@@ -26,6 +26,10 @@ export const PROXY_ERRORS = {
     summary: 'A service or route names a pool that does not exist',
     help: 'Define the upstream/real servers the service refers to.',
   },
+  HALO_PRX_WORKER_STARTED: {
+    summary: 'A proxy worker started',
+    help: 'Informational: the line names the worker and the seed of its random pickers.',
+  },
   HALO_PRX_WORKER_EXITED: {
     summary: 'A proxy worker exited unexpectedly',
     help: 'The supervisor restarts it; the log line before this one says why it stopped.',
