@@ -22,7 +22,7 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 
 const BACKEND_PORT = 19080;
 const PROXY_PORT = 19090;
-const BIG_BYTES = 256 * 1024 * 1024;
+const BIG_BYTES = 64 * 1024 * 1024;
 const PROXY_CPU = '0';
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const here = dirname(fileURLToPath(import.meta.url));
@@ -91,10 +91,10 @@ function toBytes(v: string): number {
   return Number(m[1]) * mult;
 }
 
-function wrk(url: string, conns: number, extra: string[] = [], secs = seconds): WrkResult {
-  const r = spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${secs}s`, '--latency', '--timeout', '5s', ...extra, url], {
+function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, timeoutS = 5): WrkResult {
+  const r = spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${secs}s`, '--latency', '--timeout', `${timeoutS}s`, ...extra, url], {
     encoding: 'utf8',
-    timeout: (secs + 20) * 1000,
+    timeout: (secs + timeoutS + 20) * 1000,
   });
   const out = r.stdout ?? '';
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
@@ -267,7 +267,7 @@ async function main(): Promise<void> {
       row.half = { ...wrk(url, conns, ['-s', delayScript(2)]), conns };
       row.fresh = wrk(url, 50, ['-s', closeScript()]);
     } else {
-      row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds);
+      row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30);
     }
     rows.push(row);
     console.error(`${px.name} ${px.kind}: done`);
@@ -295,7 +295,7 @@ function print(rows: Row[]): void {
       `| ${r.proxy} | ${fmt(r.ka?.rps)} | ${fmt(ratio, 2)} | ${fmt(r.ka?.p50Ms, 2)} | ${fmt(r.ka?.p99Ms, 2)} | ${fmt(r.half?.rps)} | ${fmt(r.half?.p50Ms, 2)} | ${fmt(r.half?.p99Ms, 2)} | ${fmt(r.fresh?.rps)} | ${fmt(ratioFresh, 2)} |`,
     );
   }
-  console.log('\n| L4 TCP, 256 MiB transfers | GB/s (1 core) | × nginx stream |');
+  console.log('\n| L4 TCP, 64 MiB transfers | GB/s (1 core) | × nginx stream |');
   console.log('|---|---|---|');
   for (const r of rows.filter((x) => x.kind === 'tcp')) {
     const ratio = nginxStream?.big !== undefined && r.big !== undefined ? r.big.bytesPerSec / nginxStream.big.bytesPerSec : NaN;

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { routeRequest } from './http-proxy.js';
+import { testRoundRobin } from './testing/rr-picker.js';
+import type { PickContext } from '../balance/picker.js';
 import { be, deadPort, httpBackend, rawBackend, rawRequest, startHttpProxy, statuses } from './testing/harness.js';
 
 const GET = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
@@ -385,4 +387,21 @@ test('location prefix routing and proxy_pass URI replacement follow nginx', () =
   assert.deepEqual(routeRequest(routes, 'd', '/api/users?id=1'), { pool: 'b', target: '/v1/users?id=1' });
   assert.deepEqual(routeRequest(routes, 'd', '/static/a.css'), { pool: 'c', target: '/static/a.css' });
   assert.deepEqual(routeRequest([], 'd', '/x'), { pool: 'd', target: '/x' });
+});
+
+test('pickers get the client address and the evaluated nginx hash key', async () => {
+  const b = await httpBackend();
+  const seen: PickContext[] = [];
+  const p = await startHttpProxy([be(b.port)], {}, { hashKey: '$request_uri|$http_x_user' }, (backends, opts) => {
+    const inner = testRoundRobin(backends, opts);
+    return { ...inner, pick: (ctx) => (seen.push(ctx), inner.pick(ctx)) };
+  });
+  try {
+    await rawRequest(p.port, GET('/item?id=7', CLOSE + 'X-User: bob\r\n'));
+    assert.equal(seen[0]?.hashKey, '/item?id=7|bob');
+    assert.equal(seen[0]?.clientIp, '127.0.0.1');
+  } finally {
+    await p.close();
+    await b.close();
+  }
 });

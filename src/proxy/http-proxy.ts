@@ -132,6 +132,19 @@ function expandVar(name: string, v: Vars): string {
   }
 }
 
+const keyCache = new Map<string, TemplatePart[]>();
+
+/** The compiled nginx `hash KEY` template of a pool (a handful per config, so the cache stays small). */
+function compiledKey(template: string): TemplatePart[] {
+  let c = keyCache.get(template);
+  if (c === undefined) {
+    if (keyCache.size > 1000) keyCache.clear();
+    c = compileTemplate(template);
+    keyCache.set(template, c);
+  }
+  return c;
+}
+
 function expand(parts: readonly TemplatePart[], v: Vars): string {
   let s = '';
   for (const p of parts) s += typeof p === 'string' ? p : expandVar(p.v, v);
@@ -554,7 +567,7 @@ class ClientConn implements UpstreamOwner {
     if (req.upgrade !== undefined) h += `Upgrade: ${req.upgrade}\r\nConnection: upgrade\r\n`;
     else if (!v11 || pool.spec.keepalive.maxIdle === 0) h += 'Connection: close\r\n';
     if (svc.setHeaders.length > 0) {
-      const vars: Vars = { req, remoteAddr: this.remoteAddr, remotePort: this.remotePort, serverPort: svc.port(), proxyHost: pool.spec.name };
+      const vars = this.vars(req, pool);
       for (const s of svc.setHeaders) {
         const value = expand(s.parts, vars);
         // nginx: a header whose value is empty is not passed
@@ -564,12 +577,20 @@ class ClientConn implements UpstreamOwner {
     return `${h}\r\n`;
   }
 
+  private vars(req: RequestHead, pool: UpstreamPool): Vars {
+    return { req, remoteAddr: this.remoteAddr, remotePort: this.remotePort, serverPort: this.svc.port(), proxyHost: pool.spec.name };
+  }
+
   private attempt(): void {
     const pool = this.pool;
     const req = this.req;
     if (pool === undefined || req === undefined) return;
     const now = this.svc.deps.ticker.refresh();
-    const b = pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now });
+    const hashTemplate = pool.spec.hashKey;
+    const b =
+      hashTemplate === undefined
+        ? pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now })
+        : pool.pick({ clientIp: this.remoteAddr, hashKey: expand(compiledKey(hashTemplate), this.vars(req, pool)), exclude: this.tried, nowMs: now });
     if (b === undefined) {
       if (this.attempts === 0) {
         this.svc.counters.noLiveUpstreams++;

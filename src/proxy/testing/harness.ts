@@ -5,6 +5,7 @@
 import net from 'node:net';
 import http from 'node:http';
 import { SeededPrng } from '../../core/prng.js';
+import type { PickerFactory } from '../../balance/picker.js';
 import { buildPools, HttpService } from '../http-proxy.js';
 import { Ticker } from '../upstream.js';
 import { backendSpec, poolSpec, serviceSpec, type BackendSpec, type PoolSpec, type ServiceSpec } from '../types.js';
@@ -129,9 +130,9 @@ export interface TestProxy {
   close(): Promise<void>;
 }
 
-export async function startHttpProxy(backends: readonly BackendSpec[], over: Partial<ServiceSpec> = {}, poolOver: Partial<PoolSpec> = {}): Promise<TestProxy> {
+export async function startHttpProxy(backends: readonly BackendSpec[], over: Partial<ServiceSpec> = {}, poolOver: Partial<PoolSpec> = {}, factory: PickerFactory = testRoundRobin): Promise<TestProxy> {
   const ticker = new Ticker(20);
-  const pools = buildPools([poolSpec('web', backends, poolOver)], () => testRoundRobin, new SeededPrng(1)).pools;
+  const pools = buildPools([poolSpec('web', backends, poolOver)], () => factory, new SeededPrng(1)).pools;
   const svc = new HttpService(serviceSpec({ name: 'test', pool: 'web', listenPort: 0, ...over }), pools, { ticker });
   const poolTicker = { tick: (now: number) => pools.forEach((p) => p.tick(now)) };
   ticker.add(poolTicker);
