@@ -10,7 +10,7 @@
  * haproxy, taskset. Prints a ratio table (markdown) to stdout. Benchmarks never fail a build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, openSync, closeSync, ftruncateSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, existsSync, openSync, closeSync, ftruncateSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,8 @@ const PROXY_CPU = '0';
 const LOAD_CPU = cpus().length > 1 ? '1' : '0';
 const here = dirname(fileURLToPath(import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'halo-bench-proxy-'));
+// nginx workers run as nobody: they must be able to read the big file
+chmodSync(dir, 0o755);
 const started: ChildProcess[] = [];
 
 function need(cmd: string): boolean {
@@ -97,6 +99,8 @@ function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, t
     timeout: (secs + timeoutS + 20) * 1000,
   });
   const out = r.stdout ?? '';
+  if (/Non-2xx/.test(out)) console.error(`bench/proxy: ${url}: some responses were not 2xx`);
+  if (process.env['HALO_BENCH_VERBOSE'] !== undefined) console.error(`wrk ${url} -c${conns} ${extra.join(' ')}\n${out}${r.stderr ?? ''}`);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '');
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');

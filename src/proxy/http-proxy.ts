@@ -495,6 +495,7 @@ class ClientConn implements UpstreamOwner {
         this.replayBytes += piece.length;
       }
       if (sent) {
+        this.upActive = true; // sending counts as activity for proxy_send_timeout
         if (!up.sock.write(piece)) this.pauseClient();
         if (this.replayable && this.replayBytes > REPLAY_CAP_BYTES) {
           this.replayable = false;
