@@ -4,7 +4,7 @@
  * generator (wrk) and the same CPU pinning: every proxy gets one worker on CPU 0; the backend and
  * wrk share CPU 1. Only loopback addresses are used; every run is bounded in time.
  *
- *   npx tsc -p . && node dist/bench/proxy/run.js [--seconds 5] [--only http|tcp]
+ *   npx tsc -p . && node dist/bench/proxy/run.js [--seconds 5] [--rounds 3] [--only http|tcp]
  *
  * Needs: wrk (`apt-get install wrk`), nginx with the stream module (`libnginx-mod-stream`),
  * haproxy, taskset. Prints a ratio table (markdown) to stdout. Benchmarks never fail a build.
@@ -19,6 +19,8 @@ import net from 'node:net';
 const args = process.argv.slice(2);
 const seconds = Number(args[args.indexOf('--seconds') + 1] ?? 5) || 5;
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
+/** Each proxy runs once per round, rounds interleave the proxies; the table shows medians. */
+const rounds = args.includes('--rounds') ? Math.max(1, Number(args[args.indexOf('--rounds') + 1]) || 1) : 3;
 
 const BACKEND_PORT = 19080;
 const PROXY_PORT = 19090;
@@ -253,33 +255,63 @@ async function main(): Promise<void> {
   }
   const backend = start(LOAD_CPU, 'nginx', ['-c', backendConf(), '-e', join(dir, 'backend-error.log')]);
   if (!(await waitPort(BACKEND_PORT))) throw new Error('Backend nginx did not start');
-  const rows: Row[] = [];
+  const all: Row[][] = proxies.map(() => []);
   const url = `http://127.0.0.1:${PROXY_PORT}/`;
-  for (const px of proxies) {
-    if (only !== undefined && px.kind !== only) continue;
-    const p = px.launch();
-    if (!(await waitPort(PROXY_PORT))) {
-      console.log(`${px.name} ${px.kind}: did not start, skipped`);
+  for (let round = 0; round < rounds; round++) {
+    for (const [i, px] of proxies.entries()) {
+      if (only !== undefined && px.kind !== only) continue;
+      const p = px.launch();
+      if (!(await waitPort(PROXY_PORT))) {
+        console.log(`${px.name} ${px.kind}: did not start, skipped`);
+        await stop(p);
+        continue;
+      }
+      wrk(url, 20, [], 1); // warm-up (JIT, upstream pool)
+      const row: Row = { proxy: px.name, kind: px.kind };
+      if (px.kind === 'http') {
+        row.ka = wrk(url, 50);
+        const conns = Math.max(1, Math.round((row.ka.rps / 2) * 0.002));
+        row.half = { ...wrk(url, conns, ['-s', delayScript(2)]), conns };
+        row.fresh = wrk(url, 50, ['-s', closeScript()]);
+      } else {
+        row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30);
+      }
+      all[i]?.push(row);
+      console.error(`round ${round + 1}/${rounds}: ${px.name} ${px.kind} done`);
       await stop(p);
-      continue;
+      await new Promise((r) => setTimeout(r, 300));
     }
-    wrk(url, 20, [], 1); // warm-up (JIT, upstream pool)
-    const row: Row = { proxy: px.name, kind: px.kind };
-    if (px.kind === 'http') {
-      row.ka = wrk(url, 50);
-      const conns = Math.max(1, Math.round((row.ka.rps / 2) * 0.002));
-      row.half = { ...wrk(url, conns, ['-s', delayScript(2)]), conns };
-      row.fresh = wrk(url, 50, ['-s', closeScript()]);
-    } else {
-      row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30);
-    }
-    rows.push(row);
-    console.error(`${px.name} ${px.kind}: done`);
-    await stop(p);
-    await new Promise((r) => setTimeout(r, 300));
   }
+  const rows = all.filter((rs) => rs.length > 0).map(medianRow);
   await stop(backend);
   print(rows);
+}
+
+function median(xs: number[]): number {
+  const v = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = Math.floor(v.length / 2);
+  return v.length % 2 === 1 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+}
+
+function medianOf(rs: Array<WrkResult | undefined>): WrkResult | undefined {
+  const xs = rs.filter((r): r is WrkResult => r !== undefined);
+  if (xs.length === 0) return undefined;
+  return { rps: median(xs.map((x) => x.rps)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)), bytesPerSec: median(xs.map((x) => x.bytesPerSec)) };
+}
+
+function medianRow(rs: Row[]): Row {
+  const first = rs[0] as Row;
+  const row: Row = { proxy: first.proxy, kind: first.kind };
+  const ka = medianOf(rs.map((r) => r.ka));
+  const half = medianOf(rs.map((r) => r.half));
+  const fresh = medianOf(rs.map((r) => r.fresh));
+  const big = medianOf(rs.map((r) => r.big));
+  if (ka !== undefined) row.ka = ka;
+  if (half !== undefined) row.half = { ...half, conns: rs[0]?.half?.conns ?? 0 };
+  if (fresh !== undefined) row.fresh = fresh;
+  if (big !== undefined) row.big = big;
+  return row;
 }
 
 function fmt(n: number | undefined, digits = 0): string {
@@ -289,7 +321,7 @@ function fmt(n: number | undefined, digits = 0): string {
 function print(rows: Row[]): void {
   const nginxHttp = rows.find((r) => r.proxy === 'nginx' && r.kind === 'http');
   const nginxStream = rows.find((r) => r.proxy === 'nginx stream');
-  console.log(`\nProxy benchmark: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), proxy pinned to CPU ${PROXY_CPU}, backend nginx and wrk on CPU ${LOAD_CPU}, ${seconds}s per run, node ${process.version}\n`);
+  console.log(`\nProxy benchmark: ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), proxy pinned to CPU ${PROXY_CPU}, backend nginx and wrk on CPU ${LOAD_CPU}, ${seconds}s per run, median of ${rounds} interleaved rounds, node ${process.version}\n`);
   console.log('| L7 keep-alive, small responses | req/s (1 core) | × nginx | p50 ms | p99 ms | half load: req/s | p50 ms | p99 ms | new conn per request: req/s | × nginx |');
   console.log('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of rows.filter((x) => x.kind === 'http')) {
@@ -315,7 +347,7 @@ async function cleanup(): Promise<void> {
 const overall = setTimeout(() => {
   console.error('bench/proxy: overall time bound reached');
   void cleanup().then(() => process.exit(1));
-}, (seconds * 4 + 30) * 6 * 1000 + 60_000);
+}, ((seconds * 4 + 30) * 6 * rounds + 60) * 1000);
 try {
   await main();
 } finally {

@@ -720,20 +720,19 @@ class ClientConn implements UpstreamOwner {
     this.upKeep = head.keepAlive && framing.kind !== 'close' && this.reqDone && head.versionMinor === 1;
     this.resFramer = new BodyFramer(framing);
     svc.counters.responses++;
-    const needRewrite = !client11 || head.versionMinor !== 1 || !this.clientKeep || head.connectionTokens.length > 0 || hasResponseHopByHop(head);
+    const needRewrite = !client11 || head.versionMinor !== 1 || !this.clientKeep || hasResponseHopByHop(head);
     let headOut: string | undefined;
     if (needRewrite) headOut = this.buildClientHead(head, framing.kind === 'chunked' && !this.dechunk);
     const bodyStart = head.headBytes;
     if (this.dechunk || headOut !== undefined) {
+      // head and first body bytes leave in one writev
+      this.sock.cork();
       if (headOut !== undefined) {
         this.clientBytesSent = true;
         this.writeClient(Buffer.from(headOut, 'latin1'));
       }
-      if (this.dechunk) {
-        this.forwardBody(b, bodyStart);
-        return;
-      }
       this.forwardBody(b, bodyStart);
+      this.sock.uncork();
       return;
     }
     // fast path: the head goes out unchanged, in the same write as the first body bytes
@@ -1021,9 +1020,17 @@ class ClientConn implements UpstreamOwner {
   }
 }
 
+/**
+ * Whether a response head must be rebuilt before it goes to a keep-alive HTTP/1.1 client. A lone
+ * `Connection: keep-alive` may pass: it is hop-by-hop, but it states exactly what halo does on the
+ * client's connection, and passing it keeps the common response on the zero-copy path.
+ */
 function hasResponseHopByHop(head: ResponseHead): boolean {
+  for (const t of head.connectionTokens) if (t !== 'keep-alive') return true;
   for (const f of head.headers) {
-    if (f.lname !== 'transfer-encoding' && HOP_BY_HOP.has(f.lname)) return true;
+    const n = f.lname;
+    if (n === 'transfer-encoding' || n === 'connection') continue;
+    if (HOP_BY_HOP.has(n)) return true;
   }
   return false;
 }
