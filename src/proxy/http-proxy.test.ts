@@ -405,3 +405,18 @@ test('pickers get the client address and the evaluated nginx hash key', async ()
     await b.close();
   }
 });
+
+test('a client that stops sending its body is cut at client_body_timeout with 408', async () => {
+  const b = await httpBackend();
+  const timeouts = { connectMs: 1000, readMs: 5000, sendMs: 5000, clientHeaderMs: 1000, clientBodyMs: 200, clientSendMs: 1000, clientKeepaliveMs: 1000, idleMs: 1000 };
+  const p = await startHttpProxy([be(b.port)], { timeouts });
+  try {
+    const r = await rawRequest(p.port, 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nab', 3000);
+    assert.deepEqual(statuses(r.text), [408]);
+    assert.ok(r.closed);
+    assert.equal(b.requests.length, 0, 'the backend never got a complete request');
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});
