@@ -420,3 +420,63 @@ test('a client that stops sending its body is cut at client_body_timeout with 40
     await b.close();
   }
 });
+
+test('upstream keepalive caps: keepalive_requests closes a connection after N requests; maxIdle 0 never keeps one', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)], {}, { keepalive: { maxIdle: 4, idleTimeoutMs: 60_000, maxRequests: 2, maxLifetimeMs: 3_600_000 } });
+  try {
+    await rawRequest(p.port, [GET('/1'), GET('/2'), GET('/3'), GET('/4'), GET('/5', CLOSE)]);
+    assert.equal(b.requests.length, 5);
+    assert.equal(b.connections, 3, 'two requests per upstream connection');
+  } finally {
+    await p.close();
+  }
+  const before = b.connections;
+  const p0 = await startHttpProxy([be(b.port)], {}, { keepalive: { maxIdle: 0, idleTimeoutMs: 60_000, maxRequests: 100, maxLifetimeMs: 3_600_000 } });
+  try {
+    await rawRequest(p0.port, [GET('/1'), GET('/2'), GET('/3', CLOSE)]);
+    assert.equal(b.connections - before, 3, 'no keep-alive: one connection per request');
+    assert.equal(b.requests.at(-1)?.headers['connection'], 'close');
+  } finally {
+    await p0.close();
+    await b.close();
+  }
+});
+
+test('idle upstream connections close after keepalive_timeout', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)], {}, { keepalive: { maxIdle: 4, idleTimeoutMs: 100, maxRequests: 100, maxLifetimeMs: 3_600_000 } });
+  try {
+    await rawRequest(p.port, GET('/', CLOSE));
+    const pool = p.svc.pools.get('web');
+    assert.equal(pool?.idleConnections(), 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(pool?.idleConnections(), 0);
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});
+
+test('never retried after bytes went to the client: a backend dying mid-body cuts the client', async () => {
+  let hits = 0;
+  const dying = await rawBackend((sock) => {
+    hits++;
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+    setTimeout(() => sock.destroy(), 20);
+  });
+  const good = await httpBackend();
+  const p = await startHttpProxy([be(dying.port), be(good.port)]);
+  try {
+    const r = await rawRequest(p.port, GET('/', CLOSE));
+    assert.deepEqual(statuses(r.text), [200]);
+    assert.match(r.text, /partial$/);
+    assert.ok(r.closed);
+    assert.equal(hits, 1);
+    assert.equal(good.requests.length, 0, 'no second attempt');
+  } finally {
+    await p.close();
+    await dying.close();
+    await good.close();
+  }
+});
