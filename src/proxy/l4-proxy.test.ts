@@ -185,7 +185,7 @@ test('UDP: sessions by client address, replies come back, idle sessions expire, 
   await new Promise<void>((r) => backend.bind(0, '127.0.0.1', r));
   const { ticker, pools, spec } = setup([be(backend.address().port)], {
     protocol: 'udp',
-    timeouts: { ...NGINX_TIMEOUTS, idleMs: 200 },
+    timeouts: { ...NGINX_TIMEOUTS, idleMs: 1500 },
     limits: { ...DEFAULT_LIMITS, maxUdpSessions: 2 },
   });
   const svc = new UdpService(spec, pools, { ticker });
@@ -209,7 +209,7 @@ test('UDP: sessions by client address, replies come back, idle sessions expire, 
     assert.equal(seenPorts.size, 2, 'one backend-side socket per client');
     assert.equal(await ask(c2, 'd'), '(timeout)', 'a third session is over the bound');
     assert.equal(svc.counters.udpDropped, 1);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 2000));
     assert.equal(svc.sessionCount(), 0, 'idle sessions expired');
     assert.equal(await ask(c2, 'e'), 're:e');
   } finally {
