@@ -480,3 +480,17 @@ test('never retried after bytes went to the client: a backend dying mid-body cut
     await good.close();
   }
 });
+
+test('HTTP/1.0 upstreams: Connection: close is sent, and a chunked request body gets 411', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)], { upstreamHttpVersion: '1.0' });
+  try {
+    assert.deepEqual(statuses((await rawRequest(p.port, GET('/', CLOSE))).text), [200]);
+    assert.equal(b.requests[0]?.headers['connection'], 'close');
+    const r = await rawRequest(p.port, `POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nx\r\n0\r\n\r\n`);
+    assert.deepEqual(statuses(r.text), [411]);
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});

@@ -47,6 +47,7 @@ const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
   405: 'Not Allowed',
   408: 'Request Time-out',
+  411: 'Length Required',
   413: 'Request Entity Too Large',
   414: 'Request-URI Too Large',
   431: 'Request Header Fields Too Large',
@@ -447,6 +448,12 @@ class ClientConn implements UpstreamOwner {
     if (maxBody > 0 && req.contentLength > maxBody) {
       // nginx answers 413 from Content-Length before reading the body.
       this.reject(413, 'body-too-large');
+      return;
+    }
+    if (req.framing.kind === 'chunked' && svc.spec.upstreamHttpVersion === '1.0') {
+      // an HTTP/1.0 backend cannot take a chunked body and halo streams instead of buffering;
+      // nginx answers 411 in the same case (proxy_request_buffering off)
+      this.reject(411, 'chunked-to-http10');
       return;
     }
     const route = routeRequest(svc.spec.routes, svc.spec.pool, originForm(req.target));

@@ -219,3 +219,29 @@ test('UDP: sessions by client address, replies come back, idle sessions expire, 
     backend.close();
   }
 });
+
+test('UDP: a backend port that answers unreachable ends the session and counts a failure', async () => {
+  const port = await (async () => {
+    const s = dgram.createSocket('udp4');
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    const p = s.address().port;
+    await new Promise<void>((r) => s.close(() => r()));
+    return p;
+  })();
+  const { ticker, pools, spec } = setup([be(port, { maxFails: 1 })], { protocol: 'udp' });
+  const svc = new UdpService(spec, pools, { ticker });
+  await svc.listen();
+  const c = dgram.createSocket('udp4');
+  try {
+    c.send('x', svc.port(), '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 300));
+    c.send('y', svc.port(), '127.0.0.1');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(svc.sessionCount(), 0, 'the session ended on ECONNREFUSED');
+    assert.ok((pools.get('p')?.passive.fails(be(port).id) ?? 0) >= 1, 'counted as a failure');
+  } finally {
+    c.close();
+    svc.destroy();
+    ticker.stop();
+  }
+});
