@@ -494,3 +494,17 @@ test('HTTP/1.0 upstreams: Connection: close is sent, and a chunked request body 
     await b.close();
   }
 });
+
+test('a refusal on a kept connection still answers 400 after earlier responses', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)]);
+  try {
+    const r = await rawRequest(p.port, [GET('/ok'), 'POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'], 3000, 100);
+    assert.deepEqual(statuses(r.text), [200, 400]);
+    assert.ok(r.closed);
+    assert.equal(b.requests.length, 1);
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});

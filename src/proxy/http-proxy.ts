@@ -859,6 +859,7 @@ class ClientConn implements UpstreamOwner {
     this.resFramer = undefined;
     this.reqFramer = undefined;
     this.replay = [];
+    this.clientBytesSent = false; // the next request on this connection starts clean
     if (!this.clientKeep) {
       this.endClient();
       return;

@@ -77,3 +77,26 @@ test('workers: config and states over IPC, counters back, reload and roll withou
   }
   assert.ok(!logs.some((l) => l.startsWith('HALO_PRX_WORKER_EXITED')), logs.join('\n'));
 });
+
+test('workers: a worker that dies is restarted and gets the config again', { timeout: 30_000 }, async () => {
+  const a = await httpBackend((_q, res) => res.end('from-a'));
+  const logs: string[] = [];
+  const pool = new WorkerPool({ count: 2, drainBoundMs: 2000, log: (_l, code) => logs.push(code) });
+  try {
+    await pool.start({ services: [serviceSpec({ name: 'web', pool: 'p', listenPort: 0 })], pools: [poolSpec('p', [be(a.port)])] });
+    const port = pool.ports()['web'] ?? 0;
+    const victim = pool.workerPids()[0] ?? 0;
+    assert.ok(victim > 0);
+    process.kill(victim, 'SIGKILL'); // our own child, by pid
+    const until = Date.now() + 10_000;
+    while (Date.now() < until && (pool.workerPids().length < 2 || pool.workerPids().includes(victim))) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(pool.workerPids().length, 2);
+    assert.ok(!pool.workerPids().includes(victim));
+    assert.ok(logs.includes('HALO_PRX_WORKER_EXITED'));
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 6; i++) assert.deepEqual(await get(port, false), { status: 200, body: 'from-a' });
+  } finally {
+    await pool.stop();
+    await a.close();
+  }
+});
