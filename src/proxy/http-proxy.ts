@@ -860,6 +860,7 @@ class ClientConn implements UpstreamOwner {
     this.reqFramer = undefined;
     this.replay = [];
     this.clientBytesSent = false; // the next request on this connection starts clean
+    this.clientActive = true; // keepalive_timeout counts from the end of this exchange
     if (!this.clientKeep) {
       this.endClient();
       return;
