@@ -537,7 +537,7 @@ class ClientConn implements UpstreamOwner {
   }
 
   private onClientClose(): void {
-    if (this.phase !== Phase.Closed) this.cleanup(false);
+    if (this.phase !== Phase.Closed) this.cleanup();
     this.svc.removed(this);
   }
 
@@ -878,8 +878,7 @@ class ClientConn implements UpstreamOwner {
     this.upPaused = false;
     if (up === undefined) return;
     if (this.phase === Phase.Tunnel) {
-      if (this.sock.writableLength === 0) this.sock.end();
-      else this.sock.end();
+      this.sock.end(); // queued bytes still go out first
       return;
     }
     if (this.res === undefined) {
@@ -1014,7 +1013,7 @@ class ClientConn implements UpstreamOwner {
     if (this.phase !== Phase.Idle) this.clientKeep = false;
   }
 
-  private cleanup(_graceful: boolean): void {
+  private cleanup(): void {
     this.phase = Phase.Closed;
     if (this.backend !== undefined) this.finishAttempt(false);
     if (this.up !== undefined) {
@@ -1024,7 +1023,7 @@ class ClientConn implements UpstreamOwner {
   }
 
   destroy(): void {
-    this.cleanup(false);
+    this.cleanup();
     this.sock.destroy();
   }
 }
