@@ -13,6 +13,7 @@
  */
 import net from 'node:net';
 import type { Prng } from '../core/prng.js';
+import type { ErrorCode } from '../core/errors/index.js';
 import type { PickerFactory } from '../balance/picker.js';
 import {
   BodyFramer,
@@ -33,8 +34,9 @@ import { newCounters, type BackendSpec, type PoolSpec, type ProxyCounters, type 
 
 export type PickerRegistry = (algorithm: string) => PickerFactory | undefined;
 
+/** Log lines carry a catalogued code (src/core/errors/proxy.ts). */
 export interface ProxyLog {
-  (level: 'info' | 'warn' | 'error', code: string, message: string): void;
+  (level: 'info' | 'warn' | 'error', code: ErrorCode, message: string): void;
 }
 
 export interface HttpProxyDeps {

@@ -27,6 +27,9 @@ test('config, states and drain messages decode; misfits are refused with a reaso
   assert.equal(decodeFromWorker({ t: 'counters', counters: {} }).ok, false);
   assert.equal(decodeFromWorker({ t: 'hello', pid: 3 }).ok, true);
   assert.equal(decodeFromWorker({ t: 'log', code: 'X' }).ok, false);
+  assert.equal(decodeFromWorker({ t: 'log', level: 'warn', code: 'HALO_PRX_UPSTREAM_FAILED', message: 'm' }).ok, true);
+  assert.equal(decodeFromWorker({ t: 'log', level: 'warn', code: 'HALO_PRX_NOT_A_CODE', message: 'm' }).ok, false, 'uncatalogued codes are refused');
+  assert.equal(decodeFromWorker({ t: 'log', level: 'loud', code: 'HALO_PRX_UPSTREAM_FAILED', message: 'm' }).ok, false);
 });
 
 test('property: the decoders never throw, whatever arrives', () => {

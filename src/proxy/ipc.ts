@@ -4,6 +4,7 @@
  * does not fit is refused with a reason (counted as HALO_PRX_IPC_BAD_MESSAGE), never thrown.
  */
 import type { BackendState } from '../core/backend.js';
+import { ERROR_CATALOG, type ErrorCode } from '../core/errors/index.js';
 import type { PoolSpec, ProxyCounters, ServiceSpec } from './types.js';
 
 /** Supervisor → worker. */
@@ -22,7 +23,7 @@ export type FromWorker =
   /** The config `gen` is in force; `ports` maps service name to its bound port. */
   | { readonly t: 'ready'; readonly gen: number; readonly ports: Readonly<Record<string, number>> }
   | { readonly t: 'counters'; readonly counters: ProxyCounters }
-  | { readonly t: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly code: string; readonly message: string }
+  | { readonly t: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly code: ErrorCode; readonly message: string }
   | { readonly t: 'drained' };
 
 export type IpcReject = 'not-an-object' | 'unknown-type' | 'bad-field';
@@ -84,7 +85,9 @@ export function decodeFromWorker(x: unknown): Decoded<FromWorker> {
       if (!isObj(x['counters']) || typeof (x['counters'] as Record<string, unknown>)['requests'] !== 'number') return bad('bad-field');
       return { ok: true, msg: x as unknown as FromWorker };
     case 'log':
-      if (typeof x['code'] !== 'string' || typeof x['message'] !== 'string') return bad('bad-field');
+      // only catalogued codes cross: the supervisor logs what it is given
+      if (typeof x['code'] !== 'string' || !Object.hasOwn(ERROR_CATALOG, x['code']) || typeof x['message'] !== 'string') return bad('bad-field');
+      if (x['level'] !== 'info' && x['level'] !== 'warn' && x['level'] !== 'error') return bad('bad-field');
       return { ok: true, msg: x as unknown as FromWorker };
     case 'drained':
       return { ok: true, msg: x as unknown as FromWorker };
