@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { routeRequest } from './http-proxy.js';
 import { testRoundRobin } from './testing/rr-picker.js';
+import { blackhole, haveBlackhole } from './testing/blackhole.js';
 import type { PickContext } from '../balance/picker.js';
 import { be, deadPort, httpBackend, rawBackend, rawRequest, startHttpProxy, statuses } from './testing/harness.js';
 
@@ -506,5 +507,29 @@ test('a refusal on a kept connection still answers 400 after earlier responses',
   } finally {
     await p.close();
     await b.close();
+  }
+});
+
+test('connect timeout: the next backend gets the request; with none left the answer is 504', async (t) => {
+  if (!haveBlackhole()) {
+    t.skip('needs python3 for a loopback port whose connects hang');
+    return;
+  }
+  const hole = await blackhole();
+  const b = await httpBackend();
+  const timeouts = { connectMs: 300, readMs: 5000, sendMs: 5000, clientHeaderMs: 5000, clientBodyMs: 5000, clientSendMs: 5000, clientKeepaliveMs: 5000, idleMs: 5000 };
+  const p = await startHttpProxy([be(hole.port, { maxFails: 1 }), be(b.port)], { timeouts });
+  const p1 = await startHttpProxy([be(hole.port)], { timeouts });
+  try {
+    const t0 = Date.now();
+    assert.deepEqual(statuses((await rawRequest(p.port, GET('/', CLOSE), 5000)).text), [200]);
+    assert.ok(Date.now() - t0 >= 250, 'waited for the connect timeout');
+    assert.equal(p.svc.counters.retries, 1);
+    assert.deepEqual(statuses((await rawRequest(p1.port, GET('/', CLOSE), 5000)).text), [504]);
+  } finally {
+    await p.close();
+    await p1.close();
+    await b.close();
+    hole.close();
   }
 });

@@ -11,6 +11,7 @@ import { Ticker } from './upstream.js';
 import { NGINX_TIMEOUTS, DEFAULT_LIMITS, poolSpec, serviceSpec, type BackendSpec, type ServiceSpec } from './types.js';
 import { testRoundRobin } from './testing/rr-picker.js';
 import { be, deadPort } from './testing/harness.js';
+import { blackhole, haveBlackhole } from './testing/blackhole.js';
 
 function setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}) {
   const ticker = new Ticker(20);
@@ -243,5 +244,38 @@ test('UDP: a backend port that answers unreachable ends the session and counts a
     c.close();
     svc.destroy();
     ticker.stop();
+  }
+});
+
+test('TCP: a connect that hangs past the connect timeout goes to the next backend', async (t) => {
+  if (!haveBlackhole()) {
+    t.skip('needs python3 for a loopback port whose connects hang');
+    return;
+  }
+  const hole = await blackhole();
+  const backend = await tcpServer((s) => s.on('data', (d: Buffer) => s.write(d)));
+  const { ticker, pools, spec } = setup([be(hole.port), be(backend.port)], { timeouts: { ...NGINX_TIMEOUTS, connectMs: 300 } });
+  const svc = new TcpService(spec, pools, { ticker });
+  await svc.listen();
+  try {
+    const t0 = Date.now();
+    const echo = await new Promise<string>((resolve) => {
+      const c = net.connect({ host: '127.0.0.1', port: svc.port() });
+      c.on('connect', () => c.write('ping'));
+      c.on('data', (d: Buffer) => {
+        resolve(d.toString());
+        c.destroy();
+      });
+      c.on('error', () => resolve('(error)'));
+      setTimeout(() => c.destroy(), 5000);
+    });
+    assert.equal(echo, 'ping');
+    assert.ok(Date.now() - t0 >= 250);
+    assert.equal(svc.counters.retries, 1);
+  } finally {
+    svc.destroy();
+    ticker.stop();
+    await backend.close();
+    hole.close();
   }
 });
