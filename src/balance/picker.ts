@@ -14,6 +14,12 @@ export interface PickerBackend {
   readonly backup: boolean;
   /** nginx `max_conns` (0 = unlimited). */
   readonly maxConns: number;
+  /**
+   * The server as the config wrote it (nginx `server 10.0.0.1:8080` gives `10.0.0.1:8080`,
+   * `server web1` gives `web1`). nginx's `hash ... consistent` places its ring points from this
+   * text, so halo must too to map keys as nginx does. Defaults to `id`.
+   */
+  readonly name?: string;
 }
 
 /** Facts about the request that hash-based pickers use. */
@@ -43,6 +49,8 @@ export interface PickerOptions {
   readonly prng: Prng;
   /** Algorithm flags (LVS `sh-port`, `sh-fallback`, `mh-port`, ...; nginx `consistent`, `two`). */
   readonly flags?: ReadonlySet<string>;
+  /** Lookup table size for table-based pickers (LVS `mh`: a prime, 65521 by default). */
+  readonly tableSize?: number;
 }
 
 export type PickerFactory = (backends: readonly PickerBackend[], options: PickerOptions) => Picker;

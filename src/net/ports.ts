@@ -4,9 +4,12 @@
  * simulated segment. Failures are results, never exceptions that could stop the runtime.
  */
 
+import type { ErrorCode } from '../core/errors/index.js';
+
 export type Family = 4 | 6;
 
-export type PortResult = { ok: true } | { ok: false; error: string };
+/** `code`, when present, is the catalogued code of the failure (the Linux adapters always set it). */
+export type PortResult = { ok: true } | { ok: false; error: string; code?: ErrorCode };
 
 /** A VRRP packet as it crossed the wire (IP protocol 112), header facts the checks need. */
 export interface VrrpDatagram {
@@ -24,7 +27,7 @@ export interface VrrpDatagram {
 export interface VrrpSendRequest {
   readonly ifname: string;
   readonly family: Family;
-  /** Source address; the adapter uses the interface's primary address when absent. */
+  /** Source address; absent: the interface's primary IPv4 address or IPv6 link-local address. */
   readonly src?: string;
   /** 224.0.0.18 / ff02::12, another multicast group, or a unicast peer. */
   readonly dst: string;
@@ -39,6 +42,8 @@ export interface VrrpSocketPort {
   send(request: VrrpSendRequest): PortResult;
   onPacket(handler: (datagram: VrrpDatagram) => void): void;
   close(): void;
+  /** Packets dropped by the adapter before decoding, by reason (optional: adapters may not count). */
+  dropCounts?(): Readonly<Record<string, number>>;
 }
 
 /** A VIP in `ip addr` terms, as keepalived's `virtual_ipaddress` entries describe it. */
@@ -52,16 +57,54 @@ export interface VipSpec {
   readonly broadcast?: string;
 }
 
+/** An address appeared on or vanished from an interface (whoever did it). */
+export interface AddressEvent {
+  readonly ifname: string;
+  readonly address: string;
+  readonly prefixLength: number;
+  readonly family: Family;
+  readonly present: boolean;
+}
+
 export interface AddressPort {
   add(vip: VipSpec): Promise<PortResult>;
   remove(vip: VipSpec): Promise<PortResult>;
   /** Addresses currently on an interface, `address/prefix` form. */
   list(ifname: string): Promise<readonly string[]>;
+  /**
+   * Optional: calls back when addresses of the named interfaces change, so the runtime can re-add
+   * a VIP someone deleted (keepalived does, unless `no_track`). Returns an unsubscribe.
+   */
+  watch?(ifnames: readonly string[], onChange: (event: AddressEvent) => void): () => void;
+}
+
+/**
+ * A keepalived `virtual_routes` or `virtual_rules` entry, as its words in `ip route` / `ip rule`
+ * syntax (`to 10.1.0.0/16 via 10.0.0.254 dev eth0 table 100`, `from 10.0.0.5 table 100`).
+ */
+export interface RouteSpec {
+  readonly kind: 'route' | 'rule';
+  readonly family: Family;
+  readonly args: readonly string[];
+}
+
+/** Routes and policy rules held by a MASTER, like its VIPs. Adding twice and removing twice succeed. */
+export interface RoutePort {
+  add(spec: RouteSpec): Promise<PortResult>;
+  remove(spec: RouteSpec): Promise<PortResult>;
 }
 
 /** Gratuitous ARP (IPv4) and unsolicited neighbour advertisements (IPv6) after a takeover. */
+export interface AnnounceOptions {
+  /**
+   * IPv6 only: set the Router flag of the neighbour advertisement (RFC 5798 section 6.4.1 sets it
+   * for a virtual router). Adapters default to whether the interface forwards IPv6.
+   */
+  readonly router?: boolean;
+}
+
 export interface NeighborAnnouncePort {
-  announce(ifname: string, family: Family, address: string): PortResult;
+  announce(ifname: string, family: Family, address: string, options?: AnnounceOptions): PortResult;
 }
 
 export interface LinkEvent {

@@ -3,7 +3,15 @@
  * touching each other; this file joins them. docs/errors.md is generated from it
  * (`npm run gen:errors`) and a test keeps the two equal in both directions.
  */
+import { CFG_ERRORS } from './cfg.js';
+import { CHECK_ERRORS } from './check.js';
 import { GENERAL_ERRORS } from './general.js';
+import { CFG_MODEL_ERRORS } from './cfgmodel.js';
+import { BALANCE_ERRORS } from './balance.js';
+import { NGINX_ERRORS } from './nginx.js';
+import { NET_ERRORS } from './net.js';
+import { VRRPSIM_ERRORS } from './vrrpsim.js';
+import { PROXY_ERRORS } from './proxy.js';
 import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
 import type { ErrorDef } from './types.js';
@@ -12,6 +20,14 @@ export type { ErrorDef, ErrorTable } from './types.js';
 
 export const ERROR_CATALOG = {
   ...GENERAL_ERRORS,
+  ...CFG_ERRORS,
+  ...CFG_MODEL_ERRORS,
+  ...BALANCE_ERRORS,
+  ...NGINX_ERRORS,
+  ...NET_ERRORS,
+  ...CHECK_ERRORS,
+  ...VRRPSIM_ERRORS,
+  ...PROXY_ERRORS,
   ...TRACK_ERRORS,
   ...NOTIFY_ERRORS,
 } as const;

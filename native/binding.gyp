@@ -1,0 +1,10 @@
+{
+  "targets": [
+    {
+      "target_name": "halo_net",
+      "sources": ["halo_net.c"],
+      "cflags": ["-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "defines": ["NAPI_VERSION=8"]
+    }
+  ]
+}

@@ -1,0 +1,150 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ManualClock } from '../core/clock.js';
+import type { AddressPort, NeighborAnnouncePort, PortResult, VipSpec, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
+import { instanceConfig } from '../vrrp/config.js';
+import { decodeAdvert, encodeAdvert } from '../vrrp/packet.js';
+import { VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
+import type { Waker } from './waker.js';
+
+/** Fake ports that record what the runtime asks for; the waker is driven by hand. */
+function harness(opts: { openFails?: boolean } = {}) {
+  const clock = new ManualClock(1000);
+  const sent: VrrpSendRequest[] = [];
+  const vips = new Set<string>();
+  const announced: string[] = [];
+  const logs: RuntimeLogRecord[] = [];
+  let handler: ((d: VrrpDatagram) => void) | undefined;
+  let wake: { atMs: number; fn: () => void } | undefined;
+  const socket: VrrpSocketPort = {
+    open: () => Promise.resolve<PortResult>(opts.openFails === true ? { ok: false, error: 'EPERM' } : { ok: true }),
+    send: (r) => {
+      sent.push(r);
+      return { ok: true };
+    },
+    onPacket: (h) => {
+      handler = h;
+    },
+    close: () => {
+      handler = undefined;
+    },
+  };
+  const key = (v: VipSpec): string => `${v.address}/${v.prefixLength}`;
+  const addresses: AddressPort = {
+    add: (v) => (vips.add(key(v)), Promise.resolve({ ok: true })),
+    remove: (v) => (vips.delete(key(v)), Promise.resolve({ ok: true })),
+    list: () => Promise.resolve([...vips]),
+  };
+  const neighbors: NeighborAnnouncePort = { announce: (_i, _f, a) => (announced.push(a), { ok: true }) };
+  const waker: Waker = {
+    wakeAt: (atMs, fn) => {
+      wake = { atMs, fn };
+    },
+    cancel: () => {
+      wake = undefined;
+    },
+  };
+  const config = instanceConfig({
+    name: 'VI_1',
+    vrid: 51,
+    ifname: 'eth0',
+    basePriority: 100,
+    primaryAddress: '10.0.0.1',
+    authPass: 'secret',
+    trackers: [{ name: 'chk_nginx', weight: -20, initiallyUp: true }],
+    vips: [{ address: '192.168.1.100', prefixLength: 32, family: 4, ifname: 'eth0' }],
+  });
+  const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r) });
+  /** Advances the clock to the requested wake-up and fires it. */
+  const fireWake = (): number => {
+    const w = wake;
+    assert.ok(w !== undefined, 'the runtime asked to be woken');
+    clock.setMs(w.atMs);
+    wake = undefined;
+    w.fn();
+    return w.atMs;
+  };
+  const receive = (src: string, priority: number, authData = 'secret', vrid = 51): void => {
+    const enc = encodeAdvert(
+      { version: 2, vrid, priority, advertIntervalCs: 100, authType: 1, authData, addresses: ['192.168.1.100'], family: 4 },
+      { src, dst: '224.0.0.18' },
+    );
+    assert.ok(enc.ok);
+    handler?.({ ifname: 'eth0', family: 4, src, dst: '224.0.0.18', ttl: 255, payload: enc.bytes });
+  };
+  return { clock, runtime, sent, vips, announced, logs, fireWake, receive, wakeAt: () => wake?.atMs };
+}
+
+test('the runtime starts an instance as BACKUP and wakes at Master_Down_Interval', async () => {
+  const h = harness();
+  await h.runtime.start();
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'BACKUP');
+  assert.equal(h.wakeAt(), 1000 + 3609.375);
+});
+
+test('on the down timer it takes the VIPs, sends a decodable advert and announces the VIPs', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+  assert.deepEqual([...h.vips], ['192.168.1.100/32']);
+  assert.deepEqual(h.announced, ['192.168.1.100']);
+  const adv = h.sent[0];
+  assert.ok(adv !== undefined);
+  assert.equal(adv.dst, '224.0.0.18');
+  assert.equal(adv.ttl, 255);
+  const d = decodeAdvert(adv.payload, { family: 4, src: '10.0.0.1', dst: adv.dst, ttl: 255 }, { authType: 1, authData: 'secret' });
+  assert.ok(d.ok && d.advert.priority === 100 && d.advert.vrid === 51);
+  // The next wake is the advert timer, one interval later.
+  assert.equal(h.wakeAt(), 1000 + 3609.375 + 1000);
+  h.fireWake();
+  assert.equal(h.sent.length, 2);
+});
+
+test('received adverts reach the state machine; bad ones are counted by reason', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  h.receive('10.0.0.2', 150);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'BACKUP');
+  assert.equal(h.vips.size, 0);
+  h.receive('10.0.0.2', 150, 'wrong');
+  assert.equal(h.runtime.snapshot()[0]?.rx.auth_failure, 1);
+  assert.equal(h.runtime.snapshot()[0]?.rx.advert_rcvd, 1);
+  h.receive('10.0.0.1', 150);
+  assert.equal(h.runtime.snapshot()[0]?.rx.advert_rcvd, 1, 'our own looped-back advert is ignored');
+});
+
+test('stop sends priority 0 and removes the VIPs', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  h.runtime.stop();
+  const last = h.sent.at(-1);
+  assert.equal(last?.payload[2], 0);
+  assert.equal(h.vips.size, 0);
+  assert.equal(h.wakeAt(), undefined);
+});
+
+test('a socket that does not open holds its instances in FAULT with a catalogued error', async () => {
+  const h = harness({ openFails: true });
+  await h.runtime.start();
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'FAULT');
+  assert.ok(h.logs.some((l) => l.code === 'HALO_VRRP_SOCKET_OPEN_FAILED' && l.message.includes('EPERM')));
+});
+
+test('tracker changes reach the instances tracking them; adverts for other VRIDs are counted, not delivered', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  const sentBefore = h.sent.length;
+  h.runtime.trackerChanged('chk_nginx', false);
+  assert.equal(h.runtime.snapshot()[0]?.state.effectivePriority, 80);
+  assert.equal(h.sent.at(-1)?.payload[2], 80, 'the master advertises its new priority at once');
+  assert.equal(h.sent.length, sentBefore + 1);
+  h.runtime.trackerChanged('unrelated', false);
+  assert.equal(h.sent.length, sentBefore + 1);
+  h.receive('10.0.0.2', 150, 'secret', 99);
+  assert.equal(h.runtime.unknownVridRcvd, 1);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+});

@@ -1,0 +1,408 @@
+/**
+ * The VRRP runtime: the imperative shell around the pure state machine (src/vrrp/fsm.ts).
+ *
+ * It owns the instances of one director, feeds them events (decoded adverts, fired deadlines,
+ * tracker and link changes, start and stop) and carries out the effects they return through the
+ * ports of src/net/ports.ts. Everything it touches comes in through its options: a Clock, a
+ * Waker, a VRRP socket, an address port, a neighbour-announce port and a link port. The Linux
+ * adapters make it real; test/sim makes it simulated. The code is the same in both.
+ *
+ * Ordering: events are handled one at a time from a FIFO. Effects of one event are carried out in
+ * the order the state machine gave them before the next event is taken, and sync group orders
+ * are queued behind the event that caused them. Port calls that return promises are started in
+ * order and not awaited: the state machine never waits on the kernel, and a failure is logged
+ * with its code (the next transition corrects the addresses anyway).
+ */
+import type { Clock } from '../core/clock.js';
+import type { ErrorCode } from '../core/errors/index.js';
+import type { AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, VrrpDatagram, VrrpSocketPort } from '../net/ports.js';
+import type { VrrpInstanceConfig } from '../vrrp/config.js';
+import { newRxCounters, countDecode, type VrrpRxCounters } from '../vrrp/counters.js';
+import {
+  initialInstanceState,
+  step,
+  TIMER_NAMES,
+  type NotifyState,
+  type TimerName,
+  type VrrpEffect,
+  type VrrpEvent,
+  type VrrpInstanceState,
+} from '../vrrp/fsm.js';
+import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL, type DecodeExpect } from '../vrrp/packet.js';
+import { syncGroupOrders } from '../vrrp/sync-group.js';
+import type { Waker } from './waker.js';
+import { DeadlineQueue } from './deadline-queue.js';
+
+export interface RuntimeLogRecord {
+  readonly level: 'debug' | 'info' | 'warn' | 'error';
+  readonly atMs: number;
+  readonly message: string;
+  readonly code?: ErrorCode;
+  readonly instance?: string;
+}
+
+export interface RuntimeNotify {
+  readonly instance: string;
+  readonly state: NotifyState;
+  readonly priority: number;
+  readonly cause: string;
+  readonly atMs: number;
+}
+
+export interface VrrpRuntimeOptions {
+  readonly clock: Clock;
+  readonly waker: Waker;
+  readonly socket: VrrpSocketPort;
+  readonly addresses: AddressPort;
+  readonly neighbors: NeighborAnnouncePort;
+  readonly link?: LinkPort;
+  readonly instances: readonly VrrpInstanceConfig[];
+  readonly log?: (record: RuntimeLogRecord) => void;
+  readonly notify?: (notify: RuntimeNotify) => void;
+  /** Observes every event an instance handles and the state it left (the simulator's trace). */
+  readonly observe?: (instance: string, event: VrrpEvent, before: VrrpInstanceState, after: VrrpInstanceState, atMs: number) => void;
+  /** Bound on events handled in one turn (an event plus the sync group orders it causes). */
+  readonly maxEventsPerTurn?: number;
+}
+
+export interface InstanceSnapshot {
+  readonly name: string;
+  readonly vrid: number;
+  readonly ifname: string;
+  readonly family: Family;
+  readonly state: VrrpInstanceState;
+  readonly rx: Readonly<VrrpRxCounters>;
+}
+
+interface Instance {
+  readonly config: VrrpInstanceConfig;
+  state: VrrpInstanceState;
+  readonly rx: VrrpRxCounters;
+}
+
+type TimerKey = `${string}\u0000${TimerName}`;
+
+const TIMER_EVENTS: Record<TimerName, VrrpEvent> = {
+  masterDown: { type: 'MasterDownTimerFired' },
+  advert: { type: 'AdvertTimerFired' },
+  preemptDelay: { type: 'PreemptDelayFired' },
+  startupDelay: { type: 'StartupDelayFired' },
+};
+
+const DEFAULT_MAX_EVENTS_PER_TURN = 4096;
+
+export class VrrpRuntime {
+  private readonly instances = new Map<string, Instance>();
+  /** (ifname, family, vrid) → instance name, for dispatching received adverts. */
+  private readonly byVrid = new Map<string, string>();
+  private readonly deadlines: DeadlineQueue<TimerKey>;
+  private readonly queue: Array<{ instance: string; event: VrrpEvent }> = [];
+  private draining = false;
+  private running = false;
+  private unwatchLinks: (() => void) | undefined;
+  /** Adverts for no instance of ours (keepalived counts these as vrid errors of the interface). */
+  private unknownVrid = 0;
+  private readonly maxEventsPerTurn: number;
+
+  constructor(private readonly opts: VrrpRuntimeOptions) {
+    this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
+    this.maxEventsPerTurn = opts.maxEventsPerTurn ?? DEFAULT_MAX_EVENTS_PER_TURN;
+    for (const config of opts.instances) {
+      this.instances.set(config.name, { config, state: initialInstanceState(config, opts.clock.nowMs()), rx: newRxCounters() });
+      this.byVrid.set(vridKey(config.ifname, config.family, config.vrid), config.name);
+    }
+  }
+
+  /** Opens the sockets, reads link states, then starts every instance. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    this.opts.socket.onPacket((d) => this.onDatagram(d));
+    const sockets = new Map<string, { ifname: string; family: Family }>();
+    for (const { config } of this.instances.values()) sockets.set(`${config.ifname}/${config.family}`, { ifname: config.ifname, family: config.family });
+    const failed = new Set<string>();
+    for (const [key, s] of sockets) {
+      const group = s.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6;
+      const r = await this.opts.socket.open(s.ifname, s.family, [group]);
+      if (!r.ok) {
+        failed.add(key);
+        this.log('error', `Cannot open VRRP socket on ${s.ifname} (IPv${s.family}): ${r.error}`, 'HALO_VRRP_SOCKET_OPEN_FAILED');
+      }
+    }
+    if (!this.running) return;
+    const link = this.opts.link;
+    const ifnames = [...new Set([...this.instances.values()].map((i) => i.config.ifname))];
+    if (link !== undefined) {
+      for (const ifname of ifnames) {
+        const up = await link.isUp(ifname);
+        if (!up) this.toInterface(ifname, { type: 'LinkChanged', up: false });
+      }
+      this.unwatchLinks = link.watch(ifnames, (e) => {
+        this.toInterface(e.ifname, { type: 'LinkChanged', up: e.up });
+        this.drain();
+      });
+    }
+    if (!this.running) return;
+    // An instance whose socket did not open cannot hear or speak VRRP: hold it in FAULT.
+    for (const inst of this.instances.values()) {
+      if (failed.has(`${inst.config.ifname}/${inst.config.family}`)) this.enqueue(inst.config.name, { type: 'LinkChanged', up: false });
+      this.enqueue(inst.config.name, { type: 'Started' });
+    }
+    this.drain();
+  }
+
+  /** Clean stop: masters send priority 0 and drop their VIPs (RFC 5798 §6.4.3). */
+  stop(): void {
+    if (!this.running) return;
+    for (const name of this.instances.keys()) this.enqueue(name, { type: 'ShutdownRequested' });
+    this.drain();
+    this.running = false;
+    this.unwatchLinks?.();
+    this.unwatchLinks = undefined;
+    this.opts.waker.cancel();
+    this.deadlines.clear();
+    this.opts.socket.close();
+  }
+
+  /** A tracker (track_script, track_file, ...) changed: every instance tracking it hears of it. */
+  trackerChanged(tracker: string, up: boolean): void {
+    for (const inst of this.instances.values()) {
+      if (inst.config.trackers.some((t) => t.name === tracker)) this.enqueue(inst.config.name, { type: 'TrackerChanged', tracker, up });
+    }
+    this.drain();
+  }
+
+  /** Delivers an event to one instance (for tests and the API's control commands). */
+  deliver(instance: string, event: VrrpEvent): void {
+    this.enqueue(instance, event);
+    this.drain();
+  }
+
+  snapshot(): InstanceSnapshot[] {
+    return [...this.instances.values()].map((i) => ({
+      name: i.config.name,
+      vrid: i.config.vrid,
+      ifname: i.config.ifname,
+      family: i.config.family,
+      state: i.state,
+      rx: { ...i.rx },
+    }));
+  }
+
+  /** The current state of one instance, without copying counters (cheap, for hot paths). */
+  instanceState(name: string): VrrpInstanceState | undefined {
+    return this.instances.get(name)?.state;
+  }
+
+  /** Adverts received for a VRID no instance here runs. */
+  get unknownVridRcvd(): number {
+    return this.unknownVrid;
+  }
+
+  isRunning(): boolean {
+    return this.running;
+  }
+
+  private onDatagram(d: VrrpDatagram): void {
+    if (!this.running) return;
+    const vrid = d.payload[1];
+    const name = vrid === undefined ? undefined : this.byVrid.get(vridKey(d.ifname, d.family, vrid));
+    const inst = name === undefined ? undefined : this.instances.get(name);
+    if (inst === undefined) {
+      this.unknownVrid++;
+      return;
+    }
+    const c = inst.config;
+    // Our own multicast looped back by the kernel is not an advert from a peer.
+    if (d.src === c.primaryAddress) return;
+    const result = decodeAdvert(d.payload, { family: d.family, src: d.src, dst: d.dst, ttl: d.ttl }, decodeExpect(c));
+    countDecode(inst.rx, result);
+    if (!result.ok) {
+      this.log('debug', `${c.name}: dropped advert: ${result.detail}`, undefined, c.name);
+      return;
+    }
+    const a = result.advert;
+    this.enqueue(c.name, { type: 'AdvertReceived', srcIp: d.src, vrid: a.vrid, priority: a.priority, advertIntervalCs: a.advertIntervalCs });
+    this.drain();
+  }
+
+  private toInterface(ifname: string, event: VrrpEvent): void {
+    for (const inst of this.instances.values()) if (inst.config.ifname === ifname) this.enqueue(inst.config.name, event);
+  }
+
+  private enqueue(instance: string, event: VrrpEvent): void {
+    this.queue.push({ instance, event });
+  }
+
+  private drain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      let handled = 0;
+      while (this.queue.length > 0) {
+        if (handled++ >= this.maxEventsPerTurn) {
+          this.log('error', `VRRP runtime handled ${this.maxEventsPerTurn} events in one turn: dropping ${this.queue.length} more`, 'HALO_VRRP_EVENT_BOUND');
+          this.queue.length = 0;
+          break;
+        }
+        const next = this.queue.shift();
+        if (next === undefined) break;
+        this.handle(next.instance, next.event);
+      }
+    } finally {
+      this.draining = false;
+    }
+    this.rearm();
+  }
+
+  private handle(name: string, event: VrrpEvent): void {
+    const inst = this.instances.get(name);
+    if (inst === undefined) return;
+    const nowMs = this.opts.clock.nowMs();
+    const before = inst.state;
+    const r = step(inst.config, before, event, nowMs);
+    inst.state = r.state;
+    this.opts.observe?.(name, event, before, r.state, nowMs);
+    for (const effect of r.effects) this.apply(inst, effect, nowMs);
+    const group = inst.config.syncGroup;
+    if (group !== undefined) {
+      const members = [...this.instances.values()].filter((i) => i.config.syncGroup === group);
+      for (const order of syncGroupOrders(members.map((m) => ({ config: m.config, state: m.state })))) this.enqueue(order.member, order.event);
+    }
+  }
+
+  private apply(inst: Instance, effect: VrrpEffect, nowMs: number): void {
+    const c = inst.config;
+    switch (effect.type) {
+      case 'SendAdvert':
+        this.sendAdvert(c, effect.priority, effect.advertIntervalCs);
+        return;
+      case 'AddVips':
+        for (const vip of effect.vips) this.portResult(this.opts.addresses.add(vip), c.name, `Cannot add VIP ${vip.address}/${vip.prefixLength} on ${vip.ifname}`);
+        return;
+      case 'RemoveVips':
+        for (const vip of effect.vips) this.portResult(this.opts.addresses.remove(vip), c.name, `Cannot remove VIP ${vip.address}/${vip.prefixLength} from ${vip.ifname}`);
+        return;
+      case 'SendGratuitousArp':
+        // One announcement per VIP on takeover; keepalived's repeat/refresh settings come with the config mapping.
+        for (const vip of effect.vips) {
+          const r = this.opts.neighbors.announce(vip.ifname, vip.family, vip.address);
+          if (!r.ok) this.log('warn', `Cannot announce ${vip.address} on ${vip.ifname}: ${r.error}`, undefined, c.name);
+        }
+        return;
+      case 'SetTimer':
+        if (!this.deadlines.set(timerKey(c.name, effect.name), effect.atMs)) {
+          this.log('error', `Cannot set timer ${effect.name} of ${c.name}: deadline queue full (${this.deadlines.capacity})`, 'HALO_VRRP_TIMER_BOUND', c.name);
+        }
+        return;
+      case 'CancelTimer':
+        this.deadlines.cancel(timerKey(c.name, effect.name));
+        return;
+      case 'RunNotify':
+        this.opts.notify?.({ instance: c.name, state: effect.state, priority: effect.priority, cause: effect.cause, atMs: nowMs });
+        return;
+      case 'Log':
+        this.log(effect.level, effect.cause, undefined, c.name);
+        return;
+    }
+  }
+
+  private sendAdvert(c: VrrpInstanceConfig, priority: number, advertIntervalCs: number): void {
+    const src = c.primaryAddress;
+    const dsts = c.unicastPeers.length > 0 ? c.unicastPeers : [c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
+    const addresses = c.vips.filter((v) => v.family === c.family).map((v) => v.address);
+    for (const dst of dsts) {
+      const enc = encodeAdvert(
+        {
+          version: c.version,
+          vrid: c.vrid,
+          priority,
+          advertIntervalCs,
+          authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
+          ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
+          addresses,
+          family: c.family,
+        },
+        { src, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
+      );
+      if (!enc.ok) {
+        this.log('error', `Cannot encode advert of ${c.name}: ${enc.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
+        return;
+      }
+      const r = this.opts.socket.send({ ifname: c.ifname, family: c.family, src, dst, ttl: VRRP_TTL, payload: enc.bytes });
+      if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
+    }
+  }
+
+  private portResult(p: Promise<PortResult>, instance: string, what: string): void {
+    p.then(
+      (r) => {
+        if (!r.ok) this.log('error', `${what}: ${r.error}`, 'HALO_VRRP_VIP_FAILED', instance);
+      },
+      (e: unknown) => this.log('error', `${what}: ${String(e)}`, 'HALO_VRRP_VIP_FAILED', instance),
+    );
+  }
+
+  /** Sleeps until the earliest deadline; on waking, fires every due timer in deadline order. */
+  private rearm(): void {
+    if (!this.running) return;
+    const first = this.deadlines.peek();
+    if (first === undefined) {
+      this.opts.waker.cancel();
+      return;
+    }
+    this.opts.waker.wakeAt(first.atMs, () => this.onWake());
+  }
+
+  private onWake(): void {
+    if (!this.running) return;
+    const nowMs = this.opts.clock.nowMs();
+    for (let d = this.deadlines.popDue(nowMs); d !== undefined; d = this.deadlines.popDue(nowMs)) {
+      const sep = d.key.lastIndexOf('\u0000');
+      const name = d.key.slice(0, sep);
+      const timer = d.key.slice(sep + 1) as TimerName;
+      if (!TIMER_NAMES.includes(timer)) continue;
+      this.enqueue(name, TIMER_EVENTS[timer]);
+      // Handle each timer before taking the next, so a timer cancelled by an earlier one stays cancelled.
+      this.drain();
+    }
+    this.rearm();
+  }
+
+  private log(level: RuntimeLogRecord['level'], message: string, code?: ErrorCode, instance?: string): void {
+    const sink = this.opts.log;
+    if (sink === undefined) return;
+    sink({
+      level,
+      atMs: this.opts.clock.nowMs(),
+      message,
+      ...(code === undefined ? {} : { code }),
+      ...(instance === undefined ? {} : { instance }),
+    });
+  }
+}
+
+function vridKey(ifname: string, family: Family, vrid: number): string {
+  return `${ifname}/${family}/${vrid}`;
+}
+
+function timerKey(instance: string, timer: TimerName): TimerKey {
+  return `${instance}\u0000${timer}`;
+}
+
+/** What the codec checks on receive for one instance (RFC 3768 §7.1, RFC 5798 §7.1). */
+export function decodeExpect(c: VrrpInstanceConfig): DecodeExpect {
+  return {
+    version: c.version,
+    vrid: c.vrid,
+    ...(c.version === 2 ? { authType: c.authPass === undefined ? (0 as const) : (1 as const), advertIntervalCs: c.advertIntervalCs } : {}),
+    ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
+    checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header',
+    multicast: c.unicastPeers.length === 0,
+  };
+}
+
+/** Deadline capacity for a set of instances: every timer of every instance, nothing more. */
+export function deadlineCapacity(instances: readonly VrrpInstanceConfig[]): number {
+  return Math.max(1, instances.length * TIMER_NAMES.length);
+}

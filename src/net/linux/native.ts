@@ -1,0 +1,80 @@
+/**
+ * Loads halo's Node-API addon (native/halo_net.c, built by `npm ci`). The addon is loaded on first
+ * use, so a machine without it can still run everything that does not touch raw sockets; a missing
+ * addon is a result with HALO_NET_NATIVE_MISSING, not an exception at import time.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** An open raw socket; opaque to TypeScript, owned by the addon. */
+export type RawHandle = { readonly __brand: 'halo.rawsocket' };
+
+export interface RawSocketInfo {
+  readonly fd: number;
+  readonly ifindex: number;
+  readonly family: 4 | 6;
+  /** IPv6 only: IPV6_CHECKSUM as the kernel reports it; -1 means off. */
+  readonly checksumOffset?: number;
+}
+
+/**
+ * Receive callback. `reason` is null for a packet; otherwise the packet was dropped before it
+ * reached TypeScript and `reason` names why (truncated, short_ip_header, missing_ancillary, or an
+ * errno name for a socket error).
+ */
+export type RawReceive = (
+  reason: string | null,
+  payload: Buffer | null,
+  src: string,
+  dst: string,
+  ttl: number,
+  ifindex: number,
+) => void;
+
+export interface HaloNetAddon {
+  open(family: 4 | 6, protocol: number, ifname: string): RawHandle;
+  info(handle: RawHandle): RawSocketInfo;
+  membership(handle: RawHandle, group: string, join: boolean): void;
+  send(handle: RawHandle, dst: string, src: string | null, ttl: number, payload: Uint8Array): number;
+  start(handle: RawHandle, onReceive: RawReceive): void;
+  close(handle: RawHandle): void;
+  sendGratuitousArp(ifname: string, ipv4: string): number;
+  sendUnsolicitedNa(ifname: string, ipv6: string, router: boolean): number;
+  hwaddr(ifname: string): string;
+}
+
+/** An error the addon threw: `code` is the errno name (EPERM, ENODEV, ...). */
+export function errnoOf(err: unknown): string {
+  if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
+  return 'EUNKNOWN';
+}
+
+export function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export type AddonLoad = { ok: true; addon: HaloNetAddon } | { ok: false; error: string };
+
+let cached: AddonLoad | undefined;
+
+/** Where `npm ci` puts the addon: native/build/Release, four levels above dist/src/net/linux. */
+export function addonPath(): string {
+  return fileURLToPath(new URL('../../../../native/build/Release/halo_net.node', import.meta.url));
+}
+
+export function loadAddon(): AddonLoad {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    cached = { ok: false, error: `Cannot load the native network addon: ${path} is missing (run npm ci or node scripts/build-native.mjs)` };
+    return cached;
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    cached = { ok: true, addon: require(path) as HaloNetAddon };
+  } catch (err) {
+    cached = { ok: false, error: `Cannot load the native network addon: ${messageOf(err)}` };
+  }
+  return cached;
+}
