@@ -6,3 +6,4 @@ export * from './process.js';
 export * from './interface.js';
 export * from './board.js';
 export * from './bindings.js';
+export * from './fsm-adapter.js';
