@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import { expandBraces, hasGlobMagic } from './glob.js';
-import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
+import { commentStart, InternTable, isSpaceCode, lexText, type LexSink } from './lexer.js';
 import { conditional, definitionValue, expandMacros, matchDefinition, matchSeq, seqValues, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
 
@@ -23,6 +23,38 @@ export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
 
 /** At most this many keywords are named in one HALO_CFG_JOINED_LINES message. */
 const JOINED_NAMES_MAX = 6;
+
+/** The file a word was read from and the include chain that led there: one per file read. */
+interface FileRef {
+  readonly file: string;
+  readonly chain: readonly SourcePos[];
+}
+
+/**
+ * A word as the parser makes it. A config has a few hundred thousand words, all alive until the
+ * model is built, and a SourcePos object each would double the objects the garbage collector must
+ * copy: the position is kept as numbers and its object is made on first use (the same object on
+ * every later use, since model nodes keep it and load.ts maps include chains by it).
+ */
+class ParsedWord implements Word {
+  private posObject: SourcePos | null = null;
+
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    readonly fileRef: FileRef,
+    readonly lineNo: number,
+    readonly colNo: number,
+  ) {}
+
+  get pos(): SourcePos {
+    return (this.posObject ??= { file: this.fileRef.file, line: this.lineNo, col: this.colNo });
+  }
+
+  get includeChain(): readonly SourcePos[] {
+    return this.fileRef.chain;
+  }
+}
 
 interface MutNode {
   keyword: Word;
@@ -85,6 +117,10 @@ class Parser implements LexSink {
   private curFile = '';
   private curLine = 0;
   private curChain: readonly SourcePos[] = [];
+  private curRef: FileRef = { file: '', chain: [] };
+  private readonly intern = new InternTable();
+  /** The texts of the run for the shape oracle, reused from statement to statement. */
+  private readonly texts: string[] = [];
   private curBase = 0;
   private curOrigin: Int32Array | null = null;
   private curText = '';
@@ -398,6 +434,7 @@ class Parser implements LexSink {
     lineBase: number,
     origin: Int32Array | null,
   ): void {
+    if (file !== this.curRef.file || chain !== this.curRef.chain) this.curRef = { file, chain };
     this.curFile = file;
     this.curLine = lineNo;
     this.curChain = chain;
@@ -405,7 +442,7 @@ class Parser implements LexSink {
     this.curOrigin = origin;
     this.curText = text;
     this.curEnd = to;
-    lexText(text, from, to, this);
+    lexText(text, from, to, this, this.intern);
   }
 
   private colOf(index: number): number {
@@ -417,7 +454,7 @@ class Parser implements LexSink {
   word(text: string, quoted: boolean, start: number): void {
     this.tokensOnLine++;
     this.candidate = null;
-    this.run.push({ text, quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
+    this.run.push(new ParsedWord(text, quoted, this.curRef, this.curLine, this.colOf(start)));
   }
 
   /** LexSink: a brace of the current line. */
@@ -584,12 +621,14 @@ class Parser implements LexSink {
     const shape = this.shape;
     if (shape === undefined || words.length < 2) return pushNode(target, words, 0, words.length);
     let k = 0;
-    let texts: string[] | null = null;
+    const texts = this.texts;
+    texts.length = 0;
+    for (const w of words) texts.push(w.text);
     // Bounded: every step takes at least one word.
     for (;;) {
-      texts ??= words.map((w) => w.text);
       const rest = k === 0 ? texts : texts.slice(k);
-      // `parents` is the parser's live stack of block keywords: an oracle that keeps it must copy it.
+      // `parents` is the parser's live stack of block keywords and `rest` a reused buffer: an
+      // oracle that keeps either must copy it.
       const n = rest.length < 2 ? undefined : shape(this.parents, rest);
       if (n === undefined || !Number.isInteger(n) || n < 1 || n >= rest.length) return pushNode(target, words, k, words.length);
       pushNode(target, words, k, k + n);
@@ -626,8 +665,11 @@ class Parser implements LexSink {
 
   /** Tracks indentation inside a block, for the hint of an unclosed block. */
   private noteIndent(frame: Frame, owner: Word, first: Word): void {
-    if (first.pos.file !== owner.pos.file || first.pos.line === owner.pos.line) return;
-    if (first.pos.col > owner.pos.col) frame.indented = true;
+    // Words of this parser: their numbers, without making position objects.
+    const f = first as ParsedWord;
+    const o = owner as ParsedWord;
+    if (f.fileRef.file !== o.fileRef.file || f.lineNo === o.lineNo) return;
+    if (f.colNo > o.colNo) frame.indented = true;
     else if (frame.indented) frame.dedent = first;
   }
 
