@@ -1,5 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=64
+// The flag above: a young generation of up to 64 MB per semi-space (V8 stops at 16 MB by default
+// on 64-bit machines). Loading a large keepalived.conf builds a tree of several hundred thousand
+// objects that all stay alive, the worst case for the young generation's copying collector; a
+// larger one copies them fewer times (docs/performance.md, "Config loading"). It is a maximum,
+// grown into only when many objects survive. `node dist/src/cli/main.js` runs without it.
 import { readFileSync, realpathSync } from 'node:fs';
+import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliIo } from './command.js';
 import { COMMANDS } from './commands/index.js';
@@ -27,11 +33,12 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
     io.out(`halo ${version()}\n`);
     return 0;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`halo: Unknown command: ${name} (HALO_CLI_USAGE)\nRun \`halo --help\` for the list of commands\n`);
     return 2;
   }
+  const command = await entry.load();
   if (rest.includes('--help') || rest.includes('-h')) {
     io.out(command.usage.endsWith('\n') ? command.usage : command.usage + '\n');
     return 0;
@@ -51,6 +58,9 @@ function invokedDirectly(): boolean {
 }
 
 if (invokedDirectly()) {
+  // Node 22+ keeps the compiled code of halo's modules on disk between runs (commands import
+  // their modules after this line). Node 20 has no such cache: feature-detected.
+  (module as { enableCompileCache?: () => unknown }).enableCompileCache?.();
   main(process.argv.slice(2), processIo()).then(
     (code) => {
       process.exitCode = code;
