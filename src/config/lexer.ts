@@ -79,11 +79,50 @@ export function lexLine(line: string, tokens: Token[], problems: LexProblem[], f
   });
 }
 
+/** Longest word the intern table keeps; longer words are rare and mostly unique (paths, scripts). */
+const INTERN_LENGTH_MAX = 32;
+const INTERN_SLOTS = 4096;
+
+/**
+ * Hands out one string per distinct short word: a config of thousands of similar blocks repeats
+ * the same keywords and values (`weight`, `1`, `{`...) hundreds of thousands of times, and a slice
+ * of the file per occurrence is an allocation that stays alive with the statement tree, which is
+ * what the garbage collector of a fresh process spends its time copying. A slot holds the last
+ * word that hashed to it, so the table is bounded and a collision costs only a slice.
+ */
+export class InternTable {
+  private readonly slots: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(undefined);
+
+  /** `text.slice(start, end)`, the same string object as last time when the word was seen. */
+  slice(text: string, start: number, end: number): string {
+    const len = end - start;
+    if (len > INTERN_LENGTH_MAX || len <= 0) return text.slice(start, end);
+    let h = len;
+    for (let k = start; k < end; k++) h = (Math.imul(h, 31) + text.charCodeAt(k)) | 0;
+    const slot = (h ^ (h >>> 12)) & (INTERN_SLOTS - 1);
+    const seen = this.slots[slot];
+    if (seen !== undefined && seen.length === len) {
+      let same = true;
+      for (let k = 0; k < len; k++) {
+        if (seen.charCodeAt(k) !== text.charCodeAt(start + k)) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return seen;
+    }
+    const word = text.slice(start, end);
+    this.slots[slot] = word;
+    return word;
+  }
+}
+
 /**
  * Splits `text[from..end)` (one line, or a range of a whole file that holds one line) into words
- * and braces, reported to `sink` in order. Never throws.
+ * and braces, reported to `sink` in order. Unquoted words come from `intern` when given. Never
+ * throws.
  */
-export function lexText(text: string, from: number, end: number, sink: LexSink): void {
+export function lexText(text: string, from: number, end: number, sink: LexSink, intern?: InternTable): void {
   let i = from;
   while (i < end) {
     let c = text.charCodeAt(i);
@@ -129,7 +168,8 @@ export function lexText(text: string, from: number, end: number, sink: LexSink):
       if (c === SPACE || c === HASH || c === BANG || isSpaceCode(c)) break;
       i++;
     }
-    sink.word(word === null ? text.slice(start, i) : word + text.slice(segStart, i), quoted, start, i);
+    if (word !== null) sink.word(word + text.slice(segStart, i), quoted, start, i);
+    else sink.word(intern === undefined ? text.slice(start, i) : intern.slice(text, start, i), quoted, start, i);
   }
 }
 

@@ -10,7 +10,7 @@ import { posix } from 'node:path';
 import type { Diagnostic, Severity, SourcePos } from '../core/diagnostic.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import { expandBraces, hasGlobMagic } from './glob.js';
-import { commentStart, isSpaceCode, lexText, type LexSink } from './lexer.js';
+import { commentStart, InternTable, isSpaceCode, lexText, type LexSink } from './lexer.js';
 import { conditional, definitionValue, expandMacros, matchDefinition, matchSeq, seqValues, type Expansion, type MacroUse } from './preprocess.js';
 import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } from './tree.js';
 
@@ -21,8 +21,43 @@ import type { ConfigSource, ParseOptions, ParsedConfig, StatementShape, Word } f
  */
 export const INCLUDE_DEPTH_MAX_DEFAULT = 20;
 
+/** Runs up to this many words get a reused array of texts for the shape oracle. */
+const TEXTS_REUSE_MAX = 16;
+
 /** At most this many keywords are named in one HALO_CFG_JOINED_LINES message. */
 const JOINED_NAMES_MAX = 6;
+
+/** The file a word was read from and the include chain that led there: one per file read. */
+interface FileRef {
+  readonly file: string;
+  readonly chain: readonly SourcePos[];
+}
+
+/**
+ * A word as the parser makes it. A config has a few hundred thousand words, all alive until the
+ * model is built, and a SourcePos object each would double the objects the garbage collector must
+ * copy: the position is kept as numbers and its object is made on first use (the same object on
+ * every later use, since model nodes keep it and load.ts maps include chains by it).
+ */
+class ParsedWord implements Word {
+  private posObject: SourcePos | null = null;
+
+  constructor(
+    readonly text: string,
+    readonly quoted: boolean,
+    readonly fileRef: FileRef,
+    readonly lineNo: number,
+    readonly colNo: number,
+  ) {}
+
+  get pos(): SourcePos {
+    return (this.posObject ??= { file: this.fileRef.file, line: this.lineNo, col: this.colNo });
+  }
+
+  get includeChain(): readonly SourcePos[] {
+    return this.fileRef.chain;
+  }
+}
 
 interface MutNode {
   keyword: Word;
@@ -68,8 +103,9 @@ class Parser implements LexSink {
   /** Keywords of the open blocks, outermost first (what the shape oracle gets). */
   private readonly parents: string[] = [];
   /** Words of the statement being read (up to the next brace or line end). */
-  private run: Word[] = [];
-  private spare: Word[] = [];
+  private readonly run: Word[] = [];
+  /** How many words of `run` belong to the statement being read (the buffer is reused, never shrunk). */
+  private runLength = 0;
   /** A statement that ended at a line end without a block: a `{` first on a later line opens its block. */
   private candidate: MutNode | null = null;
   private tokensOnLine = 0;
@@ -85,6 +121,10 @@ class Parser implements LexSink {
   private curFile = '';
   private curLine = 0;
   private curChain: readonly SourcePos[] = [];
+  private curRef: FileRef = { file: '', chain: [] };
+  private readonly intern = new InternTable();
+  /** The texts of the run for the shape oracle: one reused array per run length (short runs). */
+  private readonly textsByLength: string[][] = [];
   private curBase = 0;
   private curOrigin: Int32Array | null = null;
   private curText = '';
@@ -398,6 +438,7 @@ class Parser implements LexSink {
     lineBase: number,
     origin: Int32Array | null,
   ): void {
+    if (file !== this.curRef.file || chain !== this.curRef.chain) this.curRef = { file, chain };
     this.curFile = file;
     this.curLine = lineNo;
     this.curChain = chain;
@@ -405,7 +446,7 @@ class Parser implements LexSink {
     this.curOrigin = origin;
     this.curText = text;
     this.curEnd = to;
-    lexText(text, from, to, this);
+    lexText(text, from, to, this, this.intern);
   }
 
   private colOf(index: number): number {
@@ -417,7 +458,10 @@ class Parser implements LexSink {
   word(text: string, quoted: boolean, start: number): void {
     this.tokensOnLine++;
     this.candidate = null;
-    this.run.push({ text, quoted, pos: { file: this.curFile, line: this.curLine, col: this.colOf(start) }, includeChain: this.curChain });
+    const w = new ParsedWord(text, quoted, this.curRef, this.curLine, this.colOf(start));
+    if (this.runLength < this.run.length) this.run[this.runLength] = w;
+    else this.run.push(w);
+    this.runLength++;
   }
 
   /** LexSink: a brace of the current line. */
@@ -529,7 +573,7 @@ class Parser implements LexSink {
     const first = this.tokensOnLine === 0;
     this.tokensOnLine++;
     let owner: MutNode | null = null;
-    if (this.run.length > 0) {
+    if (this.runLength > 0) {
       owner = this.flushRun();
     } else if (first && this.candidate !== null) {
       // keepalived accepts the brace of a block on the line after its statement.
@@ -551,7 +595,7 @@ class Parser implements LexSink {
 
   private close(pos: SourcePos, chain: readonly SourcePos[]): void {
     this.tokensOnLine++;
-    if (this.run.length > 0) this.flushRun();
+    if (this.runLength > 0) this.flushRun();
     this.candidate = null;
     const frame = this.frames.pop();
     if (frame === undefined) {
@@ -563,40 +607,55 @@ class Parser implements LexSink {
   }
 
   private endLine(): void {
-    if (this.run.length > 0) this.candidate = this.flushRun();
+    if (this.runLength > 0) this.candidate = this.flushRun();
   }
 
   /** Turns the words read so far into statements of the current block; returns the last one. */
   private flushRun(): MutNode {
     const node = this.splitRun();
-    this.spare.length = 0;
+    this.runLength = 0;
     return node;
   }
 
   private splitRun(): MutNode {
-    // The run buffer is reused: statements take slices of it.
+    // The run buffer is reused: statements take slices of its first `count` words.
     const words = this.run;
-    this.run = this.spare;
-    this.spare = words;
+    const count = this.runLength;
     const frame = this.frames.length === 0 ? null : (this.frames[this.frames.length - 1] as Frame);
     const target = frame === null ? this.root : frame.nodes;
     if (frame !== null && frame.dedent === null && frame.owner !== null) this.noteIndent(frame, frame.owner.keyword, words[0] as Word);
     const shape = this.shape;
-    if (shape === undefined || words.length < 2) return pushNode(target, words, 0, words.length);
+    if (shape === undefined || count < 2) return pushNode(target, words, 0, count);
     let k = 0;
-    let texts: string[] | null = null;
+    const texts = this.textsOf(words, count);
     // Bounded: every step takes at least one word.
     for (;;) {
-      texts ??= words.map((w) => w.text);
       const rest = k === 0 ? texts : texts.slice(k);
-      // `parents` is the parser's live stack of block keywords: an oracle that keeps it must copy it.
+      // `parents` is the parser's live stack of block keywords and `rest` a reused buffer: an
+      // oracle that keeps either must copy it.
       const n = rest.length < 2 ? undefined : shape(this.parents, rest);
-      if (n === undefined || !Number.isInteger(n) || n < 1 || n >= rest.length) return pushNode(target, words, k, words.length);
+      if (n === undefined || !Number.isInteger(n) || n < 1 || n >= rest.length) return pushNode(target, words, k, count);
       pushNode(target, words, k, k + n);
       k += n;
       const next = words[k];
-      if (next !== undefined) this.joinedSplits.push(next);
+      if (next !== undefined && k < count) this.joinedSplits.push(next);
     }
+  }
+
+  /** The texts of `words[0..count)`, in an array reused for runs of that length. */
+  private textsOf(words: readonly Word[], count: number): string[] {
+    if (count > TEXTS_REUSE_MAX) {
+      const out: string[] = [];
+      for (let i = 0; i < count; i++) out.push((words[i] as Word).text);
+      return out;
+    }
+    let texts = this.textsByLength[count];
+    if (texts === undefined) {
+      texts = new Array<string>(count).fill('');
+      this.textsByLength[count] = texts;
+    }
+    for (let i = 0; i < count; i++) texts[i] = (words[i] as Word).text;
+    return texts;
   }
 
   /** Reports statements that were separated on one source line, once per line. */
@@ -626,13 +685,16 @@ class Parser implements LexSink {
 
   /** Tracks indentation inside a block, for the hint of an unclosed block. */
   private noteIndent(frame: Frame, owner: Word, first: Word): void {
-    if (first.pos.file !== owner.pos.file || first.pos.line === owner.pos.line) return;
-    if (first.pos.col > owner.pos.col) frame.indented = true;
+    // Words of this parser: their numbers, without making position objects.
+    const f = first as ParsedWord;
+    const o = owner as ParsedWord;
+    if (f.fileRef.file !== o.fileRef.file || f.lineNo === o.lineNo) return;
+    if (f.colNo > o.colNo) frame.indented = true;
     else if (frame.indented) frame.dedent = first;
   }
 
   private finish(): void {
-    if (this.run.length > 0) this.flushRun();
+    if (this.runLength > 0) this.flushRun();
     this.finishDefinition();
     for (let f = this.frames.pop(); f !== undefined; f = this.frames.pop()) {
       const what = f.owner === null ? 'the block' : `the block of \`${f.keyword}\``;

@@ -5,7 +5,10 @@
  */
 import type { Diagnostic, SourcePos } from '../core/diagnostic.js';
 
-/** One word of a statement: a keyword, an argument, or an entry of a list block. */
+/**
+ * One word of a statement: a keyword, an argument, or an entry of a list block. The parser's words
+ * may compute `pos` and `includeChain` on first read (getters); every read returns the same objects.
+ */
 export interface Word {
   readonly text: string;
   /** True when the word was written in quotes (its text has the quotes and escapes removed). */
@@ -34,7 +37,7 @@ export interface ConfNode {
  * form the first statement, given the keywords of the enclosing blocks (`parents`, outermost
  * first). Used only to recover statements that were joined on one line (a config pasted without
  * its line breaks). Returns undefined when the keyword is not known, and the parser keeps the line
- * as one statement.
+ * as one statement. Both arrays are buffers the parser reuses: an oracle that keeps one must copy it.
  */
 export type StatementShape = (parents: readonly string[], words: readonly string[]) => number | undefined;
 

@@ -1,8 +1,36 @@
 import type { Command } from '../command.js';
-import { checkConfigCommand } from './check-config.js';
-import { demoCommand } from './demo.js';
-import { dumpConfigCommand } from './dump-config.js';
-import { genhashCommand } from './genhash.js';
+
+/**
+ * A sub-command as `halo --help` lists it. Its module is imported only when it runs, so that
+ * `halo check-config` does not load (and compile) the code of every other command at start.
+ * index.test.ts checks that `name` and `summary` match the loaded command.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
 
 /** Every sub-command, in the order `halo --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkConfigCommand, dumpConfigCommand, genhashCommand, demoCommand];
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'check-config',
+    summary: 'Check a keepalived.conf and print every problem with its position',
+    load: async () => (await import('./check-config.js')).checkConfigCommand,
+  },
+  {
+    name: 'dump-config',
+    summary: 'Print the resolved keepalived.conf model as JSON',
+    load: async () => (await import('./dump-config.js')).dumpConfigCommand,
+  },
+  {
+    name: 'genhash',
+    summary: 'Print the MD5 digest of a web page for an HTTP_GET/SSL_GET digest line',
+    load: async () => (await import('./genhash.js')).genhashCommand,
+  },
+  {
+    name: 'demo',
+    summary: 'Load the example keepalived.conf and nginx.conf files and show the diagnostics',
+    load: async () => (await import('./demo.js')).demoCommand,
+  },
+];

@@ -10,41 +10,46 @@ import type { BlockDef, KeywordDef } from './schema-core.js';
 import { TOP } from './schema.js';
 import { keywordMap } from './walk.js';
 
-// One-entry cache: the parser asks about the same enclosing blocks many times in a row.
-let lastParents: string[] = [];
-let lastBlock: BlockDef | undefined = TOP;
-
-function blockAt(parents: readonly string[]): BlockDef | undefined {
-  if (parents.length === lastParents.length) {
-    let same = true;
-    for (let i = 0; i < parents.length; i++) if (parents[i] !== lastParents[i]) { same = false; break; }
-    if (same) return lastBlock;
-  }
-  lastParents = parents.slice();
-  lastBlock = walkTo(parents);
-  return lastBlock;
+/**
+ * The blocks reached by paths of enclosing keywords, as a tree walked one map lookup per level:
+ * the parser asks once per statement. Only paths through known blocks are stored, so the tree is
+ * bounded by the schema whatever the config holds.
+ */
+interface PathNode {
+  readonly block: BlockDef;
+  readonly lookup: Map<string, KeywordDef>;
+  readonly next: Map<string, PathNode>;
 }
 
-function walkTo(parents: readonly string[]): BlockDef | undefined {
-  let b: BlockDef | undefined = TOP;
+const ROOT: PathNode = { block: TOP, lookup: keywordMap(TOP), next: new Map() };
+
+function blockAt(parents: readonly string[]): PathNode | undefined {
+  let at = ROOT;
   for (const p of parents) {
-    if (b === undefined || b.kind !== 'keywords') return undefined;
-    const kd: KeywordDef | undefined = keywordMap(b).get(p);
-    b = kd?.block;
+    let n = at.next.get(p);
+    if (n === undefined) {
+      if (at.block.kind !== 'keywords') return undefined;
+      const b = at.lookup.get(p)?.block;
+      if (b === undefined) return undefined;
+      n = { block: b, lookup: keywordMap(b), next: new Map() };
+      at.next.set(p, n);
+    }
+    at = n;
   }
-  return b;
+  return at;
 }
 
 export const keepalivedShape: StatementShape = (parents, words) => {
   if (words.length === 0) return undefined;
-  const b = blockAt(parents);
-  if (b === undefined) return undefined;
+  const at = blockAt(parents);
+  if (at === undefined) return undefined;
+  const b = at.block;
   if (b.kind === 'list') {
     const n = b.entryShape?.(words);
     return n === undefined ? undefined : Math.max(1, Math.min(n, words.length));
   }
   const kw = words[0] ?? '';
-  const lookup = keywordMap(b);
+  const lookup = at.lookup;
   const kd = lookup.get(kw);
   if (kd === undefined) return undefined;
   let n = 1 + kd.min;

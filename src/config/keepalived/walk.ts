@@ -21,15 +21,18 @@ function describe(env: BuildEnv): string {
  */
 const LOOKUP = new WeakMap<BlockDef, Map<string, KeywordDef>>();
 export function keywordMap(def: BlockDef): Map<string, KeywordDef> {
-  let m = LOOKUP.get(def);
-  if (m === undefined) {
-    m = new Map();
-    for (const [kw, d] of Object.entries(def.keywords)) {
-      const uniform = { min: d.min, max: d.max, more: d.more, block: d.block, status: d.status, note: d.note, replacement: d.replacement, synonymOf: d.synonymOf, apply: d.apply, syntax: d.syntax };
-      m.set(kw, uniform as KeywordDef);
-    }
-    LOOKUP.set(def, m);
+  // Called once per block of the config: kept small, so that optimising it costs little; the
+  // table is built out of line, once per block definition.
+  return LOOKUP.get(def) ?? buildKeywordMap(def);
+}
+
+function buildKeywordMap(def: BlockDef): Map<string, KeywordDef> {
+  const m = new Map<string, KeywordDef>();
+  for (const [kw, d] of Object.entries(def.keywords)) {
+    const uniform = { min: d.min, max: d.max, more: d.more, block: d.block, status: d.status, note: d.note, replacement: d.replacement, synonymOf: d.synonymOf, apply: d.apply, syntax: d.syntax };
+    m.set(kw, uniform as KeywordDef);
   }
+  LOOKUP.set(def, m);
   return m;
 }
 
