@@ -62,7 +62,11 @@ test('a slow script keeps its own order and delays no other script; transition()
   const dir = mkdtempSync(join(tmpdir(), 'halo-ntf-'));
   try {
     const out = join(dir, 'out');
-    const slow = recorder(dir, 'slow.sh', out, 0.6);
+    // The slow script waits for a gate file that the test creates only after the fast script has
+    // run: if a slow script held back others (or transition() waited for it), this would hang.
+    const gate = join(dir, 'gate');
+    const slow = join(dir, 'slow.sh');
+    writeFileSync(slow, `#!/bin/bash\nfor i in $(seq 200); do [ -e ${gate} ] && break; sleep 0.1; done\necho "slow.sh $*" >> ${out}\n`, { mode: 0o755 });
     const fast = recorder(dir, 'fast.sh', out);
     const n = new Notifier(config({ owners: [
       { scope: 'INSTANCE', name: 'VI_1', smtpAlert: false, master: { command: `${slow} m` }, backup: { command: `${slow} b` } },
@@ -72,9 +76,10 @@ test('a slow script keeps its own order and delays no other script; transition()
     n.transition({ scope: 'INSTANCE', name: 'VI_1', state: 'MASTER', priority: 100 });
     n.transition({ scope: 'INSTANCE', name: 'VI_1', state: 'BACKUP', priority: 100 });
     n.transition({ scope: 'INSTANCE', name: 'VI_2', state: 'MASTER', priority: 100 });
-    assert.ok(performance.now() - t0 < 100, 'transition() does not wait for scripts');
-    await sleep(300);
-    assert.deepEqual(lines(out), ['fast.sh '], 'the fast script ran while the slow one sleeps');
+    assert.ok(performance.now() - t0 < 5000, 'transition() does not wait for scripts');
+    for (let i = 0; i < 100 && lines(out).length === 0; i++) await sleep(100);
+    assert.deepEqual(lines(out), ['fast.sh '], 'the fast script ran while the slow one waits');
+    writeFileSync(gate, '');
     await n.idle();
     n.close();
     assert.deepEqual(lines(out), ['fast.sh ', 'slow.sh m', 'slow.sh b']);
