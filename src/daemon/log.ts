@@ -30,10 +30,10 @@ export function formatLogLine(proc: string, line: LogLine, now: Date = new Date(
 
 export type Logger = (line: LogLine) => void;
 
-/** A logger writing to stderr; `debug` lines only with `detail` (`-D`). */
-export function stderrLogger(proc: string, detail: boolean): Logger {
+/** A logger writing to stderr (or `write`); `debug` lines only with `detail` (`-D`). */
+export function stderrLogger(proc: string, detail: boolean, write: (text: string) => void = (t) => void process.stderr.write(t)): Logger {
   return (line) => {
     if (line.level === 'debug' && !detail) return;
-    process.stderr.write(formatLogLine(proc, line));
+    write(formatLogLine(proc, line));
   };
 }

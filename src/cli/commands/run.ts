@@ -227,7 +227,7 @@ export const runCommand: Command = {
       return EXIT_USAGE;
     }
     const o = parsed.options;
-    const log = stderrLogger('supervisor', o.logDetail);
+    const log = stderrLogger('supervisor', o.logDetail, (t) => io.err(t));
     const loaded = loadForCli({ file: o.file, configId: o.configId, verbose: false });
     const engine = toEngineConfig(loaded.model, { primaryAddress: interfacePrimaryAddress });
     const diagnostics = [...loaded.diagnostics, ...engine.diagnostics];
