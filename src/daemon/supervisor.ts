@@ -238,8 +238,12 @@ export class Supervisor {
     this.cancelStopTimeout = undefined;
     const how = signal !== null ? `signal ${signal}` : `exit status ${code ?? '?'}`;
     const clean = this.childStopped && code === 0;
-    if (clean && this.phase === 'stopping') {
-      this.deps.log({ level: 'info', msg: 'VRRP process stopped', fields: { pid: child?.pid } });
+    if (clean) {
+      // Stopped cleanly without being asked (SIGTERM sent to it alone): it released its
+      // instances itself, and halo stops with it rather than undo an operator's stop.
+      const asked = this.phase === 'stopping';
+      this.deps.log({ level: 'info', msg: asked ? 'VRRP process stopped' : 'VRRP process stopped on its own: stopping halo', fields: { pid: child?.pid } });
+      this.phase = 'stopping';
       this.end();
       return;
     }
