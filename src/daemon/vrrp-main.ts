@@ -86,12 +86,13 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   addresses.keepOnStop = m.dontRelease;
   tracked = addresses;
   const links = new LinuxLinks({ onError: onAdapterError });
+  const sockets = new LinuxVrrpSockets();
   cleanups.push(() => inner.close(), () => links.close());
   const lastReported = new Map<string, string>();
   runtime = new VrrpRuntime({
     clock: monotonic,
     waker: new TimerWaker(monotonic),
-    socket: new LinuxVrrpSockets(),
+    socket: sockets,
     addresses,
     neighbors: new LinuxNeighborAnnounce(),
     link: links,
@@ -124,11 +125,22 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   await runtime.start();
   if (stopping) return;
   // Measured from here: module loading and socket set-up are not the steady state.
-  startLagMonitor(m.lagReportMs);
+  startLagMonitor(m.lagReportMs, () => sendStats(sockets));
   send({ type: 'ready' });
 }
 
-function startLagMonitor(periodMs: number): void {
+/** Counters of every instance, sent with each lag report (the supervisor puts them in the status file). */
+function sendStats(sockets: LinuxVrrpSockets): void {
+  const r = runtime;
+  if (r === undefined) return;
+  const instances: Record<string, Record<string, number>> = {};
+  for (const snap of r.snapshot()) {
+    instances[snap.name] = { ...snap.rx, ...snap.state.counters, ...(r.runtimeCounters(snap.name) ?? {}) };
+  }
+  send({ type: 'stats', stats: { instances, unknownVridRcvd: r.unknownVridRcvd, socketDrops: sockets.dropCounts() } });
+}
+
+function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
   // 10 ms resolution: fine enough to see a late 100 ms advert, cheap enough to run always. The
   // histogram records the whole interval between its samples (resolution included), so the
   // resolution is taken off to report lateness only.
@@ -149,6 +161,7 @@ function startLagMonitor(periodMs: number): void {
       },
     });
     h.reset();
+    everyPeriod();
   }, periodMs);
   cleanups.push(() => {
     clearInterval(timer);

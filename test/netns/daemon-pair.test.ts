@@ -106,8 +106,17 @@ describe('halo run: a pair of directors', { skip: avail.ok ? false : avail.reaso
     await until('the client reaches d1 on the VIP', () => answer() === 'd1', 5000, [h1, h2]);
     assert.equal(client.neighbor(vip)?.lladdr, d1.mac());
     assert.ok(h1.lines.some((l) => /instance=VI_1 .*from=BACKUP to=MASTER/.test(l)), 'the transition is logged with its cause');
-    const status = JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { instances: Array<{ state: string }>; vrrpPid: number };
+    // The status file carries the instance states and the VRRP process's event-loop lag (reported every second).
+    await until('a lag report', () => (JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { lag: unknown }).lag !== null, 3000, [h1]);
+    const status = JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { instances: Array<{ state: string }>; vrrpPid: number; lag: { maxMs: number; p99Ms: number; periodMs: number } };
     assert.equal(status.instances[0]?.state, 'MASTER');
+    assert.equal(status.lag.periodMs, 1000);
+    assert.ok(Number.isFinite(status.lag.maxMs) && status.lag.maxMs >= status.lag.p99Ms && status.lag.p99Ms >= 0);
+    // The backup counts the master's adverts (keepalived's statistics names) in its status file.
+    const readStats = (): Record<string, number> | undefined =>
+      (JSON.parse(readFileSync(join(h2.dir, 'status.json'), 'utf8')) as { stats: { instances: Record<string, Record<string, number>> } | null }).stats?.instances['VI_1'];
+    await until('d2 counts adverts from d1', () => (readStats()?.['advert_rcvd'] ?? 0) > 0, 3000, [h2]);
+    assert.equal(readStats()?.['auth_failure'], 0);
     assert.equal(status.vrrpPid, Number(readFileSync(join(h1.dir, 'vrrp.pid'), 'utf8')));
   });
 
