@@ -17,7 +17,7 @@ import { LinuxLinks } from '../net/linux/link.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
-import { stderrLogger, type Logger } from './log.js';
+import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
 import { TimerWaker } from './waker.js';
 
@@ -186,6 +186,7 @@ async function stop(why: string): Promise<void> {
   if (process.connected) process.disconnect();
 }
 
+survivePipeErrors();
 process.on('message', (raw: unknown) => {
   const m = parseToVrrp(raw);
   if (m === undefined) return;

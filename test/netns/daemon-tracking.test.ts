@@ -102,7 +102,8 @@ describe('halo run: VIP and link tracking', { skip: avail.ok ? false : avail.rea
   test('a VIP deleted by hand on the MASTER is added again within a second', async () => {
     d1.must(['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
     const ms = await until('d1 holds the VIP again', () => d1.hasAddress(vip), 1000, [h1]);
-    assert.ok(h1.lines.some((l) => l.includes('deleted from eth0 by someone else')));
+    // The log line comes through a pipe and may follow the address by a moment.
+    await until('the re-add is logged', () => h1.lines.some((l) => l.includes('deleted from eth0 by someone else')), 1000, [h1]);
     process.stdout.write(`VIP re-added after ${ms} ms\n`);
     await until('the client reaches d1', () => answer() === 'd1', 3000, [h1, h2]);
   });
