@@ -10,7 +10,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Clock } from '../core/clock.js';
-import type { AddressPort, PortResult, VipSpec } from '../net/ports.js';
+import type { AddressPort, PortResult, RoutePort, VipSpec } from '../net/ports.js';
 import { LinuxAddresses } from '../net/linux/address.js';
 import { LinuxNeighborAnnounce } from '../net/linux/announce.js';
 import { LinuxLinks } from '../net/linux/link.js';
@@ -67,6 +67,14 @@ class PendingAddresses implements AddressPort {
   }
 }
 
+/** `--dont-release-vrrp` keeps routes and rules at stop too, like the VIPs they go with. */
+function keepRoutesOnStop(inner: RoutePort, state: { stopping: boolean; keepOnStop: boolean }): RoutePort {
+  return {
+    add: (r) => inner.add(r),
+    remove: (r) => (state.stopping && state.keepOnStop ? Promise.resolve({ ok: true }) : inner.remove(r)),
+  };
+}
+
 function send(m: FromVrrp): void {
   if (process.connected) process.send?.(m);
 }
@@ -96,7 +104,7 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
     addresses,
     neighbors: new LinuxNeighborAnnounce(),
     link: links,
-    routes: new LinuxRoutes(),
+    routes: keepRoutesOnStop(new LinuxRoutes(), addresses),
     instances: m.instances,
     schedule: (delayMs, fn) => {
       const h = setTimeout(fn, delayMs);
