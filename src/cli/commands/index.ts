@@ -14,6 +14,11 @@ export interface CommandEntry {
 /** Every sub-command, in the order `halo --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
   {
+    name: 'run',
+    summary: 'Run the director: VRRP instances of a keepalived.conf, supervised',
+    load: async () => (await import('./run.js')).runCommand,
+  },
+  {
     name: 'check-config',
     summary: 'Check a keepalived.conf and print every problem with its position',
     load: async () => (await import('./check-config.js')).checkConfigCommand,

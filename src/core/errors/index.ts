@@ -11,6 +11,7 @@ import { BALANCE_ERRORS } from './balance.js';
 import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
 import { VRRPSIM_ERRORS } from './vrrpsim.js';
+import { DAEMON_ERRORS } from './daemon.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
@@ -27,6 +28,7 @@ export const ERROR_CATALOG = {
   ...NET_ERRORS,
   ...CHECK_ERRORS,
   ...VRRPSIM_ERRORS,
+  ...DAEMON_ERRORS,
   ...PROXY_ERRORS,
   ...TRACK_ERRORS,
   ...NOTIFY_ERRORS,
