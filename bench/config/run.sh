@@ -6,8 +6,8 @@
 #
 #   bench/config/run.sh [COUNT] [RUNS]     (from the repository root after `npx tsc -p .`)
 #
-# halo runs as a user runs it: the executable dist/src/cli/main.js, whose `#!/usr/bin/env -S node
-# ...` line picks the `node` first on PATH and passes halo's V8 flags. It is timed under every Node
+# halo runs as a user runs it: the `halo` command (bin/halo), which runs the `node` first on PATH
+# with the V8 flags it gives config-loading commands. It is timed under every Node
 # found: NODE (default: the `node` on PATH, the machine's Node 20) and NODE24 (default: CI's
 # .cache/node24 copy, else /tmp/n24; skipped when absent). The runs of the programs are
 # interleaved so that a change in the machine's load hits all of them alike.
@@ -32,7 +32,6 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 FILE="$WORK/keepalived.conf"
 "$NODE" dist/bench/config/gen.js "$COUNT" > "$FILE"
-chmod +x dist/src/cli/main.js
 echo "config: $COUNT virtual servers, $(wc -l < "$FILE") lines, $(wc -c < "$FILE") bytes"
 
 if ! command -v keepalived > /dev/null; then
@@ -50,10 +49,10 @@ if [ -n "$NODE24" ] && [ -x "$NODE24" ]; then nodes+=("$NODE24"); fi
 for n in "${nodes[@]}"; do
   v="$("$n" --version)"
   p="PATH='$(dirname "$n")':\$PATH"
-  add "halo check-config, node $v" "$p dist/src/cli/main.js check-config -f '$FILE' --config-id bench"
+  add "halo check-config, node $v" "$p bin/halo check-config -f '$FILE' --config-id bench"
   add "bare node start, node $v" "$p node -e 0"
   if [ -n "${NODE_EXTRA_CA_CERTS:-}" ]; then
-    add "halo check-config, node $v, no NODE_EXTRA_CA_CERTS" "$p env -u NODE_EXTRA_CA_CERTS dist/src/cli/main.js check-config -f '$FILE' --config-id bench"
+    add "halo check-config, node $v, no NODE_EXTRA_CA_CERTS" "$p env -u NODE_EXTRA_CA_CERTS bin/halo check-config -f '$FILE' --config-id bench"
     add "bare node start, node $v, no NODE_EXTRA_CA_CERTS" "$p env -u NODE_EXTRA_CA_CERTS node -e 0"
   fi
 done

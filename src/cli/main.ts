@@ -1,11 +1,5 @@
-#!/usr/bin/env -S node --min-semi-space-size=128 --max-semi-space-size=128
-// The flags above: a young generation of 128 MB per semi-space from the start (V8 starts at 1 MB
-// and stops at 16 MB by default on 64-bit machines). Loading a large keepalived.conf builds a tree
-// of several hundred thousand objects that all stay alive until the model is built: the worst case
-// for the young generation's copying collector, which copies every survivor at each collection
-// while the space grows. With room for the whole tree, a config of 10,000 virtual servers loads
-// without a single collection (about 30 % less CPU, docs/performance.md "Config loading"). Memory
-// is touched only as it is used. `node dist/src/cli/main.js` runs without these flags.
+#!/usr/bin/env node
+// Run through bin/halo, which chooses V8 flags per command (see there).
 import { readFileSync, realpathSync } from 'node:fs';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
