@@ -12,7 +12,7 @@
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
 import { hasFlag, tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { foldAddress, parseIp } from './addr.js';
+import { foldAddress, parsePeerIp } from '../core/ip.js';
 import { hash32, hashString } from './hash.js';
 
 export const SH_TABLE_BITS = 8;
@@ -21,7 +21,7 @@ export const SH_TABLE_SIZE = 1 << SH_TABLE_BITS;
 /** A client address as the 32-bit value LVS hashes (non-address text gets a stable string hash). */
 export function addressValue(text: string | undefined): number {
   if (text === undefined) return 0;
-  const bytes = parseIp(text);
+  const bytes = parsePeerIp(text);
   return bytes === undefined ? hashString(text, 0) : foldAddress(bytes);
 }
 
