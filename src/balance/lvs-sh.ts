@@ -11,7 +11,7 @@
  * the next buckets are tried in order until a usable one is found.
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
-import { hasFlag, tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { hasFlag, tableSlotPick, tieredPicker, type Pool, type TierAlgo } from './pool.js';
 import { foldAddress, parsePeerIp } from '../core/ip.js';
 import { hash32, hashString } from './hash.js';
 
@@ -56,14 +56,7 @@ export function shAlgo(pool: Pool, members: readonly number[], options: PickerOp
   return {
     changed: rebuild,
     pick(ctx) {
-      const first = shBucket(ctx, usePort);
-      const tries = fallback ? SH_TABLE_SIZE : 1;
-      for (let k = 0; k < tries; k++) {
-        const i = table[(first + k) % SH_TABLE_SIZE] ?? -1;
-        if (i < 0) return undefined;
-        if (pool.eligible(i, ctx.exclude)) return i;
-      }
-      return undefined;
+      return tableSlotPick(pool, table, shBucket(ctx, usePort), fallback, ctx.exclude);
     },
   };
 }
