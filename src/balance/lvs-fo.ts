@@ -3,25 +3,12 @@
  * highest weight (the first in list order on a tie); the next one takes over only when it fails.
  */
 import type { PickerBackend, PickerOptions, Picker } from './picker.js';
-import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { highestWeight, tieredPicker, type Pool, type TierAlgo } from './pool.js';
 
 export function foAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  return {
-    pick(ctx) {
-      let best: number | undefined;
-      let bestWeight = 0;
-      for (const i of members) {
-        if (!pool.eligible(i, ctx.exclude)) continue;
-        const w = pool.weight[i] ?? 0;
-        if (w > bestWeight) {
-          best = i;
-          bestWeight = w;
-        }
-      }
-      return best;
-    },
-  };
+  return { pick: (ctx) => highestWeight(pool, members, ctx.exclude) };
 }
+
 
 export function createFo(backends: readonly PickerBackend[], options: PickerOptions): Picker {
   return tieredPicker('fo', backends, options, foAlgo);

@@ -13,8 +13,8 @@
  * moved keys either way).
  */
 import type { PickerBackend, PickerOptions, Picker } from './picker.js';
-import { gcd, hasFlag, tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { parseIp } from './addr.js';
+import { gcd, hasFlag, tableSlotPick, tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { parsePeerIp } from '../core/ip.js';
 import { hashBytes, hashString, utf8 } from './hash.js';
 
 export const MH_TABLE_SIZE_DEFAULT = 65521;
@@ -96,7 +96,7 @@ export function mhAlgo(pool: Pool, members: readonly number[], options: PickerOp
   rebuild();
 
   const keyBytes = (clientIp: string | undefined, port: number): Uint8Array => {
-    const addr = clientIp === undefined ? new Uint8Array(0) : (parseIp(clientIp) ?? utf8(clientIp));
+    const addr = clientIp === undefined ? new Uint8Array(0) : (parsePeerIp(clientIp) ?? utf8(clientIp));
     if (!usePort) return addr;
     const out = new Uint8Array(addr.length + 2);
     out.set(addr);
@@ -109,13 +109,7 @@ export function mhAlgo(pool: Pool, members: readonly number[], options: PickerOp
     changed: rebuild,
     pick(ctx) {
       const slot = hashBytes(keyBytes(ctx.clientIp, ctx.clientPort ?? 0), 0x4c4f4f4b) % size;
-      const tries = fallback ? size : 1;
-      for (let k = 0; k < tries; k++) {
-        const i = table[(slot + k) % size] ?? -1;
-        if (i < 0) return undefined;
-        if (pool.eligible(i, ctx.exclude)) return i;
-      }
-      return undefined;
+      return tableSlotPick(pool, table, slot, fallback, ctx.exclude);
     },
   };
 }

@@ -5,26 +5,13 @@
  * list order. When every backend is over its weight, none is chosen, as in LVS.
  */
 import type { PickerBackend, PickerOptions, Picker } from './picker.js';
-import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { highestWeight, tieredPicker, type Pool, type TierAlgo } from './pool.js';
 
 export function ovfAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  return {
-    pick(ctx) {
-      let best: number | undefined;
-      let bestWeight = 0;
-      for (const i of members) {
-        if (!pool.eligible(i, ctx.exclude)) continue;
-        const w = pool.weight[i] ?? 0;
-        if ((pool.conns[i] ?? 0) > w) continue;
-        if (w > bestWeight) {
-          best = i;
-          bestWeight = w;
-        }
-      }
-      return best;
-    },
-  };
+  // LVS skips a server whose active connections exceed its weight.
+  return { pick: (ctx) => highestWeight(pool, members, ctx.exclude, (i, weight) => (pool.conns[i] ?? 0) <= weight) };
 }
+
 
 export function createOvf(backends: readonly PickerBackend[], options: PickerOptions): Picker {
   return tieredPicker('ovf', backends, options, ovfAlgo);

@@ -5,23 +5,11 @@
  * Every proxied connection is active (see lvs-lc.ts).
  */
 import type { PickerBackend, PickerOptions, Picker } from './picker.js';
-import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { leastOverheadPerWeight, tieredPicker, type Pool, type TierAlgo } from './pool.js';
 
 export function sedPick(pool: Pool, members: readonly number[], exclude: ReadonlySet<string> | undefined): number | undefined {
-  let best: number | undefined;
-  let bestOverhead = 0;
-  let bestWeight = 0;
-  for (const i of members) {
-    if (!pool.eligible(i, exclude)) continue;
-    const oh = (pool.conns[i] ?? 0) + 1;
-    const w = pool.weight[i] ?? 0;
-    if (best === undefined || bestOverhead * w > oh * bestWeight) {
-      best = i;
-      bestOverhead = oh;
-      bestWeight = w;
-    }
-  }
-  return best;
+  // SED's expected delay is (active + 1) / weight.
+  return leastOverheadPerWeight(pool, members, exclude, (i) => (pool.conns[i] ?? 0) + 1);
 }
 
 export function sedAlgo(pool: Pool, members: readonly number[]): TierAlgo {

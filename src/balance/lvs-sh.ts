@@ -11,8 +11,8 @@
  * the next buckets are tried in order until a usable one is found.
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
-import { hasFlag, tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { foldAddress, parseIp } from './addr.js';
+import { hasFlag, tableSlotPick, tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { foldAddress, parsePeerIp } from '../core/ip.js';
 import { hash32, hashString } from './hash.js';
 
 export const SH_TABLE_BITS = 8;
@@ -21,7 +21,7 @@ export const SH_TABLE_SIZE = 1 << SH_TABLE_BITS;
 /** A client address as the 32-bit value LVS hashes (non-address text gets a stable string hash). */
 export function addressValue(text: string | undefined): number {
   if (text === undefined) return 0;
-  const bytes = parseIp(text);
+  const bytes = parsePeerIp(text);
   return bytes === undefined ? hashString(text, 0) : foldAddress(bytes);
 }
 
@@ -56,14 +56,7 @@ export function shAlgo(pool: Pool, members: readonly number[], options: PickerOp
   return {
     changed: rebuild,
     pick(ctx) {
-      const first = shBucket(ctx, usePort);
-      const tries = fallback ? SH_TABLE_SIZE : 1;
-      for (let k = 0; k < tries; k++) {
-        const i = table[(first + k) % SH_TABLE_SIZE] ?? -1;
-        if (i < 0) return undefined;
-        if (pool.eligible(i, ctx.exclude)) return i;
-      }
-      return undefined;
+      return tableSlotPick(pool, table, shBucket(ctx, usePort), fallback, ctx.exclude);
     },
   };
 }

@@ -5,29 +5,13 @@
  * so a tie keeps the earlier backend in list order.
  */
 import type { PickerBackend, PickerOptions, Picker } from './picker.js';
-import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
+import { leastOverheadPerWeight, tieredPicker, type Pool, type TierAlgo } from './pool.js';
 import { connOverhead } from './lvs-lc.js';
 
 export function wlcAlgo(pool: Pool, members: readonly number[]): TierAlgo {
-  return {
-    pick(ctx) {
-      let best: number | undefined;
-      let bestOverhead = 0;
-      let bestWeight = 0;
-      for (const i of members) {
-        if (!pool.eligible(i, ctx.exclude)) continue;
-        const oh = connOverhead(pool, i);
-        const w = pool.weight[i] ?? 0;
-        if (best === undefined || bestOverhead * w > oh * bestWeight) {
-          best = i;
-          bestOverhead = oh;
-          bestWeight = w;
-        }
-      }
-      return best;
-    },
-  };
+  return { pick: (ctx) => leastOverheadPerWeight(pool, members, ctx.exclude, (i) => connOverhead(pool, i)) };
 }
+
 
 export function createWlc(backends: readonly PickerBackend[], options: PickerOptions): Picker {
   return tieredPicker('wlc', backends, options, wlcAlgo);

@@ -13,7 +13,7 @@
  */
 import type { PickerBackend, PickerOptions, Picker, PickContext } from './picker.js';
 import { tieredPicker, type Pool, type TierAlgo } from './pool.js';
-import { parseIp } from './addr.js';
+import { parsePeerIp } from '../core/ip.js';
 import { SmoothWeights } from './nginx-round-robin.js';
 
 /** nginx gives up rehashing after this many tries and uses round robin. */
@@ -24,7 +24,7 @@ const PSEUDO_ADDR = new Uint8Array([0, 0, 0]);
 /** The bytes nginx hashes for a client: 3 for IPv4, 16 for IPv6. */
 export function ipHashKey(clientIp: string | undefined): Uint8Array {
   if (clientIp === undefined) return PSEUDO_ADDR;
-  const bytes = parseIp(clientIp);
+  const bytes = parsePeerIp(clientIp);
   if (bytes === undefined) return PSEUDO_ADDR;
   return bytes.length === 4 ? bytes.slice(0, 3) : bytes;
 }

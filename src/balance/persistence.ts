@@ -13,7 +13,7 @@
  */
 import type { Picker, PickerBackend, PickerFactory, PickerOptions, PickContext } from './picker.js';
 import { cleanWeight, Pool } from './pool.js';
-import { formatBytes, maskAddress, netmaskPrefix, parseIp } from './addr.js';
+import { formatIpBytes, maskAddress, netmaskPrefix, parsePeerIp } from '../core/ip.js';
 
 export interface PersistenceOptions {
   readonly timeoutMs: number;
@@ -58,9 +58,9 @@ export function withPersistence(factory: PickerFactory, persistence: Persistence
     const table = new Map<string, Entry>();
 
     const clientKey = (ip: string): string | undefined => {
-      const bytes = parseIp(ip);
+      const bytes = parsePeerIp(ip);
       if (bytes === undefined) return undefined;
-      return formatBytes(maskAddress(bytes, bytes.length === 4 ? v4Prefix : v6Prefix));
+      return formatIpBytes(maskAddress(bytes, bytes.length === 4 ? v4Prefix : v6Prefix));
     };
 
     const usable = (i: number, ctx: PickContext): boolean => {

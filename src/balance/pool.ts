@@ -154,3 +154,77 @@ export function gcd(a: number, b: number): number {
 export function hasFlag(options: PickerOptions, flag: string): boolean {
   return options.flags?.has(flag) ?? false;
 }
+
+/**
+ * The eligible member with the highest weight that `accept` lets through (all when not given); a
+ * tie keeps the first in list order. LVS `fo` uses it as is, `ovf` with "active <= weight".
+ */
+export function highestWeight(
+  pool: Pool,
+  members: readonly number[],
+  exclude: ReadonlySet<string> | undefined,
+  accept?: (i: number, weight: number) => boolean,
+): number | undefined {
+  let best: number | undefined;
+  let bestWeight = 0;
+  for (const i of members) {
+    if (!pool.eligible(i, exclude)) continue;
+    const w = pool.weight[i] ?? 0;
+    if (accept !== undefined && !accept(i, w)) continue;
+    if (w > bestWeight) {
+      best = i;
+      bestWeight = w;
+    }
+  }
+  return best;
+}
+
+/**
+ * The eligible member with the smallest `overhead(i) / weight`, compared by cross-multiplying as
+ * LVS does (`loh * weight > doh * lweight`), so there is no division and a tie keeps the first in
+ * list order. LVS `wlc` (overhead = conns * 256) and `sed` (overhead = conns + 1) differ only in
+ * the overhead.
+ */
+export function leastOverheadPerWeight(
+  pool: Pool,
+  members: readonly number[],
+  exclude: ReadonlySet<string> | undefined,
+  overhead: (i: number) => number,
+): number | undefined {
+  let best: number | undefined;
+  let bestOverhead = 0;
+  let bestWeight = 0;
+  for (const i of members) {
+    if (!pool.eligible(i, exclude)) continue;
+    const oh = overhead(i);
+    const w = pool.weight[i] ?? 0;
+    if (best === undefined || bestOverhead * w > oh * bestWeight) {
+      best = i;
+      bestOverhead = oh;
+      bestWeight = w;
+    }
+  }
+  return best;
+}
+
+/**
+ * The backend in lookup-table slot `start`, or with `fallback` the first eligible one in the slots
+ * after it (wrapping, the whole table at most), as LVS `sh-fallback` and `mh-fallback` do. An empty
+ * slot (-1: no backend in the table) or an ineligible one without fallback gives undefined.
+ */
+export function tableSlotPick(
+  pool: Pool,
+  table: ArrayLike<number>,
+  start: number,
+  fallback: boolean,
+  exclude: ReadonlySet<string> | undefined,
+): number | undefined {
+  const size = table.length;
+  const tries = fallback ? size : 1;
+  for (let k = 0; k < tries; k++) {
+    const i = table[(start + k) % size] ?? -1;
+    if (i < 0) return undefined;
+    if (pool.eligible(i, exclude)) return i;
+  }
+  return undefined;
+}

@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  canonicalIp, compareIp, formatIpv4, formatIpv6, ipFamily, parseIp, parseIpv4, parseIpv6, parsePrefix, prefixContains,
+  canonicalIp, compareIp, foldAddress, formatIpBytes, formatIpv4, formatIpv6, ipFamily, maskAddress, netmaskPrefix,
+  parseIp, parseIpv4, parseIpv6, parsePeerIp, parsePrefix, prefixContains, unmapIpv4,
 } from './ip.js';
 
 const seed = process.env.HALO_SEED === undefined ? undefined : Number(process.env.HALO_SEED);
@@ -86,5 +87,57 @@ test('property: parsers never throw on any string', () => {
       return true;
     }),
     { ...params, numRuns: 2000 },
+  );
+});
+
+test('peer addresses: brackets and zone ignored, IPv4-mapped is the IPv4 address, junk is undefined', () => {
+  assert.deepEqual([...(parsePeerIp('192.168.0.42') ?? [])], [192, 168, 0, 42]);
+  assert.deepEqual([...(parsePeerIp('::1') ?? [])], [...new Array(15).fill(0), 1]);
+  assert.equal(formatIpBytes(parsePeerIp('[fe80::1%eth0]') ?? new Uint8Array()), 'fe80::1');
+  assert.deepEqual([...(parsePeerIp('::ffff:10.1.2.3') ?? [])], [10, 1, 2, 3]);
+  assert.equal(parsePeerIp('::ffff:10.1.2.3')?.length, 4);
+  // Only ::ffff:0:0/96 is mapped; the deprecated IPv4-compatible ::a.b.c.d stays IPv6.
+  assert.equal(parsePeerIp('::10.1.2.3')?.length, 16);
+  assert.equal(parsePeerIp('1::ffff:10.1.2.3')?.length, 16);
+  assert.equal(parsePeerIp('hello'), undefined);
+  assert.equal(parsePeerIp('[]'), undefined);
+  assert.equal(parsePeerIp('1::2::3'), undefined);
+  const v6 = parseIpv6('2001:db8::1') ?? new Uint8Array();
+  assert.equal(unmapIpv4(v6), v6);
+});
+
+test('masks, netmasks and the LVS 32-bit fold', () => {
+  assert.equal(formatIpBytes(maskAddress(parsePeerIp('10.1.2.3') ?? new Uint8Array(), 24)), '10.1.2.0');
+  assert.equal(formatIpBytes(maskAddress(parsePeerIp('10.1.2.3') ?? new Uint8Array(), 20)), '10.1.0.0');
+  assert.equal(formatIpBytes(maskAddress(parsePeerIp('2001:db8:1:2::5') ?? new Uint8Array(), 48)), '2001:db8:1::');
+  assert.equal(formatIpBytes(maskAddress(parsePeerIp('10.1.2.3') ?? new Uint8Array(), 99)), '10.1.2.3');
+  assert.equal(netmaskPrefix('255.255.255.0'), 24);
+  assert.equal(netmaskPrefix('255.255.255.255'), 32);
+  assert.equal(netmaskPrefix('0.0.0.0'), 0);
+  assert.equal(netmaskPrefix('255.0.255.0'), undefined);
+  assert.equal(netmaskPrefix('24'), undefined);
+  assert.equal(foldAddress(parsePeerIp('10.1.2.3') ?? new Uint8Array()), 0x0a010203);
+  assert.equal(foldAddress(parsePeerIp('1:2:3:4:5:6:7:8') ?? new Uint8Array()), (0x00010002 ^ 0x00030004 ^ 0x00050006 ^ 0x00070008) >>> 0);
+});
+
+test('property: peer parsing agrees with the strict parsers and never throws', () => {
+  fc.assert(
+    fc.property(fc.ipV4(), (ip) => formatIpBytes(parsePeerIp(ip) ?? new Uint8Array()) === ip),
+    params,
+  );
+  fc.assert(
+    fc.property(fc.ipV4(), (ip) => formatIpBytes(parsePeerIp(`::ffff:${ip}`) ?? new Uint8Array()) === ip),
+    params,
+  );
+  fc.assert(
+    fc.property(fc.ipV6(), (ip) => parsePeerIp(`[${ip}%eth0]`)?.length === unmapIpv4(parseIpv6(ip) ?? new Uint8Array()).length),
+    params,
+  );
+  fc.assert(
+    fc.property(fc.string(), (s) => {
+      parsePeerIp(s);
+      return true;
+    }),
+    params,
   );
 });

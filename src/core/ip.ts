@@ -201,3 +201,66 @@ export function prefixContains(prefix: IpPrefix, addr: IpAddress): boolean {
   }
   return true;
 }
+
+/**
+ * An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`, RFC 4291 §2.5.5.2) as its 4 IPv4 octets; any
+ * other address unchanged. A dual-stack listener reports IPv4 clients this way, and nginx sees
+ * such clients as AF_INET, so address-hashing pickers must hash them as IPv4.
+ */
+export function unmapIpv4(bytes: Uint8Array): Uint8Array {
+  if (bytes.length !== 16 || bytes[10] !== 0xff || bytes[11] !== 0xff) return bytes;
+  for (let i = 0; i < 10; i++) if (bytes[i] !== 0) return bytes;
+  return bytes.slice(12);
+}
+
+/**
+ * A peer address as bytes (4 for IPv4, 16 for IPv6), as the balancers see it: an optional
+ * `[...]` around IPv6 and a `%zone` index are ignored (a socket reports link-local peers with
+ * their zone), and an IPv4-mapped address is the IPv4 address (see `unmapIpv4`).
+ */
+export function parsePeerIp(text: string): Uint8Array | undefined {
+  let t = text;
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  const zone = t.indexOf('%');
+  if (zone >= 0) t = t.slice(0, zone);
+  const addr = parseIp(t);
+  return addr === undefined ? undefined : unmapIpv4(addr.bytes);
+}
+
+/** Text of 4 or 16 address octets (IPv4 dotted, IPv6 canonical). */
+export function formatIpBytes(bytes: Uint8Array): string {
+  return bytes.length === 4 ? formatIpv4(bytes) : formatIpv6(bytes);
+}
+
+/**
+ * The address reduced to 32 bits: IPv4 as a number in network order, IPv6 as the XOR of its four
+ * 32-bit words (the fold LVS uses before hashing an IPv6 address).
+ */
+export function foldAddress(bytes: Uint8Array): number {
+  let v = 0;
+  for (let i = 0; i + 3 < bytes.length; i += 4) {
+    v ^= (((bytes[i] ?? 0) << 24) | ((bytes[i + 1] ?? 0) << 16) | ((bytes[i + 2] ?? 0) << 8) | (bytes[i + 3] ?? 0)) >>> 0;
+  }
+  return v >>> 0;
+}
+
+/** Keeps the first `prefixLen` bits of an address (clamped to 0..its length in bits). */
+export function maskAddress(bytes: Uint8Array, prefixLen: number): Uint8Array {
+  const out = new Uint8Array(bytes.length);
+  const bits = Math.max(0, Math.min(prefixLen, bytes.length * 8));
+  for (let i = 0; i < bytes.length; i++) {
+    const keep = Math.max(0, Math.min(8, bits - i * 8));
+    out[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
+  }
+  return out;
+}
+
+/** The prefix length of a contiguous IPv4 netmask (`255.255.255.0` → 24), or undefined. */
+export function netmaskPrefix(mask: string): number | undefined {
+  const b = parseIpv4(mask);
+  if (b === undefined) return undefined;
+  const v = (((b[0] ?? 0) << 24) | ((b[1] ?? 0) << 16) | ((b[2] ?? 0) << 8) | (b[3] ?? 0)) >>> 0;
+  const prefix = Math.clz32(~v >>> 0);
+  const rebuilt = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+  return rebuilt === v ? prefix : undefined;
+}

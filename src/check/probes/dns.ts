@@ -7,11 +7,9 @@
  * least one answer of the asked type comes back in time.
  */
 import { randomInt } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import dnsPacket from 'dns-packet';
 import type { DnsCheckSpec } from '../spec.js';
+import { bindThen, settleOnce, udpSocketFor } from './settle.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
 
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED'];
@@ -22,20 +20,10 @@ function normName(name: string): string {
 }
 
 export function probeDns(spec: Pick<DnsCheckSpec, 'type' | 'name' | 'connectTimeoutMs' | 'bindTo' | 'bindPort'>, target: ProbeTarget): Promise<ProbeOutcome> {
-  const startMs = performance.now();
   const id = randomInt(0, 65536);
   const query = dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: spec.type, name: spec.name, class: 'IN' }] });
-  const socket = createSocket(isIP(target.address) === 6 ? 'udp6' : 'udp4');
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (ok: boolean, detail: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      resolve({ ok, detail, durationMs: Math.round(performance.now() - startMs) });
-    };
-    const timer = setTimeout(() => finish(false, `no answer after ${spec.connectTimeoutMs} ms`), spec.connectTimeoutMs);
+  return settleOnce(spec.connectTimeoutMs, (finish) => {
+    const socket = udpSocketFor(target.address);
     socket.on('error', (err) => finish(false, errorText(err)));
     socket.on('message', (msg) => {
       let p: dnsPacket.Packet;
@@ -54,9 +42,10 @@ export function probeDns(spec: Pick<DnsCheckSpec, 'type' | 'name' | 'connectTime
       if (n === 0) return finish(false, `no ${spec.type} answer`);
       finish(true, `${n} ${spec.type} answer${n > 1 ? 's' : ''}`);
     });
-    const send = (): void => socket.send(query, target.port, target.address, (err) => err && finish(false, errorText(err)));
-    if (spec.bindTo !== undefined || spec.bindPort !== undefined) {
-      socket.bind({ ...(spec.bindTo !== undefined ? { address: spec.bindTo } : {}), port: spec.bindPort ?? 0 }, send);
-    } else send();
+    bindThen(socket, spec, () => socket.send(query, target.port, target.address, (err) => err && finish(false, errorText(err))));
+    return {
+      onTimeout: () => finish(false, `no answer after ${spec.connectTimeoutMs} ms`),
+      close: () => socket.close(),
+    };
   });
 }

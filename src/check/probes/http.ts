@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { connect as tlsConnect } from 'node:tls';
 import { statusMatches, type HttpCheckSpec, type HttpProtocol, type UrlSpec } from '../spec.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
+import { tcpConnectOptions } from './settle.js';
 
 const MAX_HEADER_BYTES = 64 * 1024;
 
@@ -157,12 +158,7 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
       if (ended) finish({ ok: true, response: { status, headers, body: raw, truncated: false } });
     };
 
-    const common = {
-      host: o.target.address,
-      port: o.target.port,
-      ...(o.bindTo !== undefined ? { localAddress: o.bindTo } : {}),
-      ...(o.bindPort !== undefined ? { localPort: o.bindPort } : {}),
-    };
+    const common = tcpConnectOptions(o.target, o);
     const request = buildRequest(o);
     if (o.tls) {
       const servername = o.sniName !== undefined && isIP(o.sniName) === 0 ? o.sniName : undefined;

@@ -6,29 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { PingCheckSpec } from '../spec.js';
+import { settleOnce } from './settle.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
 
 export function probePing(spec: Pick<PingCheckSpec, 'connectTimeoutMs' | 'bindTo'>, target: Pick<ProbeTarget, 'address'>, pingPath = 'ping'): Promise<ProbeOutcome> {
-  const startMs = performance.now();
   const waitS = Math.max(1, Math.ceil(spec.connectTimeoutMs / 1000));
   const args = ['-c1', '-n', '-W', String(waitS), ...(isIP(target.address) === 6 ? ['-6'] : ['-4']), ...(spec.bindTo !== undefined ? ['-I', spec.bindTo] : []), target.address];
-  return new Promise((resolve) => {
-    let settled = false;
+  // ping's own -W bounds the wait; this guard covers a ping that hangs anyway.
+  return settleOnce(waitS * 1000 + 1000, (finish) => {
     let out = '';
-    const finish = (ok: boolean, detail: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve({ ok, detail, durationMs: Math.round(performance.now() - startMs) });
-    };
     const child = spawn(pingPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    // ping's own -W bounds the wait; this guard covers a ping that hangs anyway.
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(false, `timeout after ${spec.connectTimeoutMs} ms`);
-    }, waitS * 1000 + 1000);
     child.stdout.on('data', (d: Buffer) => {
       if (out.length < 4096) out += d.toString();
     });
@@ -41,5 +29,11 @@ export function probePing(spec: Pick<PingCheckSpec, 'connectTimeoutMs' | 'bindTo
       if (code === 0) finish(true, rtt ? `echo reply in ${rtt[1]} ms` : 'echo reply');
       else finish(false, code === 1 ? 'no echo reply' : `ping failed: ${out.trim().split('\n')[0] ?? `exit ${code}`}`);
     });
+    return {
+      onTimeout: () => {
+        child.kill('SIGKILL');
+        finish(false, `timeout after ${spec.connectTimeoutMs} ms`);
+      },
+    };
   });
 }

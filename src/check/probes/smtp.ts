@@ -4,32 +4,17 @@
  * What is read is bounded to 8 KiB; the whole exchange must end within connect_timeout.
  */
 import { connect } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { SmtpCheckSpec } from '../spec.js';
+import { settleOnce, tcpConnectOptions } from './settle.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
 
 const MAX_REPLY_BYTES = 8192;
 
 export function probeSmtp(spec: Pick<SmtpCheckSpec, 'heloName' | 'connectTimeoutMs' | 'bindTo' | 'bindPort'>, target: ProbeTarget, defaultHelo = 'localhost'): Promise<ProbeOutcome> {
-  const startMs = performance.now();
-  return new Promise((resolve) => {
-    let settled = false;
+  return settleOnce(spec.connectTimeoutMs, (finish) => {
     let buf = '';
     let stage: 'greeting' | 'helo' | 'quit' = 'greeting';
-    const finish = (ok: boolean, detail: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      resolve({ ok, detail, durationMs: Math.round(performance.now() - startMs) });
-    };
-    const socket = connect({
-      host: target.address,
-      port: target.port,
-      ...(spec.bindTo !== undefined ? { localAddress: spec.bindTo } : {}),
-      ...(spec.bindPort !== undefined ? { localPort: spec.bindPort } : {}),
-    });
-    const timer = setTimeout(() => finish(false, `timeout after ${spec.connectTimeoutMs} ms waiting for ${stage}`), spec.connectTimeoutMs);
+    const socket = connect(tcpConnectOptions(target, spec));
     socket.setEncoding('latin1');
     socket.on('data', (d: string) => {
       buf += d;
@@ -55,5 +40,9 @@ export function probeSmtp(spec: Pick<SmtpCheckSpec, 'heloName' | 'connectTimeout
     });
     socket.on('error', (err) => finish(false, errorText(err)));
     socket.on('close', () => finish(false, `connection closed waiting for ${stage}`));
+    return {
+      onTimeout: () => finish(false, `timeout after ${spec.connectTimeoutMs} ms waiting for ${stage}`),
+      close: () => socket.destroy(),
+    };
   });
 }

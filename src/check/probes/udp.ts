@@ -6,10 +6,8 @@
  * without it the check passes when no ICMP error arrived within connect_timeout (keepalived).
  */
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { isIP } from 'node:net';
-import { performance } from 'node:perf_hooks';
 import type { UdpCheckSpec } from '../spec.js';
+import { bindThen, settleOnce, udpSocketFor } from './settle.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
 
 export function replyMatches(reply: Uint8Array, pattern: readonly (number | null)[]): boolean {
@@ -25,22 +23,9 @@ export function probeUdp(
   spec: Pick<UdpCheckSpec, 'payload' | 'requireReply' | 'replyPattern' | 'minReplyLength' | 'maxReplyLength' | 'connectTimeoutMs' | 'bindTo' | 'bindPort'>,
   target: ProbeTarget,
 ): Promise<ProbeOutcome> {
-  const startMs = performance.now();
-  const socket = createSocket(isIP(target.address) === 6 ? 'udp6' : 'udp4');
-  const payload = spec.payload ?? randomBytes(8);
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (ok: boolean, detail: string): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.close();
-      resolve({ ok, detail, durationMs: Math.round(performance.now() - startMs) });
-    };
-    const timer = setTimeout(
-      () => (spec.requireReply ? finish(false, `no reply after ${spec.connectTimeoutMs} ms`) : finish(true, `no ICMP error within ${spec.connectTimeoutMs} ms`)),
-      spec.connectTimeoutMs,
-    );
+  return settleOnce(spec.connectTimeoutMs, (finish) => {
+    const socket = udpSocketFor(target.address);
+    const payload = spec.payload ?? randomBytes(8);
     socket.on('error', (err) => finish(false, (err as { code?: string }).code === 'ECONNREFUSED' ? 'ICMP port unreachable' : errorText(err)));
     socket.on('message', (msg) => {
       if (!spec.requireReply) return finish(true, `reply of ${msg.length} bytes`);
@@ -48,11 +33,14 @@ export function probeUdp(
       if (spec.replyPattern !== undefined && !replyMatches(msg, spec.replyPattern)) return finish(false, 'reply does not match require_reply');
       finish(true, `reply of ${msg.length} bytes`);
     });
-    const go = (): void =>
+    bindThen(socket, spec, () =>
       socket.connect(target.port, target.address, () => {
         socket.send(payload, (err) => err && finish(false, errorText(err)));
-      });
-    if (spec.bindTo !== undefined || spec.bindPort !== undefined) socket.bind({ ...(spec.bindTo !== undefined ? { address: spec.bindTo } : {}), port: spec.bindPort ?? 0 }, go);
-    else go();
+      }),
+    );
+    return {
+      onTimeout: () => (spec.requireReply ? finish(false, `no reply after ${spec.connectTimeoutMs} ms`) : finish(true, `no ICMP error within ${spec.connectTimeoutMs} ms`)),
+      close: () => socket.close(),
+    };
   });
 }

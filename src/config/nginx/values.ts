@@ -1,7 +1,7 @@
 /**
  * nginx value syntax: times (`3`, `3s`, `500ms`, `1m30s`, `1h`), counts, and `host:port` addresses.
  */
-import { parseIpv4, parseIpv6 } from '../../balance/addr.js';
+import { parseIpv4, parseIpv6 } from '../../core/ip.js';
 
 const UNIT_MS: Readonly<Record<string, number>> = {
   y: 365 * 86_400_000,
