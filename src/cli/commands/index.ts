@@ -1,7 +1,8 @@
 import type { Command } from '../command.js';
 import { checkConfigCommand } from './check-config.js';
+import { checkRunCommand } from './check-run.js';
 import { dumpConfigCommand } from './dump-config.js';
 import { genhashCommand } from './genhash.js';
 
 /** Every sub-command, in the order `halo --help` lists them. */
-export const COMMANDS: readonly Command[] = [checkConfigCommand, dumpConfigCommand, genhashCommand];
+export const COMMANDS: readonly Command[] = [checkConfigCommand, dumpConfigCommand, genhashCommand, checkRunCommand];

@@ -1,0 +1,163 @@
+/**
+ * The checker process's engine, without the process around it (checker-main.ts adds that): runs
+ * one CheckRunner over every pool of a CheckPlan, turns its events into IPC messages for the
+ * parent, runs notify_up/notify_down/quorum_up/quorum_down scripts, writes keepalived's notify FIFO
+ * lines, and on stop applies `omega`.
+ *
+ * It also works out each backend's first verdict (`verdict` messages): the moment every checker
+ * of a backend has finished its first check, a failing live checker only after its retries. The
+ * runner reports probes and checker changes; the verdict needs each checker's up/down, which this
+ * class follows from the policy's `checker` events (initially up unless `alpha`).
+ */
+import { CheckRunner, type ProbeRecord, type RunnerOptions } from '../check/runner/runner.js';
+import { eventLog, type CheckEvent, type PoolEntry } from '../check/policy.js';
+import type { BackendState } from '../core/backend.js';
+import { checkLabel } from '../check/spec.js';
+import { poolFifoLine, type CheckPlan, type PoolPlan } from '../config/keepalived/to-checks.js';
+import type { CheckerToParent, StoppedMessage } from './checker-ipc.js';
+import { LineFifo, ScriptQueue } from './checker-notify.js';
+
+export interface CheckerProcessOptions {
+  readonly send: (message: CheckerToParent) => void;
+  /** false: no scripts, no FIFO lines (check-run --no-notify). */
+  readonly notify?: boolean;
+  readonly runner?: RunnerOptions;
+  /** How long stop() waits for notify scripts started by omega (default 5 s). */
+  readonly scriptDrainMs?: number;
+}
+
+interface VerdictTrack {
+  /** Per server, per checker: the checker is up (policy view). */
+  readonly up: boolean[][];
+  /** Per server, per checker: the checker has a first verdict. */
+  readonly settled: boolean[][];
+  /** Per server: the verdict was sent. */
+  readonly sent: boolean[];
+}
+
+export class CheckerProcess {
+  private readonly runner: CheckRunner;
+  private readonly scripts: ScriptQueue | undefined;
+  private readonly fifos: LineFifo[] = [];
+  private readonly byId = new Map<string, { index: number; pool: PoolPlan }>();
+  private readonly verdicts: VerdictTrack[];
+  private stopping = false;
+
+  constructor(
+    private readonly plan: CheckPlan,
+    private readonly options: CheckerProcessOptions,
+  ) {
+    plan.pools.forEach((pool, index) => this.byId.set(pool.spec.id, { index, pool }));
+    this.runner = new CheckRunner(
+      plan.pools.map((p) => p.spec),
+      options.runner ?? {},
+    );
+    const notify = options.notify ?? true;
+    const warn = (code: 'HALO_SVC_NOTIFY_FAILED' | 'HALO_SVC_FIFO_WRITE') => (message: string) => options.send({ type: 'warning', code, message });
+    this.scripts = notify ? new ScriptQueue(warn('HALO_SVC_NOTIFY_FAILED')) : undefined;
+    if (notify) {
+      const paths = new Set([plan.lvsNotifyFifo, plan.notifyFifo].filter((p): p is string => p !== undefined));
+      for (const p of paths) this.fifos.push(new LineFifo(p, warn('HALO_SVC_FIFO_WRITE')));
+    }
+    this.verdicts = plan.pools.map((p) => ({
+      up: p.spec.realServers.map((rs) => rs.checkers.map((c) => !c.alpha)),
+      settled: p.spec.realServers.map((rs) => rs.checkers.map(() => false)),
+      sent: p.spec.realServers.map(() => false),
+    }));
+    this.runner.on('check', (vsId: string, e: CheckEvent) => this.onEvent(vsId, e));
+    this.runner.on('backend', (vsId: string, state: BackendState) => options.send({ type: 'backend', vsId, state }));
+    this.runner.on('pool', (vsId: string, entries: readonly PoolEntry[]) => options.send({ type: 'pool', vsId, entries }));
+    this.runner.on('probe', (r: ProbeRecord) => this.onProbe(r));
+  }
+
+  start(): void {
+    this.runner.start();
+    // Servers without checkers are judged at once (always up, as in keepalived).
+    this.plan.pools.forEach((_p, v) => this.verdicts[v]!.sent.forEach((_s, r) => this.maybeVerdict(v, r)));
+  }
+
+  setAddressPresent(vsId: string, present: boolean): void {
+    this.runner.setAddressPresent(vsId, present);
+  }
+
+  get stats(): CheckRunner['stats'] {
+    return this.runner.stats;
+  }
+
+  /** Stops checking; with `omega`, runs the shutdown events (their scripts and FIFO lines). */
+  async stop(omega = true): Promise<StoppedMessage> {
+    this.stopping = !omega;
+    await this.runner.stop();
+    const drained = this.scripts ? await this.scripts.idle(this.options.scriptDrainMs ?? 5000) : true;
+    if (!drained) this.options.send({ type: 'warning', code: 'HALO_SVC_NOTIFY_FAILED', message: 'Notify scripts still running at stop: they are left to finish on their own' });
+    for (const f of this.fifos) f.close();
+    return {
+      type: 'stopped',
+      probes: this.runner.stats.probes,
+      scriptsRun: this.scripts?.counters.run ?? 0,
+      fifoLinesWritten: this.fifos.reduce((n, f) => n + f.counters.written, 0),
+      fifoLinesDropped: this.fifos.reduce((n, f) => n + f.counters.dropped, 0),
+    };
+  }
+
+  private onEvent(vsId: string, event: CheckEvent): void {
+    const found = this.byId.get(vsId);
+    if (!found) return;
+    // stop(false): the runner's shutdown (omega) events are not acted on.
+    if (this.stopping) return;
+    const { pool, index } = found;
+    const smtpAlert = event.type === 'server' ? pool.spec.realServers.find((r) => r.id === event.serverId)?.smtpAlert : undefined;
+    this.options.send({ type: 'event', vsId, event, log: eventLog(vsId, event), ...(smtpAlert !== undefined ? { smtpAlert } : {}) });
+    if (event.type === 'checker') this.onChecker(index, event.serverId, event.checker, event.up);
+    const script = event.type === 'server' ? event.notify : event.type === 'quorum' ? event.script : undefined;
+    if (script !== undefined && this.scripts) {
+      const user = pool.scriptUsers[script];
+      this.scripts.run({ command: script, ...(user?.user !== undefined ? { user: user.user } : {}), ...(user?.group !== undefined ? { group: user.group } : {}) });
+    }
+    if (this.fifos.length > 0) {
+      const line = poolFifoLine(pool, event);
+      if (line !== undefined) for (const f of this.fifos) f.write(line);
+    }
+  }
+
+  private onChecker(v: number, serverId: string, label: string, up: boolean): void {
+    const vs = this.plan.pools[v]!.spec;
+    const r = vs.realServers.findIndex((rs) => rs.id === serverId);
+    const rs = vs.realServers[r];
+    if (!rs) return;
+    // Events name a checker by label; the first checker of that label whose state differs moved.
+    const t = this.verdicts[v]!;
+    const k = rs.checkers.findIndex((c, i) => checkLabel(c) === label && t.up[r]![i] !== up);
+    if (k < 0) return;
+    t.up[r]![k] = up;
+    t.settled[r]![k] = true;
+    this.maybeVerdict(v, r);
+  }
+
+  private onProbe(rec: ProbeRecord): void {
+    const found = this.byId.get(rec.vsId);
+    if (!found) return;
+    const v = found.index;
+    const r = found.pool.spec.realServers.findIndex((rs) => rs.id === rec.serverId);
+    const t = this.verdicts[v]!;
+    if (r < 0 || t.sent[r]) return;
+    // The probe event comes before the policy applies it: a pass settles the checker; a failure
+    // settles it only when the checker is already down (else retries follow, and the `checker`
+    // event settles it when it goes down).
+    if (rec.outcome.ok || !t.up[r]![rec.checker]) {
+      t.settled[r]![rec.checker] = true;
+      // The policy runs right after this event; judge once it has.
+      queueMicrotask(() => this.maybeVerdict(v, r));
+    }
+  }
+
+  private maybeVerdict(v: number, r: number): void {
+    const t = this.verdicts[v]!;
+    if (t.sent[r] || !t.settled[r]!.every(Boolean)) return;
+    const vs = this.plan.pools[v]!.spec;
+    const state = this.runner.backends(vs.id)[r];
+    if (!state) return;
+    t.sent[r] = true;
+    this.options.send({ type: 'verdict', vsId: vs.id, state });
+  }
+}
