@@ -39,7 +39,9 @@ export class CheckerProcess {
   private readonly runner: CheckRunner;
   private readonly scripts: ScriptQueue | undefined;
   private readonly fifos: LineFifo[] = [];
-  private readonly byId = new Map<string, { index: number; pool: PoolPlan }>();
+  private readonly byId = new Map<string, { index: number; pool: PoolPlan; servers: Map<string, number> }>();
+  /** Per pool: servers whose verdict is ready, sent in one batch per event-loop turn. */
+  private readonly verdictReady: Set<number>[] = [];
   private readonly verdicts: VerdictTrack[];
   private stopping = false;
 
@@ -47,7 +49,11 @@ export class CheckerProcess {
     private readonly plan: CheckPlan,
     private readonly options: CheckerProcessOptions,
   ) {
-    plan.pools.forEach((pool, index) => this.byId.set(pool.spec.id, { index, pool }));
+    // Lookups by id are maps: with 10,000 servers, a scan per probe would cost more than the probe.
+    plan.pools.forEach((pool, index) => {
+      this.byId.set(pool.spec.id, { index, pool, servers: new Map(pool.spec.realServers.map((rs, r) => [rs.id, r])) });
+      this.verdictReady.push(new Set());
+    });
     this.runner = new CheckRunner(
       plan.pools.map((p) => p.spec),
       options.runner ?? {},
@@ -106,9 +112,10 @@ export class CheckerProcess {
     // stop(false): the runner's shutdown (omega) events are not acted on.
     if (this.stopping) return;
     const { pool, index } = found;
-    const smtpAlert = event.type === 'server' ? pool.spec.realServers.find((r) => r.id === event.serverId)?.smtpAlert : undefined;
+    const r = event.type === 'server' ? found.servers.get(event.serverId) : undefined;
+    const smtpAlert = r !== undefined ? pool.spec.realServers[r]?.smtpAlert : undefined;
     this.options.send({ type: 'event', vsId, event, log: eventLog(vsId, event), ...(smtpAlert !== undefined ? { smtpAlert } : {}) });
-    if (event.type === 'checker') this.onChecker(index, event.serverId, event.checker, event.up);
+    if (event.type === 'checker') this.onChecker(index, found.servers.get(event.serverId), event.checker, event.up);
     const script = event.type === 'server' ? event.notify : event.type === 'quorum' ? event.script : undefined;
     if (script !== undefined && this.scripts) {
       const user = pool.scriptUsers[script];
@@ -120,11 +127,10 @@ export class CheckerProcess {
     }
   }
 
-  private onChecker(v: number, serverId: string, label: string, up: boolean): void {
+  private onChecker(v: number, r: number | undefined, label: string, up: boolean): void {
     const vs = this.plan.pools[v]!.spec;
-    const r = vs.realServers.findIndex((rs) => rs.id === serverId);
-    const rs = vs.realServers[r];
-    if (!rs) return;
+    const rs = r !== undefined ? vs.realServers[r] : undefined;
+    if (!rs || r === undefined) return;
     // Events name a checker by label; the first checker of that label whose state differs moved.
     const t = this.verdicts[v]!;
     const k = rs.checkers.findIndex((c, i) => checkLabel(c) === label && t.up[r]![i] !== up);
@@ -138,9 +144,9 @@ export class CheckerProcess {
     const found = this.byId.get(rec.vsId);
     if (!found) return;
     const v = found.index;
-    const r = found.pool.spec.realServers.findIndex((rs) => rs.id === rec.serverId);
+    const r = found.servers.get(rec.serverId);
     const t = this.verdicts[v]!;
-    if (r < 0 || t.sent[r]) return;
+    if (r === undefined || t.sent[r]) return;
     // The probe event comes before the policy applies it: a pass settles the checker; a failure
     // settles it only when the checker is already down (else retries follow, and the `checker`
     // event settles it when it goes down).
@@ -154,10 +160,21 @@ export class CheckerProcess {
   private maybeVerdict(v: number, r: number): void {
     const t = this.verdicts[v]!;
     if (t.sent[r] || !t.settled[r]!.every(Boolean)) return;
-    const vs = this.plan.pools[v]!.spec;
-    const state = this.runner.backends(vs.id)[r];
-    if (!state) return;
     t.sent[r] = true;
-    this.options.send({ type: 'verdict', vsId: vs.id, state });
+    const ready = this.verdictReady[v]!;
+    if (ready.size === 0) setImmediate(() => this.sendVerdicts(v));
+    ready.add(r);
+  }
+
+  /** One backendStates() per pool and turn, not per server: it costs O(servers). */
+  private sendVerdicts(v: number): void {
+    const ready = this.verdictReady[v]!;
+    const vs = this.plan.pools[v]!.spec;
+    const states = this.runner.backends(vs.id);
+    for (const r of ready) {
+      const state = states[r];
+      if (state) this.options.send({ type: 'verdict', vsId: vs.id, state });
+    }
+    ready.clear();
   }
 }

@@ -4,15 +4,13 @@
  * with its cause. For operators (does my config check what I think?) and for tests; `halo run`
  * forks the same process under its supervisor.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
-import type { CheckerToParent, ParentToChecker } from '../../daemon/checker-ipc.js';
+import type { CheckerToParent, StartMessage } from '../../daemon/checker-ipc.js';
+import { forkChecker } from '../../daemon/checker-client.js';
 import { DEFAULT_CONFIG_FILE, EXIT_USAGE, shortHostName } from './config-common.js';
 
-const CHECKER_MAIN = fileURLToPath(new URL('../../daemon/checker-main.js', import.meta.url));
 /** How long a stopping checker gets before it is killed (omega scripts included). */
 const STOP_GRACE_MS = 10_000;
 
@@ -89,7 +87,7 @@ Exit status: 0 stopped cleanly, 1 the configuration cannot be checked or the che
       io.err(`halo check-run: Invalid --slow-start: ${String(values['slow-start'])} (HALO_CLI_USAGE)\n`);
       return EXIT_USAGE;
     }
-    const start: ParentToChecker = {
+    const start: StartMessage = {
       type: 'start',
       file: resolve(io.cwd, values.file ?? DEFAULT_CONFIG_FILE),
       configId: values['config-id'] ?? shortHostName(),
@@ -100,51 +98,37 @@ Exit status: 0 stopped cleanly, 1 the configuration cannot be checked or the che
   },
 };
 
-function runChecker(start: ParentToChecker, opts: { once: boolean; json: boolean }, io: CliIo): Promise<number> {
-  return new Promise((done) => {
-    const child: ChildProcess = fork(CHECKER_MAIN, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'json' });
-    let status = 0;
-    let expected = 0;
-    let verdicts = 0;
-    let stopSent = false;
-    let killTimer: NodeJS.Timeout | undefined;
-    const print = (m: CheckerToParent): void => {
-      if (opts.json) io.out(JSON.stringify({ t: new Date().toISOString(), ...m }) + '\n');
-      else {
-        const line = renderText(m);
-        if (line !== undefined) io.out(`${clock()} ${line}\n`);
-      }
-    };
-    const stop = (omega: boolean): void => {
-      if (stopSent) return;
-      stopSent = true;
-      if (child.connected) child.send({ type: 'stop', omega } satisfies ParentToChecker);
-      killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
-    };
-    const onSignal = (): void => stop(true);
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    child.on('message', (m: CheckerToParent) => {
-      if (opts.once && (m.type === 'event' || m.type === 'pool' || m.type === 'backend')) {
-        // --once shows the verdicts only.
-      } else print(m);
-      if (m.type === 'failed') status = 1;
-      if (m.type === 'ready') {
-        expected = m.pools.reduce((n, p) => n + p.servers.length, 0);
-        if (opts.once && expected === 0) stop(false);
-      }
-      if (m.type === 'verdict' && ++verdicts >= expected && opts.once) stop(false);
-    });
-    child.once('exit', (code, signal) => {
-      if (killTimer) clearTimeout(killTimer);
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      if (code !== 0 || signal !== null) {
-        if (status === 0) io.err(`halo check-run: HALO_SVC_CHECKER_FAILED: The checker process ended with ${signal ?? `status ${String(code)}`}\n`);
-        status = 1;
-      }
-      done(status);
-    });
-    child.send(start);
+function runChecker(start: StartMessage, opts: { once: boolean; json: boolean }, io: CliIo): Promise<number> {
+  let status = 0;
+  let expected = 0;
+  let verdicts = 0;
+  const print = (m: CheckerToParent): void => {
+    if (opts.json) io.out(JSON.stringify({ t: new Date().toISOString(), ...m }) + '\n');
+    else {
+      const line = renderText(m);
+      if (line !== undefined) io.out(`${clock()} ${line}\n`);
+    }
+  };
+  const checker = forkChecker(start, (m) => {
+    // --once shows the verdicts, not the changes.
+    if (!(opts.once && (m.type === 'event' || m.type === 'pool' || m.type === 'backend'))) print(m);
+    if (m.type === 'failed') status = 1;
+    if (m.type === 'ready') {
+      expected = m.pools.reduce((n, p) => n + p.servers.length, 0);
+      if (opts.once && expected === 0) void checker.stop(false, STOP_GRACE_MS);
+    }
+    if (m.type === 'verdict' && ++verdicts >= expected && opts.once) void checker.stop(false, STOP_GRACE_MS);
+  });
+  const onSignal = (): void => void checker.stop(true, STOP_GRACE_MS);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return checker.exited.then(({ code, signal }) => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (code !== 0 || signal !== null) {
+      if (status === 0) io.err(`halo check-run: HALO_SVC_CHECKER_FAILED: The checker process ended with ${signal ?? `status ${String(code)}`}\n`);
+      status = 1;
+    }
+    return status;
   });
 }
