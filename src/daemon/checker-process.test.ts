@@ -125,3 +125,27 @@ test('stop without omega runs no shutdown scripts; notify off runs none at all',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('ha_suspend: no probes while the service address is away, checks resume when it comes back', async () => {
+  const conf = 'virtual_server 10.9.0.1 80 {\n  protocol TCP\n  delay_loop 0.02\n  ha_suspend\n  real_server 10.9.0.2 80 {\n    TCP_CHECK {\n      warmup 0\n    }\n  }\n}\n';
+  const loaded = loadKeepalivedConfig('/k.conf', memorySource({ '/k.conf': conf }), { configId: 'x' });
+  const plan = keepalivedToChecks(loaded.model);
+  assert.equal(plan.pools[0]?.spec.haSuspend, true);
+  let probes = 0;
+  const probe: ProbeFn = () => {
+    probes++;
+    return Promise.resolve({ ok: true, detail: 'connected', durationMs: 1 });
+  };
+  const cp = new CheckerProcess(plan, { send: () => undefined, notify: false, runner: { probe, prng: new SeededPrng(3) } });
+  cleanup = () => cp.stop(false);
+  try {
+    cp.start();
+    cp.setAddressPresent('10.9.0.1:80', false);
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(probes, 0, 'suspended from the start');
+    cp.setAddressPresent('10.9.0.1:80', true);
+    await until(() => probes >= 2, 2000);
+  } finally {
+    await cleanup();
+  }
+});
