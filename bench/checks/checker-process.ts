@@ -2,7 +2,7 @@
 // virtual_server and COUNT real servers (TCP_CHECK or HTTP_GET every delay_loop = 1 s), forks
 // dist/src/daemon/checker-main.js as a supervisor would (IPC start with the file), lets it run
 // SECONDS, and prints JSON: CPU (cores, from /proc over the steady part), peak RSS, probes per
-// second as the process counts them, and the IPC messages it sent (verdicts at start, changes).
+// second as the process counts them (and CPU per probe), and the IPC messages it sent (verdicts at start, changes).
 // Usage: node checker-process.js tcp|http SECONDS PORTS_JSON_FILE
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -57,6 +57,7 @@ const s0 = performance.now();
 await new Promise((r) => setTimeout(r, seconds * 1000));
 const cores = (cpuTicks(pid) - c0) / TICKS_PER_S / ((performance.now() - s0) / 1000);
 const rss = rssMb(pid);
+const runMs = performance.now() - t0 - readyMs;
 child.send({ type: 'stop', omega: false });
 await new Promise((r) => child.once('exit', r));
 rmSync(dir, { recursive: true, force: true });
@@ -66,7 +67,9 @@ console.log(
     mode: `checker process (${mode}, from keepalived.conf)`,
     servers: ports.length,
     loadMs: Math.round(readyMs),
-    probesPerS: Math.round(probes / (WARM_S + seconds)),
+    // From `ready` to `stop`: the first second is the warmup spread, so this is slightly low.
+    probesPerS: Math.round(probes / (runMs / 1000)),
+    cpuUsPerProbe: probes > 0 ? Math.round((cores * 1e6) / (probes / (runMs / 1000))) : null,
     checkerCores: Math.round(cores * 100) / 100,
     rssMaxMb: rss,
     ipc: Object.fromEntries(counts),
