@@ -107,8 +107,6 @@ export interface StoppedMessage {
   readonly type: 'stopped';
   readonly probes: number;
   readonly scriptsRun: number;
-  readonly fifoLinesWritten: number;
-  readonly fifoLinesDropped: number;
 }
 
 export type CheckerToParent = ReadyMessage | FailedMessage | EventMessage | BackendMessage | PoolMessage | VerdictMessage | WarningMessage | StoppedMessage;

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SeededPrng } from '../core/prng.js';
@@ -13,7 +15,7 @@ import { CheckerProcess } from './checker-process.js';
 
 function setup(dir: string, omega: boolean) {
   const conf = `global_defs {
-  lvs_notify_fifo ${dir}/fifo.log
+  lvs_notify_fifo ${dir}/lvs.fifo
 }
 virtual_server 10.9.0.1 80 {
   protocol TCP
@@ -39,9 +41,16 @@ virtual_server 10.9.0.1 80 {
 `;
   const loaded = loadKeepalivedConfig('/k.conf', memorySource({ '/k.conf': conf }), { configId: 'x' });
   assert.deepEqual(loaded.diagnostics, []);
-  writeFileSync(join(dir, 'fifo.log'), '');
-  return keepalivedToChecks(loaded.model);
+  assert.equal(spawnSync('mkfifo', [join(dir, 'lvs.fifo')]).status, 0);
+  // A non-blocking reader, so that the checker's non-blocking open for writing finds one.
+  const text: string[] = [];
+  const reader = new Socket({ fd: openSync(join(dir, 'lvs.fifo'), constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+  reader.on('data', (d: Buffer) => text.push(d.toString()));
+  readers.push(reader);
+  return { plan: keepalivedToChecks(loaded.model), fifoText: () => text.join('') };
 }
+
+const readers: Socket[] = [];
 
 let cleanup: (() => Promise<unknown>) | undefined;
 
@@ -54,7 +63,7 @@ const until = async (pred: () => boolean, limitMs: number): Promise<void> => {
 test('first verdicts: a passing server at once, a failing one only after its retries; scripts and FIFO lines follow; omega on stop', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'halo-checker-'));
   try {
-    const plan = setup(dir, true);
+    const { plan, fifoText } = setup(dir, true);
     const probes = new Map<string, number>();
     const probe: ProbeFn = (_spec, ctx) => {
       const id = `${ctx.server.address}`;
@@ -84,7 +93,8 @@ test('first verdicts: a passing server at once, a failing one only after its ret
     assert.equal(stopped.scriptsRun, 3, 'b-down, then a-down and quorum-down for omega');
     const scripts = readFileSync(join(dir, 'scripts.log'), 'utf8').trim().split('\n').sort();
     assert.deepEqual(scripts, ['a-down', 'b-down', 'quorum-down']);
-    assert.deepEqual(readFileSync(join(dir, 'fifo.log'), 'utf8').trim().split('\n'), [
+    await until(() => fifoText().includes('VS '), 1000);
+    assert.deepEqual(fifoText().trim().split('\n'), [
       'RS [10.9.0.3]:tcp:80 [10.9.0.1]:tcp:80 DOWN',
       'RS [10.9.0.2]:tcp:80 [10.9.0.1]:tcp:80 DOWN',
       'VS [10.9.0.1]:tcp:80 DOWN',
@@ -92,6 +102,7 @@ test('first verdicts: a passing server at once, a failing one only after its ret
   } finally {
     // A failed assertion must not leave the runner's timers keeping the test process alive.
     await cleanup?.();
+    for (const r of readers.splice(0)) r.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 });
@@ -99,7 +110,7 @@ test('first verdicts: a passing server at once, a failing one only after its ret
 test('stop without omega runs no shutdown scripts; notify off runs none at all', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'halo-checker-'));
   try {
-    const plan = setup(dir, true);
+    const { plan, fifoText } = setup(dir, true);
     const probe: ProbeFn = () => Promise.resolve({ ok: true, detail: 'connected', durationMs: 1 });
     const sent: CheckerToParent[] = [];
     const cp = new CheckerProcess(plan, { send: (m) => sent.push(m), runner: { probe, prng: new SeededPrng(1) } });
@@ -108,7 +119,7 @@ test('stop without omega runs no shutdown scripts; notify off runs none at all',
     await until(() => sent.filter((m) => m.type === 'verdict').length === 2, 3000);
     const stopped = await cp.stop(false);
     assert.equal(stopped.scriptsRun, 0);
-    assert.equal(readFileSync(join(dir, 'fifo.log'), 'utf8'), '');
+    assert.equal(fifoText(), '');
 
     const quiet: CheckerToParent[] = [];
     const failing: ProbeFn = () => Promise.resolve({ ok: false, detail: 'connection refused', durationMs: 1 });
@@ -118,10 +129,11 @@ test('stop without omega runs no shutdown scripts; notify off runs none at all',
     await until(() => quiet.filter((m) => m.type === 'verdict').length === 2, 3000);
     assert.equal((await cp2.stop(true)).scriptsRun, 0);
     assert.ok(quiet.some((m) => m.type === 'event' && m.event.type === 'quorum' && !m.event.up), 'events are still reported');
-    assert.equal(readFileSync(join(dir, 'fifo.log'), 'utf8'), '');
+    assert.equal(fifoText(), '');
   } finally {
     // A failed assertion must not leave the runner's timers keeping the test process alive.
     await cleanup?.();
+    for (const r of readers.splice(0)) r.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -13,9 +13,11 @@ import { CheckRunner, type ProbeRecord, type RunnerOptions } from '../check/runn
 import { eventLog, type CheckEvent, type PoolEntry } from '../check/policy.js';
 import type { BackendState } from '../core/backend.js';
 import { checkLabel } from '../check/spec.js';
-import { poolFifoLine, type CheckPlan, type PoolPlan } from '../config/keepalived/to-checks.js';
+import type { CheckPlan, PoolPlan } from '../config/keepalived/to-checks.js';
+import { lvsEndpoint, type LvsEvent } from '../notify/events.js';
+import { Notifier, type FifoKind } from '../notify/notifier.js';
+import { defaultScriptUser, lookupUser, scriptSecurityProblem, type RunAs } from '../notify/script-exec.js';
 import type { CheckerToParent, StoppedMessage } from './checker-ipc.js';
-import { LineFifo, ScriptQueue } from './checker-notify.js';
 
 export interface CheckerProcessOptions {
   readonly send: (message: CheckerToParent) => void;
@@ -37,8 +39,9 @@ interface VerdictTrack {
 
 export class CheckerProcess {
   private readonly runner: CheckRunner;
-  private readonly scripts: ScriptQueue | undefined;
-  private readonly fifos: LineFifo[] = [];
+  /** src/notify: scripts (ordered per program, bounded), FIFO lines (non-blocking, buffered). */
+  private readonly notifier: Notifier | undefined;
+  private readonly defaultUser: RunAs | { error: string };
   private readonly byId = new Map<string, { index: number; pool: PoolPlan; servers: Map<string, number> }>();
   /** Per pool: servers whose verdict is ready, sent in one batch per event-loop turn. */
   private readonly verdictReady: Set<number>[] = [];
@@ -59,12 +62,23 @@ export class CheckerProcess {
       options.runner ?? {},
     );
     const notify = options.notify ?? true;
-    const warn = (code: 'HALO_SVC_NOTIFY_FAILED' | 'HALO_SVC_FIFO_WRITE') => (message: string) => options.send({ type: 'warning', code, message });
-    this.scripts = notify ? new ScriptQueue(warn('HALO_SVC_NOTIFY_FAILED')) : undefined;
-    if (notify) {
-      const paths = new Set([plan.lvsNotifyFifo, plan.notifyFifo].filter((p): p is string => p !== undefined));
-      for (const p of paths) this.fifos.push(new LineFifo(p, warn('HALO_SVC_FIFO_WRITE')));
-    }
+    const fifos: { path: string; kind: FifoKind }[] = [];
+    if (plan.lvsNotifyFifo !== undefined) fifos.push({ path: plan.lvsNotifyFifo, kind: 'lvs' });
+    if (plan.notifyFifo !== undefined && plan.notifyFifo !== plan.lvsNotifyFifo) fifos.push({ path: plan.notifyFifo, kind: 'all' });
+    this.notifier = notify
+      ? new Notifier(
+          {
+            owners: [],
+            enableScriptSecurity: plan.enableScriptSecurity,
+            fifos,
+            webhooks: [],
+            env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+            ...(plan.scriptUser?.user !== undefined ? { scriptUser: { user: plan.scriptUser.user, ...(plan.scriptUser.group !== undefined ? { group: plan.scriptUser.group } : {}) } } : {}),
+          },
+          (e) => options.send({ type: 'warning', code: e.code, message: e.message }),
+        )
+      : undefined;
+    this.defaultUser = plan.scriptUser?.user !== undefined ? lookupUser(plan.scriptUser.user, plan.scriptUser.group) : defaultScriptUser();
     this.verdicts = plan.pools.map((p) => ({
       up: p.spec.realServers.map((rs) => rs.checkers.map((c) => !c.alpha)),
       settled: p.spec.realServers.map((rs) => rs.checkers.map(() => false)),
@@ -94,16 +108,16 @@ export class CheckerProcess {
   async stop(omega = true): Promise<StoppedMessage> {
     this.stopping = !omega;
     await this.runner.stop();
-    const drained = this.scripts ? await this.scripts.idle(this.options.scriptDrainMs ?? 5000) : true;
+    let drained = true;
+    if (this.notifier) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), this.options.scriptDrainMs ?? 5000)));
+      drained = await Promise.race([this.notifier.idle().then(() => true), limit]);
+      clearTimeout(timer);
+      this.notifier.close();
+    }
     if (!drained) this.options.send({ type: 'warning', code: 'HALO_SVC_NOTIFY_FAILED', message: 'Notify scripts still running at stop: they are left to finish on their own' });
-    for (const f of this.fifos) f.close();
-    return {
-      type: 'stopped',
-      probes: this.runner.stats.probes,
-      scriptsRun: this.scripts?.counters.run ?? 0,
-      fifoLinesWritten: this.fifos.reduce((n, f) => n + f.counters.written, 0),
-      fifoLinesDropped: this.fifos.reduce((n, f) => n + f.counters.dropped, 0),
-    };
+    return { type: 'stopped', probes: this.runner.stats.probes, scriptsRun: this.notifier?.scripts.counters.started ?? 0 };
   }
 
   private onEvent(vsId: string, event: CheckEvent): void {
@@ -116,15 +130,35 @@ export class CheckerProcess {
     const smtpAlert = r !== undefined ? pool.spec.realServers[r]?.smtpAlert : undefined;
     this.options.send({ type: 'event', vsId, event, log: eventLog(vsId, event), ...(smtpAlert !== undefined ? { smtpAlert } : {}) });
     if (event.type === 'checker') this.onChecker(index, found.servers.get(event.serverId), event.checker, event.up);
+    if (!this.notifier) return;
     const script = event.type === 'server' ? event.notify : event.type === 'quorum' ? event.script : undefined;
-    if (script !== undefined && this.scripts) {
-      const user = pool.scriptUsers[script];
-      this.scripts.run({ command: script, ...(user?.user !== undefined ? { user: user.user } : {}), ...(user?.group !== undefined ? { group: user.group } : {}) });
+    if (script !== undefined) this.runScript(pool, script, event.type === 'server' ? `${event.health === 'up' ? 'notify_up' : 'notify_down'} of ${event.serverId}` : `${event.type === 'quorum' && event.up ? 'quorum_up' : 'quorum_down'} of ${vsId}`);
+    const lvs = this.lvsEvent(pool, event, r);
+    if (lvs) this.notifier.lvs(lvs);
+  }
+
+  /** keepalived runs notify_up/notify_down/quorum scripts with no extra arguments. */
+  private runScript(pool: PoolPlan, command: string, label: string): void {
+    const who = pool.scriptUsers[command];
+    const runAs = who?.user !== undefined ? lookupUser(who.user, who.group) : this.defaultUser;
+    if ('error' in runAs) {
+      this.options.send({ type: 'warning', code: 'HALO_SVC_NOTIFY_FAILED', message: `Not running ${label}: ${runAs.error}` });
+      return;
     }
-    if (this.fifos.length > 0) {
-      const line = poolFifoLine(pool, event);
-      if (line !== undefined) for (const f of this.fifos) f.write(line);
+    const insecure = this.plan.enableScriptSecurity && runAs.uid === 0 ? scriptSecurityProblem(command) : null;
+    if (insecure !== null) {
+      this.options.send({ type: 'warning', code: 'HALO_SVC_NOTIFY_FAILED', message: `Not running ${label} as root: ${insecure}` });
+      return;
     }
+    this.notifier?.scripts.enqueue({ command, args: [], runAs, label });
+  }
+
+  /** The notify FIFO event (keepalived's `VS`/`RS` lines), named as keepalived names services. */
+  private lvsEvent(pool: PoolPlan, event: CheckEvent, r: number | undefined): LvsEvent | undefined {
+    if (event.type === 'quorum') return { kind: 'VS', vs: pool.fifoName, up: event.up };
+    const rs = r !== undefined ? pool.spec.realServers[r] : undefined;
+    if (event.type === 'server' && rs) return { kind: 'RS', rs: lvsEndpoint(rs.address, pool.spec.protocol, rs.port), vs: pool.fifoName, up: event.health === 'up' };
+    return undefined;
   }
 
   private onChecker(v: number, r: number | undefined, label: string, up: boolean): void {

@@ -13,7 +13,7 @@ test('check-run prints verdicts, events with their codes, pools and the stop sum
   assert.equal(renderText({ type: 'pool', vsId: 'v', entries: [{ id: 'a', weight: 2, sorry: false }, { id: 'b', weight: 0, sorry: false }] }), 'pool v: a w2, b w0');
   assert.equal(renderText({ type: 'pool', vsId: 'v', entries: [] }), 'pool v: (empty)');
   assert.equal(renderText({ type: 'backend', vsId: 'v', state }), undefined);
-  assert.equal(renderText({ type: 'stopped', probes: 9, scriptsRun: 1, fifoLinesWritten: 2, fifoLinesDropped: 0 }), 'stopped after 9 probes, 1 script(s) run, 2 FIFO line(s) written, 0 dropped');
+  assert.equal(renderText({ type: 'stopped', probes: 9, scriptsRun: 1 }), 'stopped after 9 probes, 1 script(s) run');
   assert.match(renderText({ type: 'failed', code: 'HALO_SVC_CHECKER_FAILED', message: 'Cannot check /k', diagnostics: [{ severity: 'error', code: 'HALO_CHK_SPEC_INVALID', message: 'Invalid regex', where: '/k:4:5' }] }) ?? '', /^error HALO_SVC_CHECKER_FAILED: Cannot check \/k\n {2}\/k:4:5: HALO_CHK_SPEC_INVALID: Invalid regex$/);
 });
 

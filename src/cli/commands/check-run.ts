@@ -35,7 +35,7 @@ export function renderText(m: CheckerToParent): string | undefined {
     case 'warning':
       return `warning ${m.code}: ${m.message}`;
     case 'stopped':
-      return `stopped after ${m.probes} probes, ${m.scriptsRun} script(s) run, ${m.fifoLinesWritten} FIFO line(s) written, ${m.fifoLinesDropped} dropped`;
+      return `stopped after ${m.probes} probes, ${m.scriptsRun} script(s) run`;
     case 'backend':
       return undefined;
   }

@@ -50,6 +50,10 @@ export interface CheckPlan {
   readonly lvsNotifyFifo?: string;
   /** global_defs `notify_fifo`: gets every line, VRRP's too. */
   readonly notifyFifo?: string;
+  /** global_defs `script_user [group]`: who scripts run as when they name no user. */
+  readonly scriptUser?: ScriptUser;
+  /** global_defs `enable_script_security`. */
+  readonly enableScriptSecurity: boolean;
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -259,6 +263,8 @@ export function keepalivedToChecks(model: KeepalivedModel, options: ToChecksOpti
   return {
     pools,
     diagnostics,
+    enableScriptSecurity: g.enableScriptSecurity,
+    ...(g.scriptUser !== undefined ? { scriptUser: { user: g.scriptUser.user, ...(g.scriptUser.group !== undefined ? { group: g.scriptUser.group } : {}) } } : {}),
     ...(g.lvsNotifyFifo !== undefined ? { lvsNotifyFifo: g.lvsNotifyFifo.command } : {}),
     ...(g.notifyFifo !== undefined ? { notifyFifo: g.notifyFifo.command } : {}),
   };

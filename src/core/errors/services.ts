@@ -21,8 +21,4 @@ export const SERVICES_ERRORS = {
     summary: 'A notify_up, notify_down, quorum_up or quorum_down script could not run or failed',
     help: 'Check the path, its permissions and the user it runs as; the script runs with /bin/sh -c as keepalived runs it.',
   },
-  HALO_SVC_FIFO_WRITE: {
-    summary: 'A line could not be written to lvs_notify_fifo or notify_fifo',
-    help: 'The FIFO has no reader or cannot be opened; lines are dropped (and counted) rather than block the checker process.',
-  },
 } as const satisfies ErrorTable;
