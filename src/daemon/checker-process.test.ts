@@ -71,7 +71,12 @@ test('first verdicts: a passing server at once, a failing one only after its ret
       return Promise.resolve(id === '10.9.0.3' ? { ok: false, detail: 'connection refused', durationMs: 1 } : { ok: true, detail: 'connected', durationMs: 1 });
     };
     const sent: CheckerToParent[] = [];
-    const cp = new CheckerProcess(plan, { send: (m) => sent.push(m), runner: { probe, prng: new SeededPrng(7) } });
+    let probesAtVerdict = 0;
+    const send = (m: CheckerToParent): void => {
+      if (m.type === 'verdict' && m.state.id === '10.9.0.3:80') probesAtVerdict = probes.get('10.9.0.3') ?? 0;
+      sent.push(m);
+    };
+    const cp = new CheckerProcess(plan, { send, runner: { probe, prng: new SeededPrng(7) } });
     cleanup = () => cp.stop(false);
     cp.start();
     await until(() => sent.filter((m) => m.type === 'verdict').length === 2, 3000);
@@ -79,7 +84,9 @@ test('first verdicts: a passing server at once, a failing one only after its ret
     assert.deepEqual(verdicts.map((v) => v.type === 'verdict' && [v.state.id, v.state.health]), [['10.9.0.2:80', 'up'], ['10.9.0.3:80', 'down']]);
     const bVerdict = sent.findIndex((m) => m.type === 'verdict' && m.state.id === '10.9.0.3:80');
     // Three failed checks (retry 2) before the verdict, and the verdict names the cause.
-    assert.equal(probes.get('10.9.0.3'), 3);
+    // (counted when the verdict is sent, in a batch at the end of the turn: under load the next
+    // check of the down server may already have started, never fewer than the three).
+    assert.ok(probesAtVerdict >= 3 && probesAtVerdict <= 4, `probes at the verdict: ${probesAtVerdict}`);
     const v = sent[bVerdict];
     assert.ok(v?.type === 'verdict');
     assert.equal(v.state.cause.detail, 'TCP_CHECK: connection refused');
