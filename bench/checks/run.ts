@@ -1,6 +1,7 @@
 // Health-check benchmark: COUNT real servers on loopback checked every second by TCP and by HTTP.
 // Starts the servers (one process), a stand-in VRRP process that measures its event-loop lag,
-// a reference loop of bare connects (bare.ts), and the checker process for each mode in turn;
+// a reference loop of bare connects (bare.ts), the checker runner for each mode in turn, then the
+// real checker process (checker-process.ts: fork, keepalived.conf, IPC) in TCP mode;
 // prints one JSON object per phase.
 // Usage: node dist/bench/checks/run.js [COUNT=10000] [SECONDS=20]
 // Needs about COUNT + 2,000 file descriptors per process; the limit is raised where allowed.
@@ -65,6 +66,22 @@ try {
     let err = '';
     checker.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const line = await firstLine(checker).catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${err}`);
+    });
+    const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
+    lag.kill('SIGTERM');
+    const r = { ...(JSON.parse(line) as object), vrrpStandIn: JSON.parse(await lagLine) as unknown };
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+  // The real checker process (src/daemon/checker-main.ts) on the same servers, from a generated
+  // keepalived.conf, with the stand-in VRRP process measuring its lag beside it.
+  {
+    const lag = node('vrrp-lag.js', []);
+    const cp = node('checker-process.js', ['tcp', String(seconds), join(dir, 'ports.json')]);
+    let err = '';
+    cp.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    const line = await firstLine(cp).catch((e: unknown) => {
       throw new Error(`${String(e)}\n${err}`);
     });
     const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));

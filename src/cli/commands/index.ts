@@ -38,4 +38,9 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'Load the example keepalived.conf and nginx.conf files and show the diagnostics',
     load: async () => (await import('./demo.js')).demoCommand,
   },
+  {
+    name: 'check-run',
+    summary: 'Run the health checks of a keepalived.conf and print every verdict and change',
+    load: async () => (await import('./check-run.js')).checkRunCommand,
+  },
 ];

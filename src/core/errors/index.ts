@@ -12,6 +12,7 @@ import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
 import { VRRPSIM_ERRORS } from './vrrpsim.js';
 import { DAEMON_ERRORS } from './daemon.js';
+import { SERVICES_ERRORS } from './services.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
@@ -29,6 +30,7 @@ export const ERROR_CATALOG = {
   ...CHECK_ERRORS,
   ...VRRPSIM_ERRORS,
   ...DAEMON_ERRORS,
+  ...SERVICES_ERRORS,
   ...PROXY_ERRORS,
   ...TRACK_ERRORS,
   ...NOTIFY_ERRORS,

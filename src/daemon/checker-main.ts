@@ -1,0 +1,103 @@
+/**
+ * The checker process: `child_process.fork(<dist>/src/daemon/checker-main.js)` with an IPC channel.
+ * The parent sends `start` (config file and id), later `address` (ha_suspend) and `stop`; the
+ * process answers `ready` or `failed`, then streams events, backend states, pools and verdicts
+ * (checker-ipc.ts), and `stopped` before it exits.
+ *
+ * It never outlives its parent: when the IPC channel closes (the parent died), it stops as for a
+ * `stop` with omega, as keepalived's checker child does when its parent goes away, and exits.
+ * SIGTERM and SIGINT are treated like `stop` too. Exit status: 0 after a stop, 1 when the
+ * configuration cannot be used, 2 for a start that never came.
+ */
+import { networkInterfaces } from 'node:os';
+import { loadKeepalivedConfig } from '../config/keepalived/load.js';
+import { keepalivedToChecks } from '../config/keepalived/to-checks.js';
+import { hasErrors } from '../core/diagnostic.js';
+import { fileConfigSource } from './config-source.js';
+import { parseParentMessage, wireDiagnostic, type CheckerToParent, type StartMessage } from './checker-ipc.js';
+import { CheckerProcess } from './checker-process.js';
+
+/** How long the process waits for `start` before giving up (a parent that forgot it). */
+const START_TIMEOUT_MS = 30_000;
+
+function localAddresses(): Set<string> {
+  const out = new Set<string>();
+  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) out.add(a.address);
+  return out;
+}
+
+export function runCheckerMain(): void {
+  const send = (m: CheckerToParent): void => {
+    if (process.connected && process.send) process.send(m);
+  };
+  let checker: CheckerProcess | undefined;
+  let stopping = false;
+
+  // Messages go out in order; waiting for the last one's callback means all were written.
+  const sendLast = (m: CheckerToParent): Promise<void> =>
+    new Promise((resolve) => {
+      if (!process.connected || !process.send) return resolve();
+      const t = setTimeout(resolve, 1000);
+      process.send(m, undefined, undefined, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+
+  const stop = async (omega: boolean, status: number, last?: CheckerToParent): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    clearTimeout(startTimer);
+    const final = checker ? await checker.stop(omega) : last;
+    if (final) await sendLast(final);
+    if (process.connected) process.disconnect();
+    process.exit(status);
+  };
+
+  const start = (m: StartMessage): void => {
+    const loaded = loadKeepalivedConfig(m.file, fileConfigSource(), { configId: m.configId });
+    const plan = keepalivedToChecks(loaded.model, m.slowStartMs !== undefined ? { slowStartMs: m.slowStartMs } : {});
+    const diagnostics = [...loaded.diagnostics, ...plan.diagnostics];
+    if (hasErrors(diagnostics)) {
+      const first = diagnostics.find((d) => d.severity === 'error');
+      void stop(false, 1, { type: 'failed', code: 'HALO_SVC_CHECKER_FAILED', message: `Cannot check ${m.file}: ${first?.message ?? 'configuration errors'}`, diagnostics: diagnostics.map(wireDiagnostic) });
+      return;
+    }
+    checker = new CheckerProcess(plan, { send, ...(m.notify !== undefined ? { notify: m.notify } : {}) });
+    send({
+      type: 'ready',
+      pid: process.pid,
+      pools: plan.pools.map((p) => ({ vsId: p.spec.id, servers: p.spec.realServers.map((r) => r.id) })),
+      diagnostics: diagnostics.filter((d) => d.severity !== 'info').map(wireDiagnostic),
+    });
+    checker.start();
+    // ha_suspend: until the VRRP process says otherwise, a service is checked when its address
+    // is on this director now.
+    const local = localAddresses();
+    for (const p of plan.pools) if (p.spec.haSuspend) checker.setAddressPresent(p.spec.id, local.has(p.spec.address));
+  };
+
+  const startTimer = setTimeout(() => {
+    process.stderr.write('halo checker: HALO_SVC_CHECKER_FAILED: No start message from the parent\n');
+    void stop(false, 2);
+  }, START_TIMEOUT_MS);
+
+  process.on('message', (raw: unknown) => {
+    const parsed = parseParentMessage(raw);
+    if (!parsed.ok) {
+      send({ type: 'warning', code: 'HALO_SVC_CHECKER_FAILED', message: `Ignored an IPC message: ${parsed.reason}` });
+      return;
+    }
+    const m = parsed.message;
+    if (m.type === 'start') {
+      clearTimeout(startTimer);
+      if (checker === undefined && !stopping) start(m);
+    } else if (m.type === 'address') checker?.setAddressPresent(m.vsId, m.present);
+    else void stop(m.omega ?? true, 0);
+  });
+  process.on('disconnect', () => void stop(true, 0));
+  process.on('SIGTERM', () => void stop(true, 0));
+  process.on('SIGINT', () => void stop(true, 0));
+}
+
+if (process.send !== undefined) runCheckerMain();
