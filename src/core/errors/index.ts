@@ -12,6 +12,7 @@ import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
 import { VRRPSIM_ERRORS } from './vrrpsim.js';
 import { PROXY_ERRORS } from './proxy.js';
+import { DATAPLANE_ERRORS } from './dataplane.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -26,6 +27,7 @@ export const ERROR_CATALOG = {
   ...CHECK_ERRORS,
   ...VRRPSIM_ERRORS,
   ...PROXY_ERRORS,
+  ...DATAPLANE_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
