@@ -45,6 +45,17 @@ export interface PoolSpec {
   readonly hashKey?: string;
   readonly backends: readonly BackendSpec[];
   readonly keepalive: UpstreamKeepalive;
+  /**
+   * keepalived `persistence_timeout` with `persistence_granularity`: a client (address masked by
+   * the prefix lengths) keeps its backend while it returns within the timeout (src/balance/persistence.ts).
+   */
+  readonly persistence?: PoolPersistence;
+}
+
+export interface PoolPersistence {
+  readonly timeoutMs: number;
+  readonly ipv4PrefixLen?: number;
+  readonly ipv6PrefixLen?: number;
 }
 
 /** nginx `proxy_next_upstream` conditions. */

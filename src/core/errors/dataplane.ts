@@ -22,10 +22,6 @@ export const DATAPLANE_ERRORS = {
     summary: 'The LVS scheduler has no halo picker and another one is used',
     help: 'lblc and lblcr (locality-based, for cache clusters) are served with wlc, which keeps the weights. Choose another lb_algo to silence this.',
   },
-  HALO_DPL_PERSISTENCE: {
-    summary: 'persistence_timeout is not applied by the halo proxy',
-    help: 'Persistence (the same client to the same real server) is recorded in the service but the proxy does not pin clients yet. Use `lb_algo sh` (source hashing) for client affinity meanwhile.',
-  },
   HALO_DPL_START: {
     summary: 'The proxy plane could not start',
     help: 'The proxy workers did not all bind their listening sockets and apply the services in time. The message names the cause (a port in use, a missing address, no permission for a port below 1024).',
