@@ -125,6 +125,12 @@ export class ProxyPlane {
     return this.workers.ports();
   }
 
+  /** The services of `config` that no worker listens for (their bind failed: logged by the worker). */
+  notListening(config: ProxyConfig): string[] {
+    const ports = this.workers.ports();
+    return config.services.filter((s) => ports[s.name] === undefined).map((s) => s.name);
+  }
+
   workerPids(): number[] {
     return this.workers.workerPids();
   }

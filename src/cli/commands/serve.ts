@@ -134,8 +134,11 @@ Exit status: 0 stopped by a signal, 1 the proxy could not start, 2 bad command l
       drainBoundMs: o.drainMs,
       log: (level, code, message) => io.err(`${level} ${code}: ${message}\n`),
     });
+    const config = { services: first.mapped.services, pools: first.mapped.pools };
     try {
-      await plane.start({ services: first.mapped.services, pools: first.mapped.pools });
+      await plane.start(config);
+      const missing = plane.notListening(config);
+      if (missing.length > 0) throw new Error(`not listening for ${missing.join(', ')} (see HALO_PRX_LISTEN_FAILED above)`);
     } catch (err) {
       io.err(`halo serve: The proxy plane could not start: ${err instanceof Error ? err.message : String(err)} (HALO_DPL_START)\n`);
       await plane.stop();
