@@ -172,6 +172,9 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
           note('warning', 'HALO_DPL_LOCATION_SETTINGS', `Location ${l.path} takes the proxy settings of location ${main.path}`, l.pos);
         }
       }
+      if (defaultPool === '') {
+        note('warning', 'HALO_DPL_NOT_SERVED', `Server on ${key} has no location / with a plain proxy_pass: requests outside its locations get 502 (nginx would serve files)`, server.pos);
+      }
       const p = main.proxy;
       const mainPool = pools.get(routes.find((r) => r.pathPrefix === main.path)?.pool ?? defaultPool);
       services.push({
