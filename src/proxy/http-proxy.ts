@@ -221,7 +221,7 @@ export class HttpService {
         resolve();
       };
       if (handle !== undefined) this.server.listen(handle as net.Server, done);
-      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false }, done);
+      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress === '::' }, done);
     });
   }
 
