@@ -112,12 +112,22 @@ test('hash consistent, keepalive, proxy_set_header, retries, URI replacement, di
   // stays in force, and with HTTP/1.1 and keepalive the proxy would not write it: it is kept
   assert.deepEqual(s.setHeaders.map((h) => `${h.name}: ${h.value}`), ['Connection: close', 'Host: $host', 'X-Forwarded-For: $proxy_add_x_forwarded_for']);
   const routes = new Map(s.routes.map((r) => [r.pathPrefix, r]));
-  assert.deepEqual(routes.get('/api/'), { pathPrefix: '/api/', pool: 'api', replaceUri: '/v2/' });
-  assert.deepEqual(routes.get('/healthz'), { pathPrefix: '/healthz', pool: '127.0.0.1:9999', replaceUri: '/status' });
-  // per-location settings that differ from `location /` are reported, positioned
-  const codes = m.diagnostics.map((d) => d.code);
-  assert.ok(codes.includes('HALO_DPL_LOCATION_SETTINGS'));
-  assert.ok(m.diagnostics.every((d) => d.pos !== undefined && d.severity === 'warning'));
+  const api = routes.get('/api/');
+  assert.deepEqual([api?.pool, api?.replaceUri], ['api', '/v2/']);
+  // a location with its own proxy settings carries them: /api/ reads for 5m, sends within 500ms,
+  // and its own proxy_set_header replaces the server's (nginx inheritance)
+  assert.deepEqual([api?.settings?.readMs, api?.settings?.sendMs, api?.settings?.connectMs], [300_000, 500, 2000]);
+  // (upstream api keeps no idle connections, so the proxy writes Connection: close itself)
+  assert.deepEqual(api?.settings?.setHeaders.map((h) => `${h.name}: ${h.value}`), ['Host: $proxy_host', 'X-Real-IP: $remote_addr']);
+  assert.deepEqual(api?.settings?.retry.conditions, ['error', 'timeout']);
+  const upload = routes.get('/api/upload/');
+  assert.deepEqual(upload?.settings?.retry.conditions, ['error', 'timeout', 'non_idempotent']);
+  assert.equal(routes.get('/')?.settings, undefined, 'location / is the service itself');
+  assert.deepEqual(routes.get('/healthz')?.replaceUri, '/status');
+  assert.equal(routes.get('/healthz')?.pool, '127.0.0.1:9999');
+  // `location = /healthz` is served as a prefix: said, positioned
+  assert.deepEqual(m.diagnostics.map((d) => [d.severity, d.code]), [['warning', 'HALO_DPL_EXACT_LOCATION'], ['warning', 'HALO_DPL_EXACT_LOCATION']]);
+  assert.ok(m.diagnostics.every((d) => d.pos !== undefined));
 });
 
 test('stream: tcp and udp services, stream pools apart from http ones, proxy_timeout and next_upstream', () => {

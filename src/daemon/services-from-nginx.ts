@@ -18,6 +18,7 @@ import {
   type NextUpstreamCondition,
   type PoolSpec,
   type Route,
+  type RouteSettings,
   type ServiceSpec,
   type SetHeader,
 } from '../proxy/types.js';
@@ -107,6 +108,22 @@ function setHeadersOf(p: NginxProxySettings, poolKeepsAlive: boolean): SetHeader
     .map((h) => ({ name: h.name, value: h.value }));
 }
 
+/** A location's proxy settings as the proxy takes them (service-wide or per route). */
+function settingsOf(p: NginxProxySettings, poolKeepsAlive: boolean): RouteSettings {
+  return {
+    connectMs: p.connectTimeoutMs,
+    readMs: p.readTimeoutMs,
+    sendMs: p.sendTimeoutMs,
+    retry: {
+      conditions: p.nextUpstream.filter((c): c is NextUpstreamCondition => CONDITIONS.has(c)),
+      tries: p.nextUpstreamTries,
+      timeoutMs: p.nextUpstreamTimeoutMs,
+    },
+    setHeaders: setHeadersOf(p, poolKeepsAlive),
+    upstreamHttpVersion: p.httpVersion,
+  };
+}
+
 export function servicesFromNginx(model: NginxModel): MappedServices {
   const diagnostics: Diagnostic[] = [];
   const note = (severity: Diagnostic['severity'], code: Diagnostic['code'], message: string, pos: SourcePos | undefined): void => {
@@ -151,32 +168,35 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
 
     for (const [key, { server, listen }] of byListen) {
       const routes: Route[] = [];
+      const routeLocations: NginxLocation[] = [];
       let defaultPool = '';
       for (const l of server.locations) {
         const pool = poolFor(l);
         if (pool === null) continue;
-        if (l.match === 'exact') note('warning', 'HALO_DPL_LOCATION_SETTINGS', `Exact location served as a prefix: = ${l.path}`, l.pos);
+        routeLocations.push(l);
+        if (l.match === 'exact') note('warning', 'HALO_DPL_EXACT_LOCATION', `Exact location served as a prefix: = ${l.path}`, l.pos);
         const uri = l.proxyPass?.uri ?? null;
         routes.push({ pathPrefix: l.path, pool, ...(uri !== null ? { replaceUri: uri } : {}) });
         if (l.path === '/' && uri === null) defaultPool = pool;
       }
       // the settings of `location /`, or of the first location that proxies
       const passing = server.locations.filter((l) => l.proxyPass !== null);
-      const main = passing.find((l) => l.path === '/') ?? passing[0];
-      if (main === undefined) {
+      const mainLoc = passing.find((l) => l.path === '/') ?? passing[0];
+      if (mainLoc === undefined) {
         note('warning', 'HALO_DPL_NOT_SERVED', `Server on ${key} is left out: none of its locations has a proxy_pass`, server.pos);
         continue;
       }
-      for (const l of passing) {
-        if (l !== main && settingsKey(l.proxy) !== settingsKey(main.proxy)) {
-          note('warning', 'HALO_DPL_LOCATION_SETTINGS', `Location ${l.path} takes the proxy settings of location ${main.path}`, l.pos);
-        }
+      // a location whose proxy settings differ from the service's carries its own
+      for (const [i, l] of routeLocations.entries()) {
+        const r = routes[i];
+        if (r === undefined || l === mainLoc || settingsKey(l.proxy) === settingsKey(mainLoc.proxy)) continue;
+        routes[i] = { ...r, settings: settingsOf(l.proxy, (pools.get(r.pool)?.keepalive.maxIdle ?? 0) > 0) };
       }
       if (defaultPool === '') {
         note('warning', 'HALO_DPL_NOT_SERVED', `Server on ${key} has no location / with a plain proxy_pass: requests outside its locations get 502 (nginx would serve files)`, server.pos);
       }
-      const p = main.proxy;
-      const mainPool = pools.get(routes.find((r) => r.pathPrefix === main.path)?.pool ?? defaultPool);
+      const mainPool = pools.get(routes.find((r) => r.pathPrefix === mainLoc.path)?.pool ?? defaultPool);
+      const mainSettings = settingsOf(mainLoc.proxy, (mainPool?.keepalive.maxIdle ?? 0) > 0);
       services.push({
         name: `http/${key}`,
         protocol: 'http',
@@ -185,15 +205,11 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
         pool: defaultPool,
         // a lone `location /` without URI needs no routing table
         routes: routes.length === 1 && routes[0]?.pathPrefix === '/' && routes[0].replaceUri === undefined ? [] : routes,
-        timeouts: { ...NGINX_TIMEOUTS, connectMs: p.connectTimeoutMs, readMs: p.readTimeoutMs, sendMs: p.sendTimeoutMs },
+        timeouts: { ...NGINX_TIMEOUTS, connectMs: mainSettings.connectMs, readMs: mainSettings.readMs, sendMs: mainSettings.sendMs },
         limits: DEFAULT_LIMITS,
-        retry: {
-          conditions: p.nextUpstream.filter((c): c is NextUpstreamCondition => CONDITIONS.has(c)),
-          tries: p.nextUpstreamTries,
-          timeoutMs: p.nextUpstreamTimeoutMs,
-        },
-        setHeaders: setHeadersOf(p, (mainPool?.keepalive.maxIdle ?? 0) > 0),
-        upstreamHttpVersion: p.httpVersion,
+        retry: mainSettings.retry,
+        setHeaders: mainSettings.setHeaders,
+        upstreamHttpVersion: mainSettings.upstreamHttpVersion,
       });
     }
   }

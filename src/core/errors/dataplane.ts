@@ -14,9 +14,9 @@ export const DATAPLANE_ERRORS = {
     summary: 'Several nginx servers listen on the same address and port',
     help: 'halo serves one nginx `server` per listening address (no server_name virtual hosting yet): it keeps the `default_server` one, or the first, and leaves the others out. Give each server its own listen address or port.',
   },
-  HALO_DPL_LOCATION_SETTINGS: {
-    summary: 'The locations of one nginx server use different proxy settings',
-    help: 'halo applies timeouts, proxy_set_header, proxy_next_upstream and proxy_http_version per server: it takes them from the `location /` (or the first location) for every location of the server. Move differing settings to the server level or to separate servers.',
+  HALO_DPL_EXACT_LOCATION: {
+    summary: 'An nginx exact location is served as a prefix location',
+    help: 'halo routes by path prefix: `location = /path` also matches `/path` followed by anything. Requests for the exact path go where nginx sends them; longer paths may go there too unless a longer prefix location matches them.',
   },
   HALO_DPL_SCHEDULER: {
     summary: 'The LVS scheduler has no halo picker and another one is used',
