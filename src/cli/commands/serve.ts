@@ -91,8 +91,11 @@ function load(o: ServeOptions): Loaded {
   return { mapped: merged, shown, errors };
 }
 
-function report(io: CliIo, l: Loaded, verbose: boolean): void {
-  const visible = l.shown.filter((s) => verbose || s.d.severity !== 'info' || s.d.code.startsWith('HALO_DPL_'));
+/** Notes said once per process, not again at each reload. */
+const ONCE: ReadonlySet<string> = new Set(['HALO_DPL_FULL_PROXY']);
+
+function report(io: CliIo, l: Loaded, verbose: boolean, reload = false): void {
+  const visible = l.shown.filter((s) => (verbose || s.d.severity !== 'info' || s.d.code.startsWith('HALO_DPL_')) && !(reload && ONCE.has(s.d.code)));
   for (const s of visible) io.err(renderDiagnostic(s.d, s.files));
   if (l.shown.length > 0) io.err(`${summaryLine(l.shown.map((s) => s.d))}\n`);
 }
@@ -152,7 +155,7 @@ Exit status: 0 stopped by a signal, 1 the proxy could not start, 2 bad command l
       const onHup = (): void => {
         busy = busy.then(async () => {
           const next = load(o);
-          report(io, next, o.verbose);
+          report(io, next, o.verbose, true);
           if (next.errors) {
             io.err('halo serve: Reload refused: the configuration has errors; the running services stay (HALO_DPL_START)\n');
             return;
