@@ -30,7 +30,7 @@ import {
 } from './http1.js';
 import { countsAsFailure, failureStatus, shouldRetry, type Outcome } from './passive.js';
 import { UpstreamPool, type Ticker, type UpstreamConn, type UpstreamOwner } from './upstream.js';
-import { newCounters, type BackendSpec, type PoolSpec, type ProxyCounters, type Route, type ServiceSpec } from './types.js';
+import { newCounters, type BackendSpec, type PoolSpec, type ProxyCounters, type RetryPolicy, type Route, type RouteSettings, type ServiceSpec } from './types.js';
 
 export type PickerRegistry = (algorithm: string) => PickerFactory | undefined;
 
@@ -154,15 +154,48 @@ function expand(parts: readonly TemplatePart[], v: Vars): string {
   return s;
 }
 
-/** nginx `location` prefix matching (longest prefix wins) and `proxy_pass` URI replacement. */
-export function routeRequest(routes: readonly Route[], defaultPool: string, target: string): { pool: string; target: string } {
+/** nginx `location` prefix matching: the longest prefix wins. */
+export function matchRoute(routes: readonly Route[], target: string): Route | undefined {
   let best: Route | undefined;
   for (const r of routes) {
     if (target.startsWith(r.pathPrefix) && (best === undefined || r.pathPrefix.length > best.pathPrefix.length)) best = r;
   }
+  return best;
+}
+
+function routeTarget(best: Route | undefined, defaultPool: string, target: string): { pool: string; target: string } {
   if (best === undefined) return { pool: defaultPool, target };
   if (best.replaceUri === undefined) return { pool: best.pool, target };
   return { pool: best.pool, target: best.replaceUri + target.slice(best.pathPrefix.length) };
+}
+
+/** nginx `location` prefix matching (longest prefix wins) and `proxy_pass` URI replacement. */
+export function routeRequest(routes: readonly Route[], defaultPool: string, target: string): { pool: string; target: string } {
+  return routeTarget(matchRoute(routes, target), defaultPool, target);
+}
+
+/** The proxy settings one request runs with: the service's, or its location's. */
+interface RequestSettings {
+  readonly connectMs: number;
+  readonly readMs: number;
+  readonly sendMs: number;
+  readonly retry: RetryPolicy;
+  readonly setHeaders: readonly CompiledHeader[];
+  readonly setHeaderNames: ReadonlySet<string>;
+  readonly upstreamHttpVersion: '1.0' | '1.1';
+}
+
+function compileSettings(s: RouteSettings): RequestSettings {
+  const setHeaders = s.setHeaders.map((h) => ({ name: h.name, lname: h.name.toLowerCase(), parts: compileTemplate(h.value) }));
+  return {
+    connectMs: s.connectMs,
+    readMs: s.readMs,
+    sendMs: s.sendMs,
+    retry: s.retry,
+    setHeaders,
+    setHeaderNames: new Set(setHeaders.map((h) => h.lname)),
+    upstreamHttpVersion: s.upstreamHttpVersion,
+  };
 }
 
 const enum Phase {
@@ -180,8 +213,9 @@ export class HttpService {
   readonly counters: ProxyCounters;
   headLimits!: HeadLimits;
   bodyLimits!: BodyLimits;
-  setHeaders!: readonly CompiledHeader[];
-  setHeaderNames!: ReadonlySet<string>;
+  /** The service's own proxy settings, and those of the routes that set their own. */
+  settings!: RequestSettings;
+  routeSettings!: ReadonlyMap<Route, RequestSettings>;
   readonly conns = new Set<ClientConn>();
   pools: ReadonlyMap<string, UpstreamPool>;
   private draining = false;
@@ -208,8 +242,8 @@ export class HttpService {
     const l = spec.limits;
     this.headLimits = { maxHeadBytes: l.maxHeadBytes, maxLineBytes: l.maxLineBytes, maxHeaders: l.maxHeaders };
     this.bodyLimits = { maxBodyBytes: l.maxBodyBytes, maxChunkLineBytes: 4096, maxTrailerBytes: 8192 };
-    this.setHeaders = spec.setHeaders.map((h) => ({ name: h.name, lname: h.name.toLowerCase(), parts: compileTemplate(h.value) }));
-    this.setHeaderNames = new Set(this.setHeaders.map((h) => h.lname));
+    this.settings = compileSettings({ ...spec.timeouts, retry: spec.retry, setHeaders: spec.setHeaders, upstreamHttpVersion: spec.upstreamHttpVersion });
+    this.routeSettings = new Map(spec.routes.flatMap((r) => (r.settings !== undefined ? [[r, compileSettings(r.settings)] as const] : [])));
     this.server.maxConnections = l.maxClientConns;
   }
 
@@ -221,7 +255,7 @@ export class HttpService {
         resolve();
       };
       if (handle !== undefined) this.server.listen(handle as net.Server, done);
-      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false }, done);
+      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress === '::' }, done);
     });
   }
 
@@ -280,6 +314,8 @@ const REPLAY_CAP_BYTES = 1024 * 1024;
 /** One client connection and its current exchange. */
 class ClientConn implements UpstreamOwner {
   private phase: Phase = Phase.Idle;
+  /** The settings of the current request (its location's, or the service's). */
+  private rs: RequestSettings;
   private buf: Buffer | undefined;
   private requests = 0;
   private clientEnded = false;
@@ -325,6 +361,7 @@ class ClientConn implements UpstreamOwner {
   ) {
     this.remoteAddr = sock.remoteAddress ?? '';
     this.remotePort = sock.remotePort ?? 0;
+    this.rs = svc.settings;
     const now = svc.deps.ticker.nowMs;
     this.lastClientMs = now;
     this.lastUpMs = now;
@@ -347,6 +384,7 @@ class ClientConn implements UpstreamOwner {
       this.lastUpMs = nowMs;
     }
     const t = this.svc.spec.timeouts;
+    const rs = this.rs;
     switch (this.phase) {
       case Phase.Idle:
         if (nowMs - this.lastClientMs > (this.svc.isDraining ? Math.min(DRAIN_IDLE_GRACE_MS, t.clientKeepaliveMs) : t.clientKeepaliveMs)) this.destroy();
@@ -358,10 +396,10 @@ class ClientConn implements UpstreamOwner {
       case Phase.Body:
       case Phase.Await:
         if (this.up !== undefined && !this.up.connected) {
-          if (nowMs - this.connectStartMs > t.connectMs) this.attemptFailed({ kind: 'timeout' });
+          if (nowMs - this.connectStartMs > rs.connectMs) this.attemptFailed({ kind: 'timeout' });
         } else if (this.phase === Phase.Body && !this.reqDone && this.res === undefined && nowMs - this.lastClientMs > t.clientBodyMs) {
           this.reject(408, 'client-body-timeout');
-        } else if (this.up !== undefined && nowMs - this.lastUpMs > (this.reqDone ? t.readMs : t.sendMs)) {
+        } else if (this.up !== undefined && nowMs - this.lastUpMs > (this.reqDone ? rs.readMs : rs.sendMs)) {
           if (this.paused || this.upPaused) {
             // the client does not read: nginx send_timeout
             if (nowMs - this.lastClientMs > t.clientSendMs) this.destroy();
@@ -452,13 +490,16 @@ class ClientConn implements UpstreamOwner {
       this.reject(413, 'body-too-large');
       return;
     }
-    if (req.framing.kind === 'chunked' && svc.spec.upstreamHttpVersion === '1.0') {
+    const path = originForm(req.target);
+    const matched = svc.spec.routes.length > 0 ? matchRoute(svc.spec.routes, path) : undefined;
+    this.rs = (matched !== undefined ? svc.routeSettings.get(matched) : undefined) ?? svc.settings;
+    if (req.framing.kind === 'chunked' && this.rs.upstreamHttpVersion === '1.0') {
       // an HTTP/1.0 backend cannot take a chunked body and halo streams instead of buffering;
       // nginx answers 411 in the same case (proxy_request_buffering off)
       this.reject(411, 'chunked-to-http10');
       return;
     }
-    const route = routeRequest(svc.spec.routes, svc.spec.pool, originForm(req.target));
+    const route = routeTarget(matched, svc.spec.pool, path);
     const pool = svc.pools.get(route.pool);
     if (pool === undefined) {
       this.respondError(502, 'unknown-pool');
@@ -560,11 +601,11 @@ class ClientConn implements UpstreamOwner {
   // ---- upstream side --------------------------------------------------------------------------
 
   private buildUpstreamHead(req: RequestHead, target: string, pool: UpstreamPool): string {
-    const svc = this.svc;
-    const v11 = svc.spec.upstreamHttpVersion === '1.1';
+    const rs = this.rs;
+    const v11 = rs.upstreamHttpVersion === '1.1';
     let h = `${req.method} ${target} HTTP/${v11 ? '1.1' : '1.0'}\r\n`;
     const conn = req.connectionTokens;
-    const setNames = svc.setHeaderNames;
+    const setNames = rs.setHeaderNames;
     let hasHost = false;
     for (const f of req.headers) {
       const n = f.lname;
@@ -576,9 +617,9 @@ class ClientConn implements UpstreamOwner {
     if (req.framing.kind === 'chunked') h += 'Transfer-Encoding: chunked\r\n';
     if (req.upgrade !== undefined) h += `Upgrade: ${req.upgrade}\r\nConnection: upgrade\r\n`;
     else if (!v11 || pool.spec.keepalive.maxIdle === 0) h += 'Connection: close\r\n';
-    if (svc.setHeaders.length > 0) {
+    if (rs.setHeaders.length > 0) {
       const vars = this.vars(req, pool);
-      for (const s of svc.setHeaders) {
+      for (const s of rs.setHeaders) {
         const value = expand(s.parts, vars);
         // nginx: a header whose value is empty is not passed
         if (value !== '') h += `${s.name}: ${value}\r\n`;
@@ -847,7 +888,7 @@ class ClientConn implements UpstreamOwner {
 
   private finishExchange(): void {
     const outcome = this.outcome;
-    this.finishAttempt(countsAsFailure(outcome, this.svc.spec.retry.conditions));
+    this.finishAttempt(countsAsFailure(outcome, this.rs.retry.conditions));
     const up = this.up;
     this.up = undefined;
     if (up !== undefined) {
@@ -917,7 +958,7 @@ class ClientConn implements UpstreamOwner {
   private canRetry(outcome: Outcome): boolean {
     const req = this.req;
     if (req === undefined) return false;
-    const retry = this.svc.spec.retry;
+    const retry = this.rs.retry;
     return shouldRetry(outcome, {
       conditions: retry.conditions,
       method: req.method,
@@ -933,7 +974,7 @@ class ClientConn implements UpstreamOwner {
   }
 
   private retryAfter(outcome: Outcome): void {
-    this.finishAttempt(countsAsFailure(outcome, this.svc.spec.retry.conditions));
+    this.finishAttempt(countsAsFailure(outcome, this.rs.retry.conditions));
     const up = this.up;
     this.up = undefined;
     up?.destroy();
@@ -963,7 +1004,7 @@ class ClientConn implements UpstreamOwner {
       this.retryAfter(outcome);
       return;
     }
-    this.finishAttempt(countsAsFailure(outcome, this.svc.spec.retry.conditions));
+    this.finishAttempt(countsAsFailure(outcome, this.rs.retry.conditions));
     this.respondError(failureStatus(outcome), outcome.kind);
   }
 

@@ -45,6 +45,17 @@ export interface PoolSpec {
   readonly hashKey?: string;
   readonly backends: readonly BackendSpec[];
   readonly keepalive: UpstreamKeepalive;
+  /**
+   * keepalived `persistence_timeout` with `persistence_granularity`: a client (address masked by
+   * the prefix lengths) keeps its backend while it returns within the timeout (src/balance/persistence.ts).
+   */
+  readonly persistence?: PoolPersistence;
+}
+
+export interface PoolPersistence {
+  readonly timeoutMs: number;
+  readonly ipv4PrefixLen?: number;
+  readonly ipv6PrefixLen?: number;
 }
 
 /** nginx `proxy_next_upstream` conditions. */
@@ -115,6 +126,18 @@ export interface Route {
   readonly pool: string;
   /** `proxy_pass http://pool/uri`: the matched prefix is replaced by this (nginx semantics). */
   readonly replaceUri?: string;
+  /** nginx settings of this `location` where they differ from the service's; absent: the service's. */
+  readonly settings?: RouteSettings;
+}
+
+/** What an nginx `location` may set for itself (proxy_* directives inherited or overridden). */
+export interface RouteSettings {
+  readonly connectMs: number;
+  readonly readMs: number;
+  readonly sendMs: number;
+  readonly retry: RetryPolicy;
+  readonly setHeaders: readonly SetHeader[];
+  readonly upstreamHttpVersion: '1.0' | '1.1';
 }
 
 export interface ServiceSpec {

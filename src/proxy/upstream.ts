@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import type { Picker, PickerFactory } from '../balance/picker.js';
+import { withPersistence } from '../balance/persistence.js';
 import type { BackendState } from '../core/backend.js';
 import type { Prng } from '../core/prng.js';
 import { PassiveHealth } from './passive.js';
@@ -122,7 +123,9 @@ export class UpstreamPool {
     factory: PickerFactory,
     prng: Prng,
   ) {
-    this.picker = factory(
+    // LVS persistence wraps whatever algorithm the pool names, as ipvs applies it before the scheduler
+    const make = spec.persistence !== undefined ? withPersistence(factory, spec.persistence) : factory;
+    this.picker = make(
       spec.backends.map((b) => ({ id: b.id, weight: b.weight, backup: b.backup, maxConns: b.maxConns })),
       { prng, flags: new Set(spec.flags) },
     );

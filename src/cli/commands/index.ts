@@ -19,6 +19,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./run.js')).runCommand,
   },
   {
+    name: 'serve',
+    summary: 'Serve the proxies of an nginx.conf or keepalived.conf (no VRRP) in the foreground',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+  {
     name: 'check-config',
     summary: 'Check a keepalived.conf and print every problem with its position',
     load: async () => (await import('./check-config.js')).checkConfigCommand,

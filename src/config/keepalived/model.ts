@@ -361,6 +361,25 @@ export interface VirtualServer extends Located {
   delayLoopMs: number;
   inhibitOnFailure: boolean;
   realServers: RealServer[];
+  /** halo extension: `http_proxy { ... }` makes this an L7 (HTTP/1.1) service of halo's proxy. */
+  httpProxy?: HttpProxyOptions;
+  keywordPos: KeywordPositions;
+}
+
+/** halo extension inside `virtual_server`: the HTTP proxy settings, with nginx's directive names. */
+export interface HttpProxyOptions extends Located {
+  /** `proxy_set_header NAME [VALUE]`, in order; no value (or "") removes the header. */
+  setHeaders: { name: string; value: string; pos: SourcePos }[];
+  /** `proxy_next_upstream COND...` (`off` gives []). */
+  nextUpstream?: string[];
+  nextUpstreamTries?: number;
+  nextUpstreamTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  readTimeoutMs?: number;
+  sendTimeoutMs?: number;
+  httpVersion?: '1.0' | '1.1';
+  /** Idle upstream connections kept per real server and worker. */
+  keepalive?: number;
   keywordPos: KeywordPositions;
 }
 

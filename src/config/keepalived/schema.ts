@@ -17,6 +17,7 @@ import {
 import type { BuildContext } from './values.js';
 import { ipFamily, parseInt10, parseIp, parseIpPrefix, parseTimerUs } from './values.js';
 import { childEnv, KEYWORD_HOMES, walkBlock } from './walk.js';
+import { HTTP_PROXY_KEYWORD } from './schema-halo.js';
 
 /** Raw `advert_int` in microseconds, kept aside until the version is known (build.ts rounds it). */
 export const ADVERT_US = new WeakMap<object, { us: number; word: Word }>();
@@ -639,6 +640,8 @@ export const VIRTUAL_SERVER = keywordsBlock('virtual_server', {
     walkBlock(ctx, REAL_SERVER, n.block ?? [], rs, childEnv(env, 'real_server'));
     if (hp !== undefined) (t['realServers'] as RealServer[]).push(rs as unknown as RealServer);
   }, 'IPADDR [PORT]'),
+  // halo extension: an L7 service (./schema-halo.ts)
+  http_proxy: HTTP_PROXY_KEYWORD,
   // keepalived 1.x: the NAT mask of the virtual server; the kernel ignores it since 2.6.
   nat_mask: unsupported('obsolete since keepalived 1.x; IPVS does not use it', 1, 1),
 });

@@ -16,6 +16,7 @@ import { SERVICES_ERRORS } from './services.js';
 import { PROXY_ERRORS } from './proxy.js';
 import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
+import { DATAPLANE_ERRORS } from './dataplane.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -34,6 +35,7 @@ export const ERROR_CATALOG = {
   ...PROXY_ERRORS,
   ...TRACK_ERRORS,
   ...NOTIFY_ERRORS,
+  ...DATAPLANE_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
