@@ -15,8 +15,8 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors/index.js';
-import type { AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, VrrpDatagram, VrrpSocketPort } from '../net/ports.js';
-import type { VrrpInstanceConfig } from '../vrrp/config.js';
+import type { AddressEvent, AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, RoutePort, VrrpDatagram, VrrpSocketPort } from '../net/ports.js';
+import type { VipConfig, VrrpInstanceConfig } from '../vrrp/config.js';
 import { newRxCounters, countDecode, type VrrpRxCounters } from '../vrrp/counters.js';
 import {
   initialInstanceState,
@@ -56,6 +56,13 @@ export interface VrrpRuntimeOptions {
   readonly addresses: AddressPort;
   readonly neighbors: NeighborAnnouncePort;
   readonly link?: LinkPort;
+  /** `virtual_routes` / `virtual_rules`; absent: instances' routes are not touched. */
+  readonly routes?: RoutePort;
+  /**
+   * Plain delays for gratuitous ARP repeats and refreshes (`garp_master_*`). Absent: one
+   * announcement per VIP on takeover. Returns a cancel function.
+   */
+  readonly schedule?: (delayMs: number, fn: () => void) => () => void;
   readonly instances: readonly VrrpInstanceConfig[];
   readonly log?: (record: RuntimeLogRecord) => void;
   readonly notify?: (notify: RuntimeNotify) => void;
@@ -78,7 +85,19 @@ interface Instance {
   readonly config: VrrpInstanceConfig;
   state: VrrpInstanceState;
   readonly rx: VrrpRxCounters;
+  /** Bumped on every takeover and release: announcement timers of an older epoch do nothing. */
+  garpEpoch: number;
+  /** Pending announcement timers (bounded: a burst, a delayed burst and a refresh at most). */
+  readonly garpTimers: Set<() => void>;
+  /** Unicast adverts dropped by `check_unicast_src` (source not a `unicast_peer`). */
+  unicastSrcRejected: number;
+  /** VIPs someone else deleted while we were MASTER, re-added (keepalived re-adds unless `no_track`). */
+  vipsReadded: number;
 }
+
+/** A burst has at most this many announcements per VIP, whatever the config says. */
+const GARP_REPEAT_MAX = 255;
+const GARP_TIMERS_MAX = 8;
 
 type TimerKey = `${string}\u0000${TimerName}`;
 
@@ -100,6 +119,7 @@ export class VrrpRuntime {
   private draining = false;
   private running = false;
   private unwatchLinks: (() => void) | undefined;
+  private unwatchAddresses: (() => void) | undefined;
   /** Adverts for no instance of ours (keepalived counts these as vrid errors of the interface). */
   private unknownVrid = 0;
   private readonly maxEventsPerTurn: number;
@@ -108,7 +128,15 @@ export class VrrpRuntime {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
     this.maxEventsPerTurn = opts.maxEventsPerTurn ?? DEFAULT_MAX_EVENTS_PER_TURN;
     for (const config of opts.instances) {
-      this.instances.set(config.name, { config, state: initialInstanceState(config, opts.clock.nowMs()), rx: newRxCounters() });
+      this.instances.set(config.name, {
+        config,
+        state: initialInstanceState(config, opts.clock.nowMs()),
+        rx: newRxCounters(),
+        garpEpoch: 0,
+        garpTimers: new Set(),
+        unicastSrcRejected: 0,
+        vipsReadded: 0,
+      });
       this.byVrid.set(vridKey(config.ifname, config.family, config.vrid), config.name);
     }
   }
@@ -118,12 +146,17 @@ export class VrrpRuntime {
     if (this.running) return;
     this.running = true;
     this.opts.socket.onPacket((d) => this.onDatagram(d));
-    const sockets = new Map<string, { ifname: string; family: Family }>();
-    for (const { config } of this.instances.values()) sockets.set(`${config.ifname}/${config.family}`, { ifname: config.ifname, family: config.family });
+    const sockets = new Map<string, { ifname: string; family: Family; groups: Set<string> }>();
+    for (const { config } of this.instances.values()) {
+      const key = `${config.ifname}/${config.family}`;
+      const s = sockets.get(key) ?? { ifname: config.ifname, family: config.family, groups: new Set<string>() };
+      // Unicast instances join no group (keepalived does not either): they hear only their peers.
+      if (config.unicastPeers.length === 0) s.groups.add(mcastGroupOf(config));
+      sockets.set(key, s);
+    }
     const failed = new Set<string>();
     for (const [key, s] of sockets) {
-      const group = s.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6;
-      const r = await this.opts.socket.open(s.ifname, s.family, [group]);
+      const r = await this.opts.socket.open(s.ifname, s.family, [...s.groups]);
       if (!r.ok) {
         failed.add(key);
         this.log('error', `Cannot open VRRP socket on ${s.ifname} (IPv${s.family}): ${r.error}`, 'HALO_VRRP_SOCKET_OPEN_FAILED');
@@ -132,15 +165,27 @@ export class VrrpRuntime {
     if (!this.running) return;
     const link = this.opts.link;
     const ifnames = [...new Set([...this.instances.values()].map((i) => i.config.ifname))];
+    // track_interface entries are trackers named `interface:NAME` (src/config/keepalived/to-engine.ts).
+    const tracked = new Set<string>();
+    for (const inst of this.instances.values()) for (const t of inst.config.trackers) if (t.name.startsWith(TRACK_INTERFACE)) tracked.add(t.name.slice(TRACK_INTERFACE.length));
     if (link !== undefined) {
       for (const ifname of ifnames) {
         const up = await link.isUp(ifname);
         if (!up) this.toInterface(ifname, { type: 'LinkChanged', up: false });
       }
-      this.unwatchLinks = link.watch(ifnames, (e) => {
+      for (const ifname of tracked) {
+        if (!(await link.isUp(ifname))) this.toTracker(`${TRACK_INTERFACE}${ifname}`, false);
+      }
+      this.unwatchLinks = link.watch([...new Set([...ifnames, ...tracked])], (e) => {
         this.toInterface(e.ifname, { type: 'LinkChanged', up: e.up });
+        if (tracked.has(e.ifname)) this.toTracker(`${TRACK_INTERFACE}${e.ifname}`, e.up);
         this.drain();
       });
+    }
+    const vipIfnames = new Set<string>();
+    for (const inst of this.instances.values()) for (const v of [...inst.config.vips, ...(inst.config.excludedVips ?? [])]) vipIfnames.add(v.ifname);
+    if (this.opts.addresses.watch !== undefined && vipIfnames.size > 0) {
+      this.unwatchAddresses = this.opts.addresses.watch([...vipIfnames], (e) => this.onAddressEvent(e));
     }
     if (!this.running) return;
     // An instance whose socket did not open cannot hear or speak VRRP: hold it in FAULT.
@@ -159,6 +204,9 @@ export class VrrpRuntime {
     this.running = false;
     this.unwatchLinks?.();
     this.unwatchLinks = undefined;
+    this.unwatchAddresses?.();
+    this.unwatchAddresses = undefined;
+    for (const inst of this.instances.values()) this.cancelGarp(inst);
     this.opts.waker.cancel();
     this.deadlines.clear();
     this.opts.socket.close();
@@ -166,10 +214,37 @@ export class VrrpRuntime {
 
   /** A tracker (track_script, track_file, ...) changed: every instance tracking it hears of it. */
   trackerChanged(tracker: string, up: boolean): void {
+    this.toTracker(tracker, up);
+    this.drain();
+  }
+
+  /** Counters the runtime keeps beside the codec's, by instance. */
+  runtimeCounters(name: string): { unicastSrcRejected: number; vipsReadded: number } | undefined {
+    const inst = this.instances.get(name);
+    return inst === undefined ? undefined : { unicastSrcRejected: inst.unicastSrcRejected, vipsReadded: inst.vipsReadded };
+  }
+
+  private toTracker(tracker: string, up: boolean): void {
     for (const inst of this.instances.values()) {
       if (inst.config.trackers.some((t) => t.name === tracker)) this.enqueue(inst.config.name, { type: 'TrackerChanged', tracker, up });
     }
-    this.drain();
+  }
+
+  /**
+   * Someone deleted an address: a MASTER re-adds its VIP (keepalived does, unless `no_track`), so
+   * clients are not left without the address until the next transition.
+   */
+  private onAddressEvent(e: AddressEvent): void {
+    if (!this.running || e.present) return;
+    for (const inst of this.instances.values()) {
+      if (inst.state.state !== 'MASTER') continue;
+      for (const v of [...inst.config.vips, ...(inst.config.excludedVips ?? [])]) {
+        if (v.noTrack === true || v.ifname !== e.ifname || v.address !== e.address || v.prefixLength !== e.prefixLength) continue;
+        inst.vipsReadded++;
+        this.log('warn', `${inst.config.name}: VIP ${v.address}/${v.prefixLength} was deleted from ${v.ifname} by someone else: adding it again`, undefined, inst.config.name);
+        this.portResult(this.opts.addresses.add(v), inst.config.name, `Cannot add VIP ${v.address}/${v.prefixLength} on ${v.ifname}`);
+      }
+    }
   }
 
   /** Delivers an event to one instance (for tests and the API's control commands). */
@@ -215,6 +290,12 @@ export class VrrpRuntime {
     const c = inst.config;
     // Our own multicast looped back by the kernel is not an advert from a peer.
     if (d.src === c.primaryAddress) return;
+    // keepalived check_unicast_src: in unicast mode, only the configured peers may speak.
+    if (c.checkUnicastSrc === true && c.unicastPeers.length > 0 && !c.unicastPeers.includes(d.src)) {
+      inst.unicastSrcRejected++;
+      this.log('debug', `${c.name}: dropped advert from ${d.src}: not a unicast_peer`, undefined, c.name);
+      return;
+    }
     const result = decodeAdvert(d.payload, { family: d.family, src: d.src, dst: d.dst, ttl: d.ttl }, decodeExpect(c));
     countDecode(inst.rx, result);
     if (!result.ok) {
@@ -278,17 +359,17 @@ export class VrrpRuntime {
         this.sendAdvert(c, effect.priority, effect.advertIntervalCs);
         return;
       case 'AddVips':
-        for (const vip of effect.vips) this.portResult(this.opts.addresses.add(vip), c.name, `Cannot add VIP ${vip.address}/${vip.prefixLength} on ${vip.ifname}`);
+        // Excluded VIPs and routes follow the VIPs (keepalived adds them in this order too).
+        for (const vip of [...effect.vips, ...(c.excludedVips ?? [])]) this.portResult(this.opts.addresses.add(vip), c.name, `Cannot add VIP ${vip.address}/${vip.prefixLength} on ${vip.ifname}`);
+        for (const r of c.routes ?? []) if (this.opts.routes) this.portResult(this.opts.routes.add(r), c.name, `Cannot add ${r.kind} ${r.args.join(' ')}`);
         return;
       case 'RemoveVips':
-        for (const vip of effect.vips) this.portResult(this.opts.addresses.remove(vip), c.name, `Cannot remove VIP ${vip.address}/${vip.prefixLength} from ${vip.ifname}`);
+        this.cancelGarp(inst);
+        for (const r of c.routes ?? []) if (this.opts.routes) this.portResult(this.opts.routes.remove(r), c.name, `Cannot remove ${r.kind} ${r.args.join(' ')}`);
+        for (const vip of [...effect.vips, ...(c.excludedVips ?? [])]) this.portResult(this.opts.addresses.remove(vip), c.name, `Cannot remove VIP ${vip.address}/${vip.prefixLength} from ${vip.ifname}`);
         return;
       case 'SendGratuitousArp':
-        // One announcement per VIP on takeover; keepalived's repeat/refresh settings come with the config mapping.
-        for (const vip of effect.vips) {
-          const r = this.opts.neighbors.announce(vip.ifname, vip.family, vip.address);
-          if (!r.ok) this.log('warn', `Cannot announce ${vip.address} on ${vip.ifname}: ${r.error}`, undefined, c.name);
-        }
+        this.takeoverAnnouncements(inst, effect.vips);
         return;
       case 'SetTimer':
         if (!this.deadlines.set(timerKey(c.name, effect.name), effect.atMs)) {
@@ -309,7 +390,10 @@ export class VrrpRuntime {
 
   private sendAdvert(c: VrrpInstanceConfig, priority: number, advertIntervalCs: number): void {
     const src = c.primaryAddress;
-    const dsts = c.unicastPeers.length > 0 ? c.unicastPeers : [c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6];
+    const unicast = c.unicastPeers.length > 0;
+    const dsts = unicast ? c.unicastPeers : [mcastGroupOf(c)];
+    // RFC 5798 §5.1.1.3: TTL 255; keepalived's `unicast_ttl` may lower it for unicast peers.
+    const ttl = unicast ? (c.unicastTtl ?? VRRP_TTL) : VRRP_TTL;
     const addresses = c.vips.filter((v) => v.family === c.family).map((v) => v.address);
     for (const dst of dsts) {
       const enc = encodeAdvert(
@@ -329,8 +413,79 @@ export class VrrpRuntime {
         this.log('error', `Cannot encode advert of ${c.name}: ${enc.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
         return;
       }
-      const r = this.opts.socket.send({ ifname: c.ifname, family: c.family, src, dst, ttl: VRRP_TTL, payload: enc.bytes });
+      const r = this.opts.socket.send({ ifname: c.ifname, family: c.family, src, dst, ttl, payload: enc.bytes });
       if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
+    }
+  }
+
+  /**
+   * Announcements after a takeover, as keepalived sends them: a burst of `garp_master_repeat` per
+   * VIP spaced by `vrrp_garp_interval` / `vrrp_gna_interval`, a second burst after
+   * `garp_master_delay`, and a refresh burst every `garp_master_refresh` while MASTER. Without a
+   * `schedule` option (the simulator), one announcement per VIP.
+   */
+  private takeoverAnnouncements(inst: Instance, vips: readonly VipConfig[]): void {
+    this.cancelGarp(inst);
+    const g = inst.config.garp;
+    const schedule = this.opts.schedule;
+    if (g === undefined || schedule === undefined) {
+      this.announce(inst, vips);
+      return;
+    }
+    const epoch = inst.garpEpoch;
+    this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch);
+    if (g.masterDelayMs > 0) this.later(inst, g.masterDelayMs, epoch, () => this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch));
+    if (g.masterRefreshMs > 0) {
+      const refresh = (): void => {
+        this.burst(inst, vips, Math.min(Math.max(1, g.masterRefreshRepeat), GARP_REPEAT_MAX), epoch);
+        this.later(inst, g.masterRefreshMs, epoch, refresh);
+      };
+      this.later(inst, g.masterRefreshMs, epoch, refresh);
+    }
+  }
+
+  /** `count` announcements per VIP; IPv4 and IPv6 ones each spaced by their own interval. */
+  private burst(inst: Instance, vips: readonly VipConfig[], count: number, epoch: number): void {
+    const g = inst.config.garp;
+    for (const family of [4, 6] as const) {
+      const mine = vips.filter((v) => v.family === family);
+      if (mine.length === 0) continue;
+      const gapMs = g === undefined ? 0 : family === 4 ? g.intervalMs4 : g.intervalMs6;
+      if (gapMs <= 0) {
+        for (let i = 0; i < count; i++) this.announce(inst, mine);
+        continue;
+      }
+      this.announce(inst, mine);
+      let left = count - 1;
+      const next = (): void => {
+        this.announce(inst, mine);
+        if (--left > 0) this.later(inst, gapMs, epoch, next);
+      };
+      if (left > 0) this.later(inst, gapMs, epoch, next);
+    }
+  }
+
+  private later(inst: Instance, delayMs: number, epoch: number, fn: () => void): void {
+    const schedule = this.opts.schedule;
+    if (schedule === undefined || inst.garpTimers.size >= GARP_TIMERS_MAX) return;
+    const cancel = schedule(delayMs, () => {
+      inst.garpTimers.delete(cancel);
+      if (!this.running || inst.garpEpoch !== epoch || inst.state.state !== 'MASTER') return;
+      fn();
+    });
+    inst.garpTimers.add(cancel);
+  }
+
+  private cancelGarp(inst: Instance): void {
+    inst.garpEpoch++;
+    for (const cancel of inst.garpTimers) cancel();
+    inst.garpTimers.clear();
+  }
+
+  private announce(inst: Instance, vips: readonly VipConfig[]): void {
+    for (const vip of vips) {
+      const r = this.opts.neighbors.announce(vip.ifname, vip.family, vip.address);
+      if (!r.ok) this.log('warn', `Cannot announce ${vip.address} on ${vip.ifname}: ${r.error}`, undefined, inst.config.name);
     }
   }
 
@@ -380,6 +535,12 @@ export class VrrpRuntime {
       ...(instance === undefined ? {} : { instance }),
     });
   }
+}
+
+const TRACK_INTERFACE = 'interface:';
+
+function mcastGroupOf(c: VrrpInstanceConfig): string {
+  return c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6);
 }
 
 function vridKey(ifname: string, family: Family, vrid: number): string {

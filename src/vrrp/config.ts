@@ -17,6 +17,38 @@ export interface VipConfig {
   readonly label?: string;
   readonly scope?: string;
   readonly broadcast?: string;
+  /** keepalived `no_track`: not re-added when someone else deletes it while MASTER. */
+  readonly noTrack?: boolean;
+}
+
+/** A `virtual_routes` / `virtual_rules` entry, as its `ip route` / `ip rule` words. */
+export interface RouteConfig {
+  readonly kind: 'route' | 'rule';
+  readonly family: AddressFamily;
+  readonly args: readonly string[];
+  readonly noTrack?: boolean;
+}
+
+/**
+ * Gratuitous ARP / unsolicited NA repeats (keepalived `garp_master_*`, `vrrp_garp_interval`,
+ * `vrrp_gna_interval`, `garp_lower_prio_*`). Absent: one announcement per VIP on takeover.
+ */
+export interface GarpConfig {
+  /** `garp_master_repeat`: announcements per VIP in each burst (keepalived default 5). */
+  readonly masterRepeat: number;
+  /** `garp_master_delay`: a second burst this long after becoming MASTER; 0 for none. */
+  readonly masterDelayMs: number;
+  /** `garp_master_refresh`: a burst every this long while MASTER; 0 for none. */
+  readonly masterRefreshMs: number;
+  /** `garp_master_refresh_repeat`: announcements per VIP in each refresh burst. */
+  readonly masterRefreshRepeat: number;
+  /** `vrrp_garp_interval` / `vrrp_gna_interval`: spacing of announcements inside one burst. */
+  readonly intervalMs4: number;
+  readonly intervalMs6: number;
+  /** `garp_lower_prio_repeat`: a burst when a MASTER hears a lower-priority advert; 0 for none. */
+  readonly lowerPrioRepeat: number;
+  /** `garp_lower_prio_delay`: delay before that burst. */
+  readonly lowerPrioDelayMs: number;
 }
 
 /**
@@ -64,6 +96,17 @@ export interface VrrpInstanceConfig {
   readonly authPass?: string;
   /** keepalived `v3_checksum_as_v2`: VRRPv3 IPv4 checksum without the pseudo-header. */
   readonly v3ChecksumAsV2?: boolean;
+  /** `virtual_ipaddress_excluded`: held by the MASTER like VIPs, never listed in adverts. */
+  readonly excludedVips?: readonly VipConfig[];
+  /** `virtual_routes` and `virtual_rules`: held by the MASTER like VIPs. */
+  readonly routes?: readonly RouteConfig[];
+  /** `vrrp_mcast_group4/6` or `mcast_dst_ip`; absent: 224.0.0.18 / ff02::12. */
+  readonly mcastGroup?: string;
+  /** `unicast_ttl`: TTL / hop limit of unicast adverts (keepalived default 255). */
+  readonly unicastTtl?: number;
+  /** `check_unicast_src`: drop unicast adverts whose source is not a `unicast_peer`. */
+  readonly checkUnicastSrc?: boolean;
+  readonly garp?: GarpConfig;
 }
 
 export function isOwner(config: VrrpInstanceConfig): boolean {

@@ -11,6 +11,7 @@ import { BALANCE_ERRORS } from './balance.js';
 import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
 import { VRRPSIM_ERRORS } from './vrrpsim.js';
+import { DAEMON_ERRORS } from './daemon.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -24,6 +25,7 @@ export const ERROR_CATALOG = {
   ...NET_ERRORS,
   ...CHECK_ERRORS,
   ...VRRPSIM_ERRORS,
+  ...DAEMON_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

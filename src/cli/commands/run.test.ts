@@ -1,0 +1,69 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../command.js';
+import { parseRunArgs, runCommand, DEFAULT_PID_FILE } from './run.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/keepalived');
+
+function bufferIo(): CliIo & { outText: () => string; errText: () => string } {
+  let out = '';
+  let err = '';
+  return { out: (t) => void (out += t), err: (t) => void (err += t), cwd: '/etc/keepalived', env: {}, outText: () => out, errText: () => err };
+}
+
+test('keepalived flags keep their meaning', () => {
+  const r = parseRunArgs(['-f', 'k.conf', '-n', '-l', '-D', '-p', '/run/k.pid', '--config-id', 'lb1', '--dont-release-vrrp', '-r', 'v.pid'], { cwd: '/etc/keepalived' });
+  assert.ok(r.ok);
+  assert.equal(r.options.file, '/etc/keepalived/k.conf');
+  assert.equal(r.options.pidFile, '/run/k.pid');
+  assert.equal(r.options.vrrpPidFile, '/etc/keepalived/v.pid');
+  assert.equal(r.options.statusFile, '/run/halo.status.json');
+  assert.equal(r.options.configId, 'lb1');
+  assert.equal(r.options.logDetail, true);
+  assert.equal(r.options.dontRelease, true);
+  const long = parseRunArgs(['--use-file=/x.conf', '--log-detail', '-V', '--status-file', 's.json'], { cwd: '/' });
+  assert.ok(long.ok);
+  assert.equal(long.options.file, '/x.conf');
+  assert.equal(long.options.pidFile, DEFAULT_PID_FILE);
+  assert.equal(long.options.statusFile, '/s.json');
+  assert.equal(long.options.dontRelease, true);
+});
+
+test('other keepalived flags are refused with the reason; unknown flags and missing values too', () => {
+  const x = parseRunArgs(['-X'], { cwd: '/' });
+  assert.ok(!x.ok);
+  assert.match(x.message, /^keepalived option -X is not supported by halo run: .*removes its VIPs/);
+  const snmp = parseRunArgs(['--snmp'], { cwd: '/' });
+  assert.ok(!snmp.ok && /SNMP/.test(snmp.message));
+  const unknown = parseRunArgs(['--frobnicate'], { cwd: '/' });
+  assert.ok(!unknown.ok && unknown.message === 'Unknown option: --frobnicate');
+  const missing = parseRunArgs(['-f'], { cwd: '/' });
+  assert.ok(!missing.ok && /needs a file/.test(missing.message));
+  const flagAsValue = parseRunArgs(['-p', '-D'], { cwd: '/' });
+  assert.ok(!flagAsValue.ok);
+});
+
+test('halo run refuses a refused flag with exit 2 and HALO_DMN_FLAG_UNSUPPORTED', async () => {
+  const io = bufferIo();
+  assert.equal(await runCommand.run(['-P'], io), 2);
+  assert.match(io.errText(), /keepalived option -P is not supported by halo run: .*\(HALO_DMN_FLAG_UNSUPPORTED\)/);
+});
+
+test('halo run refuses to start on configuration errors: diagnostics printed, exit 5, no pid file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-run-'));
+  try {
+    const io = bufferIo();
+    const pid = join(dir, 'halo.pid');
+    const code = await runCommand.run(['-f', join(FIXTURES, 'bad-values.conf'), '-p', pid], io);
+    assert.equal(code, 5);
+    assert.match(io.errText(), /bad-values\.conf:\d+:\d+: error HALO_CFG_/);
+    assert.match(io.errText(), /HALO_DMN_CONFIG_REFUSED/);
+    assert.equal(existsSync(pid), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,295 @@
+/**
+ * `halo run`: the director. Loads keepalived.conf (refusing to start on errors), removes stale
+ * VIPs, forks the VRRP process under a supervisor, writes the pid file and stops cleanly on
+ * SIGTERM/SIGINT. docs/operations.md describes flags, processes, files, logs and signals.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { summaryLine } from '../../config/render.js';
+import { toEngineConfig } from '../../config/keepalived/to-engine.js';
+import { stderrLogger, type Logger } from '../../daemon/log.js';
+import { Supervisor } from '../../daemon/supervisor.js';
+import { linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
+import type { CliIo, Command } from '../command.js';
+import { loadForCli, renderAll, shortHostName, shown, DEFAULT_CONFIG_FILE, EXIT_CONFIG_ERRORS, EXIT_USAGE } from './config-common.js';
+
+export const DEFAULT_PID_FILE = '/run/halo.pid';
+export const EXIT_RUNTIME = 1;
+
+export interface RunOptions {
+  readonly file: string;
+  readonly configId: string;
+  readonly pidFile: string;
+  readonly vrrpPidFile?: string;
+  readonly statusFile: string;
+  readonly logDetail: boolean;
+  readonly dontRelease: boolean;
+}
+
+/** keepalived flags `halo run` refuses, with the reason shown to the user. */
+const REFUSED: ReadonlyArray<{ flags: readonly string[]; why: string }> = [
+  { flags: ['-P', '--vrrp'], why: 'halo run always runs VRRP; the checker process is started with it' },
+  { flags: ['-C', '--check'], why: 'halo run always runs VRRP; running only the checkers is not supported' },
+  { flags: ['-B', '--no_bfd'], why: 'halo has no BFD process' },
+  { flags: ['-S', '--log-facility'], why: 'halo logs to stderr (journald keeps it); there is no syslog facility' },
+  { flags: ['-g', '--log-file'], why: 'halo logs to stderr; redirect it or let journald keep it' },
+  { flags: ['-G', '--no-syslog'], why: 'halo never logs to syslog' },
+  { flags: ['--flush-log-file'], why: 'halo logs to stderr' },
+  { flags: ['-X', '--release-vips'], why: 'halo always removes its VIPs on stop, and stale ones at start' },
+  { flags: ['-I', '--dont-release-ipvs'], why: 'halo does not program IPVS from halo run' },
+  { flags: ['-R', '--dont-respawn'], why: 'the supervisor always restarts the VRRP process (it releases the instances first)' },
+  { flags: ['-d', '--dump-conf'], why: 'use `halo dump-config`' },
+  { flags: ['-t', '--config-test'], why: 'use `halo check-config`' },
+  { flags: ['-c', '--checkers_pid'], why: 'the checker process has no pid file yet' },
+  { flags: ['-b', '--bfd_pid'], why: 'halo has no BFD process' },
+  { flags: ['-T', '--genhash'], why: 'use `halo genhash`' },
+  { flags: ['-x', '--snmp', '-A', '--snmp-agent-socket'], why: 'halo has no SNMP agent' },
+  { flags: ['-u', '--umask', '-m', '--core-dump', '-M', '--core-dump-pattern'], why: 'not applicable to a Node.js process' },
+  { flags: ['-N', '--namespace'], why: 'start halo inside the namespace (`ip netns exec NS halo run ...`)' },
+  { flags: ['-s', '--namespace-name', '-e', '--all-config', '--signum', '--debug'], why: 'not supported by halo run' },
+];
+
+const USAGE = `Usage: halo run [-f FILE] [options]
+
+Runs the director: every vrrp_instance of a keepalived.conf, in a VRRP process of its own under a
+supervisor that owns signals, the pid file and crash handling (docs/operations.md).
+halo stays in the foreground (systemd or another service manager runs it).
+
+Options (keepalived's flags keep their meaning):
+  -f, --use-file FILE      configuration file (default ${DEFAULT_CONFIG_FILE}; --file also works)
+  -i, --config-id ID       id for \`@ID\` conditional lines (default: the short host name)
+  -p, --pid FILE           pid file of the supervisor (default ${DEFAULT_PID_FILE})
+  -r, --vrrp_pid FILE      pid file of the VRRP process (written at each (re)start)
+      --status-file FILE   status JSON (instances, VRRP process, event-loop lag); default: the
+                           pid file's directory, halo.status.json
+  -D, --log-detail         also log debug lines (dropped adverts, VIP changes)
+  -l, --log-console        accepted: halo always logs to stderr
+  -n, --dont-fork          accepted: halo never forks into the background
+  -V, --dont-release-vrrp  leave VIPs on the interfaces when halo stops
+
+Signals: SIGTERM/SIGINT stop cleanly (priority 0, VIPs removed); SIGUSR2 writes the status file
+now; SIGHUP is logged and ignored (reload is not supported yet).
+Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
+5 the configuration has errors.
+`;
+
+type Parsed = { ok: true; options: RunOptions } | { ok: false; message: string };
+
+export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): Parsed {
+  let file: string | undefined;
+  let configId: string | undefined;
+  let pidFile: string | undefined;
+  let vrrpPidFile: string | undefined;
+  let statusFile: string | undefined;
+  let logDetail = false;
+  let dontRelease = false;
+  const args = [...argv];
+  for (let i = 0; i < args.length; i++) {
+    const raw = args[i] ?? '';
+    const eq = raw.startsWith('--') ? raw.indexOf('=') : -1;
+    const flag = eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = (): string | undefined => {
+      if (inline !== undefined) return inline;
+      const v = args[i + 1];
+      if (v === undefined || (v.startsWith('-') && v.length > 1)) return undefined;
+      i++;
+      return v;
+    };
+    const need = (): string | { missing: true } => value() ?? { missing: true };
+    switch (flag) {
+      case '-f':
+      case '--use-file':
+      case '--file': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        file = v;
+        break;
+      }
+      case '-i':
+      case '--config-id': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs an id` };
+        configId = v;
+        break;
+      }
+      case '-p':
+      case '--pid': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        pidFile = v;
+        break;
+      }
+      case '-r':
+      case '--vrrp_pid': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        vrrpPidFile = v;
+        break;
+      }
+      case '--status-file': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        statusFile = v;
+        break;
+      }
+      case '-D':
+      case '--log-detail':
+        logDetail = true;
+        break;
+      case '-l':
+      case '--log-console':
+      case '-n':
+      case '--dont-fork':
+        break;
+      case '-V':
+      case '--dont-release-vrrp':
+        dontRelease = true;
+        break;
+      default: {
+        const refused = REFUSED.find((r) => r.flags.includes(flag));
+        if (refused) return { ok: false, message: `keepalived option ${flag} is not supported by halo run: ${refused.why}` };
+        return { ok: false, message: flag.startsWith('-') ? `Unknown option: ${flag}` : `Unexpected argument: ${flag}` };
+      }
+    }
+  }
+  const pid = resolve(io.cwd, pidFile ?? DEFAULT_PID_FILE);
+  return {
+    ok: true,
+    options: {
+      file: resolve(io.cwd, file ?? DEFAULT_CONFIG_FILE),
+      configId: configId ?? shortHostName(),
+      pidFile: pid,
+      ...(vrrpPidFile !== undefined ? { vrrpPidFile: resolve(io.cwd, vrrpPidFile) } : {}),
+      statusFile: resolve(io.cwd, statusFile ?? join(dirname(pid), 'halo.status.json')),
+      logDetail,
+      dontRelease,
+    },
+  };
+}
+
+/**
+ * The address VRRP sends from when the config names none: the interface's first IPv4 address
+ * (keepalived's primary address) or its IPv6 link-local one, skipping the config's own VIPs.
+ */
+export function interfacePrimaryAddress(ifname: string, family: 4 | 6, exclude: ReadonlySet<string>): string | undefined {
+  const entries = (networkInterfaces()[ifname] ?? []).filter((e) => !exclude.has(e.address));
+  if (family === 4) return entries.find((e) => e.family === 'IPv4')?.address;
+  return entries.find((e) => e.family === 'IPv6' && e.address.toLowerCase().startsWith('fe80:'))?.address;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Writes the pid file; refuses when it names another live process (a second halo with the same file). */
+function writePidFile(path: string, log: Logger): boolean {
+  try {
+    if (existsSync(path)) {
+      const old = Number.parseInt(readFileSync(path, 'utf8').trim(), 10);
+      if (Number.isInteger(old) && old > 0 && old !== process.pid && processAlive(old)) {
+        log({ level: 'error', code: 'HALO_DMN_PID_FILE', msg: `Pid file ${path} names running process ${old}: is halo already running?` });
+        return false;
+      }
+    }
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, `${process.pid}\n`);
+    return true;
+  } catch (e) {
+    log({ level: 'error', code: 'HALO_DMN_PID_FILE', msg: `Cannot write pid file ${path}: ${e instanceof Error ? e.message : String(e)}` });
+    return false;
+  }
+}
+
+function removeFile(path: string): void {
+  try {
+    rmSync(path, { force: true });
+  } catch {
+    // Best effort at exit: a stale pid file is detected (dead pid) at the next start.
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'Run the director: VRRP instances of a keepalived.conf, supervised',
+  usage: USAGE,
+  async run(argv, io) {
+    const parsed = parseRunArgs(argv, io);
+    if (!parsed.ok) {
+      const code = parsed.message.startsWith('keepalived option') ? 'HALO_DMN_FLAG_UNSUPPORTED' : 'HALO_CLI_USAGE';
+      io.err(`halo run: ${parsed.message} (${code})\nRun \`halo run --help\` for its options\n`);
+      return EXIT_USAGE;
+    }
+    const o = parsed.options;
+    const log = stderrLogger('supervisor', o.logDetail, (t) => io.err(t));
+    const loaded = loadForCli({ file: o.file, configId: o.configId, verbose: false });
+    const engine = toEngineConfig(loaded.model, { primaryAddress: interfacePrimaryAddress });
+    const diagnostics = [...loaded.diagnostics, ...engine.diagnostics];
+    const visible = shown(diagnostics, o.logDetail);
+    if (visible.length > 0) io.err(renderAll(visible, loaded.files));
+    if (diagnostics.some((d) => d.severity === 'error')) {
+      io.err(`${summaryLine(visible)}\n`);
+      log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.file} has errors: not starting` });
+      return EXIT_CONFIG_ERRORS;
+    }
+    if (engine.instances.length === 0) log({ level: 'warn', msg: `Configuration ${o.file} has no vrrp_instance: running with nothing to do` });
+    if (!writePidFile(o.pidFile, log)) return EXIT_RUNTIME;
+    const deps = linuxSupervisorDeps(log, o.statusFile);
+    const vrrpPidFile = o.vrrpPidFile;
+    const supervisor = new Supervisor(
+      {
+        ...deps,
+        onStatus: (s) => {
+          deps.onStatus?.(s);
+          if (vrrpPidFile !== undefined && s.vrrpPid !== null) writeVrrpPid(vrrpPidFile, s.vrrpPid);
+        },
+      },
+      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease },
+    );
+    let lastVrrpPid = 0;
+    function writeVrrpPid(path: string, pid: number): void {
+      if (pid === lastVrrpPid) return;
+      lastVrrpPid = pid;
+      try {
+        writeFileSync(path, `${pid}\n`);
+      } catch (e) {
+        log({ level: 'warn', code: 'HALO_DMN_PID_FILE', msg: `Cannot write VRRP pid file ${path}: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+    const onStop = (signal: string) => (): void => {
+      log({ level: 'info', msg: `Stopping: ${signal}` });
+      void supervisor.stop();
+    };
+    const onTerm = onStop('SIGTERM');
+    const onInt = onStop('SIGINT');
+    const onUsr2 = (): void => {
+      writeStatusFile(o.statusFile, supervisor.status(), log);
+      log({ level: 'info', msg: `Status written to ${o.statusFile}` });
+    };
+    const onHup = (): void => log({ level: 'warn', msg: 'SIGHUP: configuration reload is not supported yet; restart halo to apply changes' });
+    process.on('SIGTERM', onTerm);
+    process.on('SIGINT', onInt);
+    process.on('SIGUSR2', onUsr2);
+    process.on('SIGHUP', onHup);
+    log({ level: 'info', msg: `Starting: ${engine.instances.length} VRRP instance(s) from ${o.file}`, fields: { pid: process.pid, pid_file: o.pidFile, status_file: o.statusFile } });
+    try {
+      await supervisor.start();
+      const code = await supervisor.done;
+      log({ level: 'info', msg: 'Stopped', fields: { status: code } });
+      return code;
+    } finally {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      process.off('SIGUSR2', onUsr2);
+      process.off('SIGHUP', onHup);
+      removeFile(o.pidFile);
+      if (vrrpPidFile !== undefined) removeFile(vrrpPidFile);
+    }
+  },
+};

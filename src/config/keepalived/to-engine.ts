@@ -1,0 +1,177 @@
+/**
+ * keepalived model → the VRRP engine's instance configs (src/vrrp/config.ts). Pure: the one thing
+ * it cannot know from the file, an interface's primary address, comes in through `primaryAddress`
+ * (the shell reads it from the system). Problems are diagnostics; an instance that cannot run is
+ * left out and named in an error, so `halo run` refuses to start rather than run half a config.
+ *
+ * What keepalived does that the mapping follows:
+ *  - `interface` falls back to `global_defs { default_interface }`.
+ *  - the source address is `unicast_src_ip`, else `mcast_src_ip`, else the interface's primary
+ *    address (IPv4) or link-local address (IPv6).
+ *  - `track_interface` entries are trackers named `interface:NAME` (weight 0: down means FAULT).
+ *  - `track_script`, `track_file`, `track_process` become trackers named `script:`, `file:`,
+ *    `process:` with the weight written at the reference, else the tracked object's own weight.
+ *  - VIPs without `dev` live on the instance's interface; VIPs of the other family than the
+ *    instance go in no advert (keepalived lists only the instance's family there).
+ */
+import type { Diagnostic } from '../../core/diagnostic.js';
+import type { GarpConfig, RouteConfig, TrackerConfig, VipConfig, VrrpInstanceConfig } from '../../vrrp/config.js';
+import { DEFAULT_DOWN_TIMER_ADVERTS } from '../../vrrp/timers.js';
+import type { KeepalivedModel, RouteEntry, TrackRef, VipEntry, VrrpInstance } from './model.js';
+
+export interface ToEngineOptions {
+  /**
+   * The interface's primary IPv4 address or IPv6 link-local address, skipping `exclude` (the
+   * config's own VIPs: a VIP left by a crashed run must never become the source address).
+   */
+  readonly primaryAddress: (ifname: string, family: 4 | 6, exclude: ReadonlySet<string>) => string | undefined;
+}
+
+export interface SyncGroupConfig {
+  readonly name: string;
+  readonly members: readonly string[];
+}
+
+export interface EngineConfig {
+  readonly instances: readonly VrrpInstanceConfig[];
+  readonly syncGroups: readonly SyncGroupConfig[];
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+const fam = (f: 'inet' | 'inet6'): 4 | 6 => (f === 'inet6' ? 6 : 4);
+
+export function vipConfig(v: VipEntry, ifname: string): VipConfig {
+  return {
+    address: v.address,
+    prefixLength: v.prefixLength,
+    family: fam(v.family),
+    ifname: v.dev ?? ifname,
+    ...(v.label !== undefined ? { label: v.label } : {}),
+    ...(v.scope !== undefined ? { scope: v.scope } : {}),
+    ...(v.brd !== undefined ? { broadcast: v.brd } : {}),
+    ...(v.noTrack ? { noTrack: true } : {}),
+  };
+}
+
+function routeConfig(kind: 'route' | 'rule', r: RouteEntry): RouteConfig {
+  return { kind, family: fam(r.family), args: [...r.words], ...(r.noTrack ? { noTrack: true } : {}) };
+}
+
+/** Every VIP (and excluded VIP) the config's instances may hold, by interface: what a crashed run can leave. */
+export function configuredVips(model: KeepalivedModel): VipConfig[] {
+  const out: VipConfig[] = [];
+  for (const inst of model.vrrpInstances) {
+    const ifname = inst.interface ?? model.globalDefs.defaultInterface;
+    if (ifname === undefined) continue;
+    for (const v of [...inst.virtualIpaddress, ...inst.virtualIpaddressExcluded]) out.push(vipConfig(v, ifname));
+  }
+  return out;
+}
+
+type TrackLists = Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'>;
+
+/** The instance's own trackers, then those of its sync group (keepalived applies a group's to every member). */
+function trackers(model: KeepalivedModel, inst: VrrpInstance, group: TrackLists | undefined, diags: Diagnostic[]): TrackerConfig[] {
+  const lists: TrackLists[] = group === undefined ? [inst] : [inst, group];
+  const out: TrackerConfig[] = [];
+  const seen = new Set<string>();
+  const add = (name: string, weight: number, initiallyUp: boolean, ref: TrackRef): void => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    if (ref.reverse) {
+      diags.push({ severity: 'warning', code: 'HALO_DMN_CONFIG_UNSUPPORTED', message: `Instance ${inst.name}: \`reverse\` on ${name} is not supported: the weight applies as written`, pos: ref.pos });
+    }
+    out.push({ name, weight, initiallyUp });
+  };
+  for (const l of lists) {
+    for (const t of l.trackInterface) add(`interface:${t.name}`, t.weight ?? 0, true, t);
+    for (const t of l.trackScript) {
+      const script = model.vrrpScripts.find((s) => s.name === t.name);
+      add(`script:${t.name}`, t.weight ?? script?.weight ?? 0, !(script?.initFail ?? false), t);
+    }
+    for (const t of l.trackFile) add(`file:${t.name}`, t.weight ?? model.trackFiles.find((f) => f.name === t.name)?.weight ?? 0, true, t);
+    for (const t of l.trackProcess) add(`process:${t.name}`, t.weight ?? model.trackProcesses.find((p) => p.name === t.name)?.weight ?? 0, true, t);
+    for (const t of l.trackBfd) add(`bfd:${t.name}`, t.weight ?? 0, true, t);
+  }
+  return out;
+}
+
+function garpConfig(model: KeepalivedModel, inst: VrrpInstance): GarpConfig {
+  const g = model.globalDefs;
+  const group = model.garpGroups.find((gg) => gg.interface === inst.interface || (inst.interface !== undefined && gg.interfaces.includes(inst.interface)));
+  return {
+    masterRepeat: inst.garpMasterRepeat,
+    masterDelayMs: inst.garpMasterDelayMs,
+    masterRefreshMs: inst.garpMasterRefreshMs,
+    masterRefreshRepeat: inst.garpMasterRefreshRepeat,
+    intervalMs4: Math.round((group?.garpIntervalUs ?? g.vrrpGarpIntervalUs) / 1000),
+    intervalMs6: Math.round((group?.gnaIntervalUs ?? g.vrrpGnaIntervalUs) / 1000),
+    lowerPrioRepeat: inst.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? 0,
+    lowerPrioDelayMs: inst.garpLowerPrioDelayMs ?? g.vrrpGarpLowerPrioDelayMs ?? 0,
+  };
+}
+
+export function toEngineConfig(model: KeepalivedModel, options: ToEngineOptions): EngineConfig {
+  const diags: Diagnostic[] = [];
+  const instances: VrrpInstanceConfig[] = [];
+  const g = model.globalDefs;
+  const vipAddresses = new Set(configuredVips(model).map((v) => v.address));
+  const groupOf = new Map<string, string>();
+  for (const sg of model.vrrpSyncGroups) for (const m of sg.group) groupOf.set(m.name, sg.name);
+  for (const inst of model.vrrpInstances) {
+    const refuse = (message: string): void => {
+      diags.push({ severity: 'error', code: 'HALO_DMN_INSTANCE_UNUSABLE', message: `Instance ${inst.name} cannot run: ${message}`, pos: inst.pos });
+    };
+    const ifname = inst.interface ?? g.defaultInterface;
+    if (ifname === undefined) {
+      refuse('it has no interface and global_defs has no default_interface');
+      continue;
+    }
+    if (inst.virtualRouterId === undefined) {
+      refuse('it has no virtual_router_id');
+      continue;
+    }
+    const family = fam(inst.family);
+    if (inst.auth?.type === 'AH') {
+      refuse('auth_type AH is not supported (RFC 3768 removed it; use PASS or none)');
+      continue;
+    }
+    const primaryAddress = inst.unicastSrcIp ?? inst.mcastSrcIp ?? options.primaryAddress(ifname, family, vipAddresses);
+    if (primaryAddress === undefined) {
+      refuse(`interface ${ifname} has no ${family === 4 ? 'IPv4' : 'IPv6 link-local'} address to send from (set mcast_src_ip or unicast_src_ip)`);
+      continue;
+    }
+    const mcastGroup = inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6);
+    const syncGroup = groupOf.get(inst.name);
+    const lowerPrioNoAdvert = inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert ?? false;
+    instances.push({
+      name: inst.name,
+      vrid: inst.virtualRouterId,
+      family,
+      version: inst.version,
+      ifname,
+      basePriority: inst.priority,
+      advertIntervalCs: inst.advertIntervalCs,
+      preempt: !inst.nopreempt,
+      preemptDelayMs: inst.nopreempt ? 0 : inst.preemptDelayMs,
+      initialState: inst.state,
+      primaryAddress,
+      vips: inst.virtualIpaddress.map((v) => vipConfig(v, ifname)),
+      lowerPrioNoAdvert,
+      downTimerAdverts: inst.downTimerAdverts > 0 ? inst.downTimerAdverts : DEFAULT_DOWN_TIMER_ADVERTS,
+      startupDelayMs: g.vrrpStartupDelayMs,
+      trackers: trackers(model, inst, model.vrrpSyncGroups.find((sg) => sg.name === syncGroup), diags),
+      unicastPeers: inst.unicastPeer.map((p) => p.address),
+      ...(syncGroup !== undefined ? { syncGroup } : {}),
+      ...(inst.version === 2 && inst.auth?.type === 'PASS' && inst.auth.pass !== undefined ? { authPass: inst.auth.pass } : {}),
+      excludedVips: inst.virtualIpaddressExcluded.map((v) => vipConfig(v, ifname)),
+      routes: [...inst.virtualRoutes.map((r) => routeConfig('route', r)), ...inst.virtualRules.map((r) => routeConfig('rule', r))],
+      mcastGroup,
+      unicastTtl: inst.unicastTtl ?? 255,
+      checkUnicastSrc: inst.checkUnicastSrc,
+      garp: garpConfig(model, inst),
+    });
+  }
+  const syncGroups = model.vrrpSyncGroups.map((sg) => ({ name: sg.name, members: sg.group.map((m) => m.name) }));
+  return { instances, syncGroups, diagnostics: diags };
+}

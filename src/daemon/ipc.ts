@@ -1,0 +1,96 @@
+/**
+ * Messages between the supervisor (`halo run`) and the VRRP process, over the IPC channel of
+ * `child_process.fork`. The supervisor sends the instance configs (config loading stays off the
+ * VRRP process); the VRRP process reports every state change before carrying out its effects, so
+ * the supervisor always knows which instances may hold VIPs if the process dies.
+ * Received messages are checked by shape: a malformed one is ignored, never trusted.
+ */
+import type { VrrpInstanceConfig } from '../vrrp/config.js';
+import type { VrrpStateName } from '../vrrp/fsm.js';
+
+export interface InstanceReport {
+  readonly name: string;
+  readonly vrid: number;
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  readonly state: VrrpStateName;
+  readonly priority: number;
+  readonly cause: string;
+}
+
+export interface LagReport {
+  /** Event-loop delay over the last period (perf_hooks.monitorEventLoopDelay), milliseconds. */
+  readonly meanMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly periodMs: number;
+}
+
+export type ToVrrp =
+  | {
+      readonly type: 'start';
+      readonly instances: readonly VrrpInstanceConfig[];
+      readonly logDetail: boolean;
+      readonly lagReportMs: number;
+      /** `--dont-release-vrrp`: leave VIPs on the interfaces at stop. */
+      readonly dontRelease: boolean;
+    }
+  | { readonly type: 'stop' };
+
+export type FromVrrp =
+  | { readonly type: 'ready' }
+  | { readonly type: 'state'; readonly instance: InstanceReport }
+  | { readonly type: 'lag'; readonly lag: LagReport }
+  | { readonly type: 'stopped' };
+
+const isObj = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
+const STATES: readonly string[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+
+export function parseFromVrrp(m: unknown): FromVrrp | undefined {
+  if (!isObj(m)) return undefined;
+  switch (m['type']) {
+    case 'ready':
+    case 'stopped':
+      return { type: m['type'] };
+    case 'state': {
+      const i = m['instance'];
+      if (!isObj(i) || typeof i['name'] !== 'string' || typeof i['state'] !== 'string' || !STATES.includes(i['state'])) return undefined;
+      return {
+        type: 'state',
+        instance: {
+          name: i['name'],
+          vrid: Number(i['vrid']),
+          family: i['family'] === 6 ? 6 : 4,
+          ifname: String(i['ifname']),
+          state: i['state'] as VrrpStateName,
+          priority: Number(i['priority']),
+          cause: String(i['cause']),
+        },
+      };
+    }
+    case 'lag': {
+      const l = m['lag'];
+      if (!isObj(l)) return undefined;
+      const n = (k: string): number => (typeof l[k] === 'number' && Number.isFinite(l[k]) ? l[k] : 0);
+      return { type: 'lag', lag: { meanMs: n('meanMs'), p50Ms: n('p50Ms'), p99Ms: n('p99Ms'), maxMs: n('maxMs'), periodMs: n('periodMs') } };
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function parseToVrrp(m: unknown): ToVrrp | undefined {
+  if (!isObj(m)) return undefined;
+  if (m['type'] === 'stop') return { type: 'stop' };
+  if (m['type'] === 'start' && Array.isArray(m['instances'])) {
+    return {
+      type: 'start',
+      instances: m['instances'] as VrrpInstanceConfig[],
+      logDetail: m['logDetail'] === true,
+      lagReportMs: typeof m['lagReportMs'] === 'number' && m['lagReportMs'] >= 100 ? m['lagReportMs'] : 1000,
+      dontRelease: m['dontRelease'] === true,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * The real dependencies of the supervisor: `child_process.fork` of src/daemon/vrrp-main.js with
+ * an IPC channel, the Linux VRRP socket and iproute2 adapters (for releasing a dead process's
+ * instances), Node timers, and the status file.
+ */
+import { fork } from 'node:child_process';
+import { renameSync, writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { LinuxAddresses } from '../net/linux/address.js';
+import { LinuxRoutes } from '../net/linux/route.js';
+import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
+import type { Logger } from './log.js';
+import type { ChildEvents, ChildHandle, SupervisorDeps, SupervisorStatus } from './supervisor.js';
+
+export const VRRP_MAIN_PATH = fileURLToPath(new URL('./vrrp-main.js', import.meta.url));
+
+/** nice value of the VRRP process: ahead of ordinary processes, as a control-plane daemon should be. */
+export const VRRP_NICE = -10;
+
+export function forkVrrpProcess(events: ChildEvents): ChildHandle {
+  const child = fork(VRRP_MAIN_PATH, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'json' });
+  child.on('message', (m) => events.onMessage(m));
+  child.on('exit', (code, signal) => events.onExit(code, signal));
+  // A failed send (the child just died) surfaces as its exit; nothing to do here.
+  child.on('error', () => {});
+  return {
+    pid: child.pid,
+    send: (m) => {
+      if (child.connected) child.send(m, (err) => void err);
+    },
+    kill: (signal) => void child.kill(signal),
+  };
+}
+
+/** Writes the status file atomically (write, then rename), so a reader never sees half of it. */
+export function writeStatusFile(path: string, status: SupervisorStatus, log: Logger): void {
+  const tmp = `${path}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ ...status, writtenAt: new Date().toISOString() }, null, 2) + '\n');
+    renameSync(tmp, path);
+  } catch (e) {
+    log({ level: 'warn', msg: `Cannot write status file ${path}: ${e instanceof Error ? e.message : String(e)}` });
+  }
+}
+
+export function linuxSupervisorDeps(log: Logger, statusFile: string | undefined): SupervisorDeps {
+  return {
+    forkVrrp: forkVrrpProcess,
+    socket: new LinuxVrrpSockets(),
+    addresses: new LinuxAddresses(),
+    routes: new LinuxRoutes(),
+    schedule: (delayMs, fn) => {
+      const h = setTimeout(fn, delayMs);
+      return () => clearTimeout(h);
+    },
+    nowMs: () => performance.now(),
+    log,
+    ...(statusFile !== undefined ? { onStatus: (s: SupervisorStatus) => writeStatusFile(statusFile, s, log) } : {}),
+    prioritize: (pid) => {
+      try {
+        setPriority(pid, VRRP_NICE);
+      } catch (e) {
+        log({ level: 'debug', msg: `Cannot raise the VRRP process priority: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    },
+  };
+}

@@ -1,0 +1,405 @@
+/**
+ * The supervisor: the `halo run` process. It owns the signals and the pid file (the CLI does the
+ * file), removes VIPs a crashed earlier run left behind, forks the VRRP process and keeps it
+ * running.
+ *
+ * When the VRRP process dies while MASTER of some instances (a crash, an OOM kill, `kill -9` of
+ * that process alone), the supervisor itself sends the priority-0 adverts for those instances
+ * and removes their VIPs before it restarts the process. The backups then take over after
+ * Skew_Time, as after a clean stop (RFC 5798 §6.4.3), instead of Master_Down_Interval. keepalived's
+ * parent only restarts its VRRP child; the addresses stay until the new child starts.
+ *
+ * Everything it touches comes in through `SupervisorDeps`, so the logic is tested with fakes
+ * (supervisor.test.ts); `linuxSupervisorDeps` (src/daemon/supervisor-linux.ts) makes it real.
+ *
+ * Hook for the checker process: the lead starts it beside the VRRP process; see `CHECKER HOOK`.
+ */
+import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/ports.js';
+import type { VrrpInstanceConfig } from '../vrrp/config.js';
+import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
+import { PRIORITY_RELEASE } from '../vrrp/timers.js';
+import { parseFromVrrp, type InstanceReport, type LagReport, type ToVrrp } from './ipc.js';
+import type { Logger } from './log.js';
+
+export interface ChildHandle {
+  readonly pid: number | undefined;
+  send(message: ToVrrp): void;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
+export interface ChildEvents {
+  onMessage(message: unknown): void;
+  onExit(code: number | null, signal: string | null): void;
+}
+
+export interface SupervisorDeps {
+  /** Starts a VRRP process (child_process.fork with IPC in production). */
+  forkVrrp(events: ChildEvents): ChildHandle;
+  /** Used only to send priority-0 adverts for a dead VRRP process; opened on demand, closed after. */
+  readonly socket: VrrpSocketPort;
+  readonly addresses: AddressPort;
+  readonly routes?: RoutePort;
+  schedule(delayMs: number, fn: () => void): () => void;
+  nowMs(): number;
+  readonly log: Logger;
+  /** Called when something in the status changed (the CLI writes the status file). */
+  onStatus?(status: SupervisorStatus): void;
+  /** Raises the VRRP process's scheduling priority (best effort). */
+  prioritize?(pid: number): void;
+}
+
+export interface SupervisorOptions {
+  readonly instances: readonly VrrpInstanceConfig[];
+  readonly logDetail: boolean;
+  /** `--dont-release-vrrp`: VIPs stay on the interfaces when halo stops. */
+  readonly dontRelease: boolean;
+  /** Restart delay after a death: doubles per quick death from min to max. */
+  readonly restartMinMs?: number;
+  readonly restartMaxMs?: number;
+  /** A process that lived this long resets the backoff. */
+  readonly restartResetMs?: number;
+  /** Give up (exit) after this many deaths within `restartWindowMs`. */
+  readonly restartLimit?: number;
+  readonly restartWindowMs?: number;
+  readonly stopTimeoutMs?: number;
+  readonly lagReportMs?: number;
+  /** Event-loop delay (max over a report period) above which a warning is logged. */
+  readonly lagWarnMs?: number;
+}
+
+export interface SupervisorStatus {
+  readonly supervisorPid: number;
+  readonly vrrpPid: number | null;
+  readonly vrrpStarts: number;
+  readonly vrrpDeaths: number;
+  /** Instances released by the supervisor after VRRP process deaths (priority-0 adverts sent). */
+  readonly releasedBySupervisor: number;
+  readonly instances: readonly InstanceReport[];
+  readonly lag: LagReport | null;
+  /** Worst `maxMs` seen since start. */
+  readonly lagMaxEverMs: number;
+  readonly stopping: boolean;
+}
+
+const DEFAULTS = {
+  restartMinMs: 200,
+  restartMaxMs: 10_000,
+  restartResetMs: 30_000,
+  restartLimit: 10,
+  restartWindowMs: 60_000,
+  stopTimeoutMs: 5000,
+  lagReportMs: 1000,
+  lagWarnMs: 50,
+};
+
+type Phase = 'idle' | 'running' | 'releasing' | 'waiting-restart' | 'stopping' | 'stopped';
+
+export class Supervisor {
+  private readonly o: Required<Omit<SupervisorOptions, 'instances'>> & { instances: readonly VrrpInstanceConfig[] };
+  private child: ChildHandle | undefined;
+  private childStartMs = 0;
+  private childStopped = false;
+  private phase: Phase = 'idle';
+  private readonly states = new Map<string, InstanceReport>();
+  private deaths: number[] = [];
+  private quickDeaths = 0;
+  private starts = 0;
+  private deathCount = 0;
+  private released = 0;
+  private lag: LagReport | null = null;
+  private lagMaxEverMs = 0;
+  private lagHigh = false;
+  private cancelRestart: (() => void) | undefined;
+  private cancelStopTimeout: (() => void) | undefined;
+  private finish: ((code: number) => void) | undefined;
+  private exitCode = 0;
+  /** Resolves with the exit status when the supervisor has stopped (asked to, or gave up). */
+  readonly done: Promise<number>;
+
+  constructor(
+    private readonly deps: SupervisorDeps,
+    options: SupervisorOptions,
+  ) {
+    this.o = { ...DEFAULTS, ...options };
+    this.done = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+    for (const c of options.instances) this.states.set(c.name, { name: c.name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: 'INIT', priority: c.basePriority, cause: 'Not started' });
+  }
+
+  /** Removes stale VIPs, then starts the VRRP process. */
+  async start(): Promise<void> {
+    if (this.phase !== 'idle') return;
+    this.phase = 'running';
+    await this.removeStaleVips();
+    if (this.phase !== 'running') return;
+    this.spawn();
+    // CHECKER HOOK: the checker process (src/daemon/checker-process.ts) is started here, beside
+    // the VRRP process, and restarted the same way; it never shares a process with VRRP.
+  }
+
+  /** Clean stop: the VRRP process sends priority 0 and removes its VIPs; if it cannot, the supervisor does. */
+  stop(): Promise<number> {
+    if (this.phase === 'stopped' || this.phase === 'stopping') return this.done;
+    const wasWaiting = this.phase === 'waiting-restart' || this.phase === 'idle';
+    this.phase = 'stopping';
+    this.cancelRestart?.();
+    this.cancelRestart = undefined;
+    this.emitStatus();
+    const child = this.child;
+    if (wasWaiting || child === undefined) {
+      // Nothing runs: a release after the last death already happened (or is in progress and ends in finish()).
+      if (!this.releasing) this.end();
+      return this.done;
+    }
+    child.send({ type: 'stop' });
+    this.cancelStopTimeout = this.deps.schedule(this.o.stopTimeoutMs, () => {
+      this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `VRRP process ${child.pid ?? '?'} did not stop within ${this.o.stopTimeoutMs} ms: killing it` });
+      child.kill('SIGKILL');
+    });
+    return this.done;
+  }
+
+  status(): SupervisorStatus {
+    return {
+      supervisorPid: process.pid,
+      vrrpPid: this.child?.pid ?? null,
+      vrrpStarts: this.starts,
+      vrrpDeaths: this.deathCount,
+      releasedBySupervisor: this.released,
+      instances: [...this.states.values()],
+      lag: this.lag,
+      lagMaxEverMs: this.lagMaxEverMs,
+      stopping: this.phase === 'stopping' || this.phase === 'stopped',
+    };
+  }
+
+  private releasing = false;
+
+  private spawn(): void {
+    this.childStopped = false;
+    this.childStartMs = this.deps.nowMs();
+    this.starts++;
+    // Events of an earlier process (a late message, a second exit) must not act on the current one.
+    const ref: { handle?: ChildHandle } = {};
+    const events: ChildEvents = {
+      onMessage: (m) => {
+        if (ref.handle !== undefined && ref.handle === this.child) this.onMessage(m);
+      },
+      onExit: (code, signal) => {
+        if (ref.handle !== undefined && ref.handle === this.child) void this.onExit(code, signal);
+      },
+    };
+    const handle = this.deps.forkVrrp(events);
+    ref.handle = handle;
+    this.child = handle;
+    if (handle.pid !== undefined) this.deps.prioritize?.(handle.pid);
+    this.deps.log({ level: 'info', msg: `VRRP process started`, fields: { pid: handle.pid, start: this.starts } });
+    handle.send({ type: 'start', instances: this.o.instances, logDetail: this.o.logDetail, lagReportMs: this.o.lagReportMs, dontRelease: this.o.dontRelease });
+    this.emitStatus();
+  }
+
+  private onMessage(raw: unknown): void {
+    const m = parseFromVrrp(raw);
+    if (m === undefined) return;
+    switch (m.type) {
+      case 'ready':
+        this.deps.log({ level: 'info', msg: `VRRP process ready: ${this.o.instances.length} instance(s) running`, fields: { pid: this.child?.pid } });
+        return;
+      case 'state':
+        if (!this.states.has(m.instance.name)) return;
+        this.states.set(m.instance.name, m.instance);
+        this.emitStatus();
+        return;
+      case 'lag':
+        this.onLag(m.lag);
+        return;
+      case 'stopped':
+        this.childStopped = true;
+        return;
+    }
+  }
+
+  private onLag(lag: LagReport): void {
+    this.lag = lag;
+    this.lagMaxEverMs = Math.max(this.lagMaxEverMs, lag.maxMs);
+    const high = lag.maxMs > this.o.lagWarnMs;
+    const fields = { max_ms: lag.maxMs.toFixed(1), p99_ms: lag.p99Ms.toFixed(1), mean_ms: lag.meanMs.toFixed(1), threshold_ms: this.o.lagWarnMs };
+    if (high && !this.lagHigh) this.deps.log({ level: 'warn', code: 'HALO_DMN_EVENT_LOOP_LAG', msg: `VRRP process event loop was up to ${lag.maxMs.toFixed(1)} ms late: adverts may leave late`, fields });
+    if (!high && this.lagHigh) this.deps.log({ level: 'info', msg: 'VRRP process event loop is on time again', fields });
+    this.lagHigh = high;
+    this.emitStatus();
+  }
+
+  private async onExit(code: number | null, signal: string | null): Promise<void> {
+    const child = this.child;
+    this.child = undefined;
+    this.cancelStopTimeout?.();
+    this.cancelStopTimeout = undefined;
+    const how = signal !== null ? `signal ${signal}` : `exit status ${code ?? '?'}`;
+    const clean = this.childStopped && code === 0;
+    if (clean && this.phase === 'stopping') {
+      this.deps.log({ level: 'info', msg: 'VRRP process stopped', fields: { pid: child?.pid } });
+      this.end();
+      return;
+    }
+    const nowMs = this.deps.nowMs();
+    this.deathCount++;
+    this.deps.log({ level: 'error', code: 'HALO_DMN_VRRP_DIED', msg: `VRRP process ${child?.pid ?? '?'} died: ${how}`, fields: { pid: child?.pid } });
+    await this.releaseAll();
+    if (this.phase === 'stopping' || this.phase === 'stopped') {
+      this.end();
+      return;
+    }
+    // Backoff: a process that lived long enough starts the count again.
+    if (nowMs - this.childStartMs >= this.o.restartResetMs) this.quickDeaths = 0;
+    this.deaths = [...this.deaths.filter((t) => nowMs - t < this.o.restartWindowMs), nowMs];
+    if (this.deaths.length > this.o.restartLimit) {
+      this.deps.log({ level: 'error', code: 'HALO_DMN_VRRP_RESTART_LIMIT', msg: `VRRP process died ${this.deaths.length} times within ${this.o.restartWindowMs} ms: giving up` });
+      this.exitCode = 1;
+      this.phase = 'stopping';
+      this.end();
+      return;
+    }
+    const delayMs = Math.min(this.o.restartMaxMs, this.o.restartMinMs * 2 ** this.quickDeaths);
+    this.quickDeaths++;
+    this.phase = 'waiting-restart';
+    this.deps.log({ level: 'info', msg: `Restarting the VRRP process in ${delayMs} ms` });
+    this.emitStatus();
+    this.cancelRestart = this.deps.schedule(delayMs, () => {
+      this.cancelRestart = undefined;
+      if (this.phase !== 'waiting-restart') return;
+      this.phase = 'running';
+      this.spawn();
+    });
+  }
+
+  /**
+   * Does what the dead process would have done on a clean stop: a priority-0 advert for each
+   * instance it reported MASTER (RFC 5798 §6.4.3), then removes the VIPs, excluded VIPs and routes
+   * of every instance (a VIP add may have been under way for an instance not yet reported).
+   * With `--dont-release-vrrp` the addresses stay, as on a clean stop.
+   */
+  private async releaseAll(): Promise<void> {
+    this.releasing = true;
+    this.phase = this.phase === 'stopping' ? 'stopping' : 'releasing';
+    try {
+      const masters = this.o.instances.filter((c) => this.states.get(c.name)?.state === 'MASTER');
+      const opened = new Set<string>();
+      for (const c of masters) {
+        const key = `${c.ifname}/${c.family}`;
+        if (!opened.has(key)) {
+          const r = await this.deps.socket.open(c.ifname, c.family, []);
+          if (!r.ok) {
+            this.deps.log({ level: 'error', code: 'HALO_DMN_RELEASE_FAILED', msg: `Cannot send priority 0 for ${c.name}: ${r.error}`, fields: { instance: c.name } });
+            continue;
+          }
+          opened.add(key);
+        }
+        const sent = sendRelease(this.deps.socket, c);
+        if (sent.ok) {
+          this.released++;
+          this.deps.log({ level: 'info', msg: 'Released by the supervisor: priority 0 sent for the dead VRRP process', fields: { instance: c.name, vrid: c.vrid, from: 'MASTER', to: 'INIT' } });
+        } else {
+          this.deps.log({ level: 'error', code: 'HALO_DMN_RELEASE_FAILED', msg: `Cannot send priority 0 for ${c.name}: ${sent.error}`, fields: { instance: c.name } });
+        }
+      }
+      if (opened.size > 0) this.deps.socket.close();
+      if (!this.o.dontRelease) await this.removeAddresses(this.o.instances, 'released after the VRRP process died');
+      for (const c of this.o.instances) {
+        const s = this.states.get(c.name);
+        if (s !== undefined) this.states.set(c.name, { ...s, state: 'INIT', cause: 'VRRP process died' });
+      }
+    } finally {
+      this.releasing = false;
+      this.emitStatus();
+    }
+  }
+
+  private async removeAddresses(instances: readonly VrrpInstanceConfig[], why: string): Promise<void> {
+    const work: Array<Promise<void>> = [];
+    for (const c of instances) {
+      for (const r of c.routes ?? []) {
+        if (this.deps.routes) work.push(this.deps.routes.remove(r).then((res) => this.reportRemoval(res, c.name, `${r.kind} ${r.args.join(' ')}`)));
+      }
+      for (const v of [...c.vips, ...(c.excludedVips ?? [])]) {
+        work.push(this.deps.addresses.remove(v).then((res) => this.reportRemoval(res, c.name, `VIP ${v.address}/${v.prefixLength} on ${v.ifname}`, why)));
+      }
+    }
+    await Promise.all(work);
+  }
+
+  private reportRemoval(res: PortResult, instance: string, what: string, why?: string): void {
+    if (!res.ok) this.deps.log({ level: 'error', code: 'HALO_DMN_RELEASE_FAILED', msg: `Cannot remove ${what}: ${res.error}`, fields: { instance } });
+    else if (why !== undefined) this.deps.log({ level: 'debug', msg: `Removed ${what}: ${why}`, fields: { instance } });
+  }
+
+  /**
+   * Crash safety at start (keepalived does the same): a VIP of this config found on its interface
+   * was left by a run that could not release it. It goes before any instance starts, so a
+   * director that comes back as BACKUP never answers for an address it does not own.
+   */
+  private async removeStaleVips(): Promise<void> {
+    const byIf = new Map<string, Array<{ vip: VrrpInstanceConfig['vips'][number]; instance: string }>>();
+    for (const c of this.o.instances) {
+      for (const v of [...c.vips, ...(c.excludedVips ?? [])]) {
+        const list = byIf.get(v.ifname) ?? [];
+        list.push({ vip: v, instance: c.name });
+        byIf.set(v.ifname, list);
+      }
+    }
+    for (const [ifname, entries] of byIf) {
+      const present = new Set((await this.deps.addresses.list(ifname)).map(normalize));
+      for (const { vip, instance } of entries) {
+        if (!present.has(normalize(`${vip.address}/${vip.prefixLength}`))) continue;
+        const r = await this.deps.addresses.remove(vip);
+        if (r.ok) this.deps.log({ level: 'warn', code: 'HALO_DMN_STALE_VIP', msg: `Removed stale VIP ${vip.address}/${vip.prefixLength} from ${ifname}: left by an earlier run`, fields: { instance } });
+        else this.deps.log({ level: 'error', code: 'HALO_DMN_RELEASE_FAILED', msg: `Cannot remove stale VIP ${vip.address}/${vip.prefixLength} from ${ifname}: ${r.error}`, fields: { instance } });
+      }
+    }
+  }
+
+  private end(): void {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    this.cancelRestart?.();
+    this.cancelStopTimeout?.();
+    this.emitStatus();
+    this.finish?.(this.exitCode);
+  }
+
+  private emitStatus(): void {
+    this.deps.onStatus?.(this.status());
+  }
+}
+
+/** `ip` prints IPv6 addresses compressed and lower-case; compare them that way. */
+function normalize(addrPrefix: string): string {
+  return addrPrefix.toLowerCase();
+}
+
+/** One priority-0 advert per destination of the instance, as its VRRP process would send on stop. */
+export function sendRelease(socket: VrrpSocketPort, c: VrrpInstanceConfig): PortResult {
+  const unicast = c.unicastPeers.length > 0;
+  const dsts = unicast ? c.unicastPeers : [c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6)];
+  const addresses = c.vips.filter((v) => v.family === c.family).map((v) => v.address);
+  for (const dst of dsts) {
+    const enc = encodeAdvert(
+      {
+        version: c.version,
+        vrid: c.vrid,
+        priority: PRIORITY_RELEASE,
+        advertIntervalCs: c.advertIntervalCs,
+        authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
+        ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
+        addresses,
+        family: c.family,
+      },
+      { src: c.primaryAddress, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
+    );
+    if (!enc.ok) return { ok: false, error: enc.detail };
+    const r = socket.send({ ifname: c.ifname, family: c.family, src: c.primaryAddress, dst, ttl: unicast ? (c.unicastTtl ?? VRRP_TTL) : VRRP_TTL, payload: enc.bytes });
+    if (!r.ok) return r;
+  }
+  return { ok: true };
+}
