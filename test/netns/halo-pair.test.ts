@@ -81,6 +81,7 @@ describe(`${KIND} pair`, { skip }, () => {
     const back = await g.start(KIND, g.d(1), conf('d1', { ...FAST, priority: 100 }));
     await g.expectMaster(g.d(1), VIP4, 5000, [], 'd1 back with preempt');
     if (KIND === 'halo') {
+      assert.ok(back.log.some((l) => l.includes('HALO_DMN_STALE_VIP')), `the restarted halo did not report the stale VIP:\n${back.log.slice(0, 20).join('\n')}`);
       const ts = haloTransitions(back.log);
       assert.equal(ts[0]?.to === 'MASTER', false, `d1 went MASTER before BACKUP: ${ts.map((t) => t.line).join('\n')}`);
     }
