@@ -168,5 +168,12 @@ describe(`mixed groups: ${HALO} with keepalived`, { skip }, () => {
     const statesAfter = h.kind === 'halo' ? haloTransitions(h.log).length : keepalivedStates(h.log).length;
     assert.equal(statesAfter, statesBefore, `${HALO} changed state:${g.logs()}`);
     assert.equal(lastState(h), 'MASTER');
+    if (h.kind === 'halo') {
+      // halo counts each rejection (rx counter auth_failure) and logs it at -D; the counters are not
+      // in the status file yet, so the log is the evidence here. Adverts for a VRID halo does not
+      // run are counted (unknownVridRcvd) without a log line.
+      const rejected = h.log.filter((l) => l.includes(`${g.d(2).ipv4()} has the wrong PASS password`));
+      assert.ok(rejected.length >= 2, `halo logged ${rejected.length} wrong-password rejections:${g.logs()}`);
+    }
   });
 });
