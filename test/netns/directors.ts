@@ -112,6 +112,8 @@ export function cmdline(pid: number): string {
 /** keepalived or halo running in a namespace. */
 export class Daemon {
   readonly log: string[];
+  /** halo: the directory of its config, pid file and status file (`halo.status.json`). */
+  workDir: string | undefined;
   constructor(readonly kind: 'keepalived' | 'halo', readonly node: NetnsNode, readonly child: ChildProcess, log?: string[]) {
     if (log) {
       this.log = log;
@@ -195,7 +197,9 @@ export async function startHalo(node: NetnsNode, config: string, extraArgs: read
     child.once('spawn', () => resolve());
     child.once('error', reject);
   });
-  return new Daemon('halo', node, child);
+  const d = new Daemon('halo', node, child);
+  d.workDir = dir;
+  return d;
 }
 
 export type DaemonKind = 'keepalived' | 'halo';
