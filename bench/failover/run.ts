@@ -10,7 +10,7 @@
 //   link        d1's eth0 set down
 //   vrrp-crash  (halo only) kill -9 of the VRRP process alone; the supervisor hands over
 // for VRRPv2 at advert_int 1 and VRRPv3 at 100 ms, RUNS runs each, halo and keepalived taking
-// turns. Prints every run, then the medians and the ratio table (halo / keepalived).
+// turns, each run placing the event at another point of the advert interval. Prints every run, then the medians and the ratio table (halo / keepalived).
 // Needs root. Usage:
 //   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...]
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -163,7 +163,7 @@ try {
       const order = run % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
         if (event === 'vrrp-crash' && kind !== 'halo') continue;
-        const s = await measure(kind, proto, event, d1, d2, client, vip);
+        const s = await measure(kind, proto, event, d1, d2, client, vip, (run + 0.5) / runsWanted);
         samples.push(s);
         console.log(
           `${kind.padEnd(10)} ${proto.id} ${event.padEnd(10)} run ${run + 1}: ${s.failoverMs === undefined ? 'no failover' : `${s.failoverMs} ms`}, ${s.failed}/${s.requests} requests failed${s.note ? ` (${s.note})` : ''}`,
@@ -190,7 +190,12 @@ function resetNode(node: NetnsNode, vip: string): void {
   node.exec(['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
 }
 
-async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNode, d2: NetnsNode, client: NetnsNode, vip: string): Promise<Sample> {
+/**
+ * One run. `phase` (0..1) places the event inside the advert interval: after a crash the backup
+ * waits Master_Down_Interval from the last advert it heard, so the time measured depends on where
+ * in the interval the crash falls. Runs spread the phase evenly, the same for both daemons.
+ */
+async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNode, d2: NetnsNode, client: NetnsNode, vip: string, phase: number): Promise<Sample> {
   resetNode(d1, vip);
   resetNode(d2, vip);
   const base = { kind, proto: proto.id, event } as const;
@@ -208,7 +213,8 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
       return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: `setup: d1 never answered alone; d1 log tail: ${master.log.slice(-5).join(' | ')}` };
     }
     // Let the backup hear a few adverts of the settled master before the event.
-    await sleep(Math.max(1500, 4 * proto.advertIntS * 1000));
+    // The first answer comes right after the master's first advert and gratuitous ARP.
+    await sleep(Math.max(1500, 4 * proto.advertIntS * 1000) + phase * proto.advertIntS * 1000);
     let note: string | undefined;
     const eventMs = Date.now();
     switch (event) {
