@@ -10,7 +10,8 @@
 //   link        d1's eth0 set down
 //   vrrp-crash  (halo only) kill -9 of the VRRP process alone; the supervisor hands over
 // for VRRPv2 at advert_int 1 and VRRPv3 at 100 ms, RUNS runs each, halo and keepalived taking
-// turns, each run placing the event at another point of the advert interval. Prints every run, then the medians and the ratio table (halo / keepalived).
+// turns, each run placing the event at another point of the advert interval. Prints every run,
+// then the medians and the ratio table (halo / keepalived).
 // Needs root. Usage:
 //   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...]
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -132,6 +133,46 @@ class Client {
   }
 }
 
+/** tcpdump in the client namespace: the wall-clock time of the last VRRP advert from `src`. */
+class AdvertWatch {
+  lastS: number | undefined;
+  private constructor(private readonly node: NetnsNode, private readonly child: ChildProcess) {
+    let partial = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => {
+      const parts = (partial + chunk).split('\n');
+      partial = parts.pop() ?? '';
+      for (const p of parts) {
+        const t = Number(/^(\d+\.\d+)/.exec(p)?.[1]);
+        if (Number.isFinite(t) && t > 0) this.lastS = t;
+      }
+    });
+  }
+  static async start(node: NetnsNode, src: string): Promise<AdvertWatch> {
+    const child = node.spawn(['tcpdump', '-i', 'eth0', '-nn', '-l', '-tt', '--immediate-mode', `ip proto 112 and src ${src}`]);
+    const w = new AdvertWatch(node, child);
+    const listening = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 5000);
+      child.stderr?.setEncoding('utf8');
+      child.stderr?.on('data', (c: string) => {
+        if (c.includes('listening on')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve(false);
+      });
+    });
+    if (!listening) throw new Error('tcpdump in the client namespace did not start');
+    return w;
+  }
+  async stop(): Promise<void> {
+    await this.node.lab.kill(this.child, 'SIGINT');
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const lab = new NetnsLab(40);
@@ -191,15 +232,17 @@ function resetNode(node: NetnsNode, vip: string): void {
 }
 
 /**
- * One run. `phase` (0..1) places the event inside the advert interval: after a crash the backup
- * waits Master_Down_Interval from the last advert it heard, so the time measured depends on where
- * in the interval the crash falls. Runs spread the phase evenly, the same for both daemons.
+ * One run. `phase` (0..1) places the event inside the advert interval, measured from the master's
+ * last advert seen on the wire: after a crash the backup waits Master_Down_Interval from the last
+ * advert it heard, so the time measured depends on where in the interval the crash falls. Runs
+ * spread the phase evenly, the same for both daemons.
  */
 async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNode, d2: NetnsNode, client: NetnsNode, vip: string, phase: number): Promise<Sample> {
   resetNode(d1, vip);
   resetNode(d2, vip);
   const base = { kind, proto: proto.id, event } as const;
   const daemons: Daemon[] = [];
+  const adverts = await AdvertWatch.start(client, d1.ipv4());
   const clientProc = new Client(
     client.spawn([process.execPath, CLIENT, vip, String(PORT), String(REQUEST_INTERVAL_MS), String(REQUEST_TIMEOUT_MS), String(READY_TIMEOUT_MS + 10_000 + proto.failoverMaxMs)]),
   );
@@ -213,8 +256,14 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
       return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: `setup: d1 never answered alone; d1 log tail: ${master.log.slice(-5).join(' | ')}` };
     }
     // Let the backup hear a few adverts of the settled master before the event.
-    // The first answer comes right after the master's first advert and gratuitous ARP.
-    await sleep(Math.max(1500, 4 * proto.advertIntS * 1000) + phase * proto.advertIntS * 1000);
+    await sleep(Math.max(1500, 4 * proto.advertIntS * 1000));
+    // Place the event `phase` of an interval after one of the master's adverts as seen on the wire.
+    const last = adverts.lastS;
+    if (last === undefined) return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: 'no advert from d1 seen on the wire' };
+    const intervalMs = proto.advertIntS * 1000;
+    let atMs = last * 1000 + phase * intervalMs;
+    while (atMs < Date.now() + 20) atMs += intervalMs;
+    await sleep(atMs - Date.now());
     let note: string | undefined;
     const eventMs = Date.now();
     switch (event) {
@@ -247,6 +296,7 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
     };
   } finally {
     await clientProc.stop();
+    await adverts.stop();
     for (const d of daemons) await d.stop();
   }
 }
