@@ -87,6 +87,8 @@ interface Sample {
   readonly failed: number;
   readonly requests: number;
   readonly note?: string;
+  /** On the wire, ms after the event: the master's priority 0, the backup's first advert, its gratuitous ARP. */
+  readonly wire?: { prio0Ms: number | undefined; backupAdvertMs: number | undefined; garpMs: number | undefined };
 }
 
 interface Line {
@@ -133,10 +135,16 @@ class Client {
   }
 }
 
-/** tcpdump in the client namespace: the wall-clock time of the last VRRP advert from `src`. */
+/**
+ * tcpdump in the client namespace, on VRRP and ARP: the wall-clock time of the master's last
+ * advert (to place the event), and after the event the first priority-0 advert from the master,
+ * the first advert from the backup and the backup's first gratuitous ARP for the VIP (to show
+ * where a failover's time goes).
+ */
 class AdvertWatch {
   lastS: number | undefined;
-  private constructor(private readonly node: NetnsNode, private readonly child: ChildProcess) {
+  readonly lines: Array<{ t: number; line: string }> = [];
+  private constructor(private readonly node: NetnsNode, private readonly child: ChildProcess, private readonly src: string) {
     let partial = '';
     child.stdout?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => {
@@ -144,13 +152,20 @@ class AdvertWatch {
       partial = parts.pop() ?? '';
       for (const p of parts) {
         const t = Number(/^(\d+\.\d+)/.exec(p)?.[1]);
-        if (Number.isFinite(t) && t > 0) this.lastS = t;
+        if (!Number.isFinite(t) || t <= 0) continue;
+        if (this.lines.length < 20_000) this.lines.push({ t, line: p });
+        if (p.includes(`IP ${this.src} > `)) this.lastS = t;
       }
     });
   }
+  /** Milliseconds from `fromMs` to the first line after it matching `re`. */
+  firstAfter(fromMs: number, re: RegExp): number | undefined {
+    const hit = this.lines.find((l) => l.t * 1000 >= fromMs && re.test(l.line));
+    return hit ? Math.round(hit.t * 1000 - fromMs) : undefined;
+  }
   static async start(node: NetnsNode, src: string): Promise<AdvertWatch> {
-    const child = node.spawn(['tcpdump', '-i', 'eth0', '-nn', '-l', '-tt', '--immediate-mode', `ip proto 112 and src ${src}`]);
-    const w = new AdvertWatch(node, child);
+    const child = node.spawn(['tcpdump', '-i', 'eth0', '-nn', '-l', '-tt', '--immediate-mode', 'ip proto 112 or arp']);
+    const w = new AdvertWatch(node, child, src);
     const listening = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 5000);
       child.stderr?.setEncoding('utf8');
@@ -207,7 +222,7 @@ try {
         const s = await measure(kind, proto, event, d1, d2, client, vip, (run + 0.5) / runsWanted);
         samples.push(s);
         console.log(
-          `${kind.padEnd(10)} ${proto.id} ${event.padEnd(10)} run ${run + 1}: ${s.failoverMs === undefined ? 'no failover' : `${s.failoverMs} ms`}, ${s.failed}/${s.requests} requests failed${s.note ? ` (${s.note})` : ''}`,
+          `${kind.padEnd(10)} ${proto.id} ${event.padEnd(10)} run ${run + 1}: ${s.failoverMs === undefined ? 'no failover' : `${s.failoverMs} ms`}, ${s.failed}/${s.requests} requests failed; wire: priority 0 ${s.wire?.prio0Ms ?? '-'} ms, backup advert ${s.wire?.backupAdvertMs ?? '-'} ms, GARP ${s.wire?.garpMs ?? '-'} ms${s.note ? ` (${s.note})` : ''}`,
         );
       }
     }
@@ -243,6 +258,9 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
   const base = { kind, proto: proto.id, event } as const;
   const daemons: Daemon[] = [];
   const adverts = await AdvertWatch.start(client, d1.ipv4());
+  const d1Ip = d1.ipv4().replace(/\./g, '\\.');
+  const d2Ip = d2.ipv4().replace(/\./g, '\\.');
+  const vipRe = vip.replace(/\./g, '\\.');
   const clientProc = new Client(
     client.spawn([process.execPath, CLIENT, vip, String(PORT), String(REQUEST_INTERVAL_MS), String(REQUEST_TIMEOUT_MS), String(READY_TIMEOUT_MS + 10_000 + proto.failoverMaxMs)]),
   );
@@ -287,8 +305,15 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
     await sleep(TAIL_MS);
     await clientProc.stop();
     const after = clientProc.lines.filter((l) => l.e >= eventMs && l.s <= (answer?.e ?? Infinity) + TAIL_MS);
+    const wire = {
+      prio0Ms: adverts.firstAfter(eventMs, new RegExp(`IP ${d1Ip} > .*prio 0,`)),
+      backupAdvertMs: adverts.firstAfter(eventMs, new RegExp(`IP ${d2Ip} > .*VRRP`)),
+      // Gratuitous: a request for the VIP from the VIP, or an unsolicited reply for it.
+      garpMs: adverts.firstAfter(eventMs, new RegExp(`ARP, (Request who-has ${vipRe} .*tell ${vipRe}|Reply ${vipRe} is-at)`)),
+    };
     return {
       ...base,
+      wire,
       failoverMs: answer ? answer.e - eventMs : undefined,
       failed: after.filter((l) => !l.ok).length,
       requests: after.length,
