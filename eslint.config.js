@@ -4,7 +4,7 @@ import tseslint from 'typescript-eslint';
 
 const PURE = ['src/core/**/*.ts', 'src/config/**/*.ts', 'src/vrrp/**/*.ts', 'src/balance/**/*.ts', 'src/check/**/*.ts'];
 const PURE_EXCEPT = ['src/check/probes/**', 'src/check/runner/**', '**/*.test.ts'];
-const SHELL = ['src/net/**/*.ts', 'src/proxy/**/*.ts', 'src/notify/**/*.ts', 'src/api/**/*.ts', 'src/check/probes/**/*.ts', 'src/check/runner/**/*.ts'];
+const SHELL = ['src/net/**/*.ts', 'src/track/**/*.ts', 'src/proxy/**/*.ts', 'src/notify/**/*.ts', 'src/api/**/*.ts', 'src/check/probes/**/*.ts', 'src/check/runner/**/*.ts'];
 
 const IO_MODULES = ['net', 'dgram', 'fs', 'fs/promises', 'child_process', 'timers', 'timers/promises', 'http', 'https', 'http2', 'tls', 'dns', 'dns/promises', 'os', 'worker_threads', 'cluster', 'perf_hooks', 'process', 'crypto'];
 const ioPaths = IO_MODULES.flatMap((m) => [

@@ -27,6 +27,20 @@ export interface LagReport {
   readonly periodMs: number;
 }
 
+/**
+ * Per-instance statistics, keepalived's names: receive counters (src/vrrp/counters.ts), the state
+ * machine's send and transition counters, and the runtime's own (`unicastSrcRejected`, `vipsReadded`).
+ */
+export type InstanceStats = Readonly<Record<string, number>>;
+
+export interface StatsReport {
+  readonly instances: Readonly<Record<string, InstanceStats>>;
+  /** Adverts for a VRID no instance runs (keepalived counts them per interface). */
+  readonly unknownVridRcvd: number;
+  /** Packets the socket adapter dropped before decoding, by reason. */
+  readonly socketDrops: Readonly<Record<string, number>>;
+}
+
 export type ToVrrp =
   | {
       readonly type: 'start';
@@ -42,6 +56,7 @@ export type FromVrrp =
   | { readonly type: 'ready' }
   | { readonly type: 'state'; readonly instance: InstanceReport }
   | { readonly type: 'lag'; readonly lag: LagReport }
+  | { readonly type: 'stats'; readonly stats: StatsReport }
   | { readonly type: 'stopped' };
 
 const isObj = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
@@ -75,9 +90,31 @@ export function parseFromVrrp(m: unknown): FromVrrp | undefined {
       const n = (k: string): number => (typeof l[k] === 'number' && Number.isFinite(l[k]) ? l[k] : 0);
       return { type: 'lag', lag: { meanMs: n('meanMs'), p50Ms: n('p50Ms'), p99Ms: n('p99Ms'), maxMs: n('maxMs'), periodMs: n('periodMs') } };
     }
+    case 'stats': {
+      const st = m['stats'];
+      if (!isObj(st) || !isObj(st['instances'])) return undefined;
+      const instances: Record<string, InstanceStats> = {};
+      for (const [name, counters] of Object.entries(st['instances'])) {
+        if (isObj(counters)) instances[name] = numbers(counters);
+      }
+      return {
+        type: 'stats',
+        stats: {
+          instances,
+          unknownVridRcvd: typeof st['unknownVridRcvd'] === 'number' ? st['unknownVridRcvd'] : 0,
+          socketDrops: isObj(st['socketDrops']) ? numbers(st['socketDrops']) : {},
+        },
+      };
+    }
     default:
       return undefined;
   }
+}
+
+function numbers(o: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+  return out;
 }
 
 export function parseToVrrp(m: unknown): ToVrrp | undefined {

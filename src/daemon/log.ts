@@ -37,3 +37,14 @@ export function stderrLogger(proc: string, detail: boolean, write: (text: string
     write(formatLogLine(proc, line));
   };
 }
+
+/**
+ * A daemon must not die because its log reader went away (journald restarted, a pipe closed):
+ * an EPIPE on stderr/stdout would otherwise be an unhandled 'error' event. Lines are lost
+ * until a reader is back; VRRP goes on.
+ */
+export function survivePipeErrors(): void {
+  for (const stream of [process.stderr, process.stdout]) {
+    if (stream.listenerCount('error') === 0) stream.on('error', () => {});
+  }
+}

@@ -275,3 +275,23 @@ test('messages of an earlier VRRP process and malformed ones are ignored', async
   w.child().events.onMessage('nonsense');
   assert.equal(s.status().instances.find((i) => i.name === 'VI_1')?.state, 'INIT');
 });
+
+test('a VRRP process that stops cleanly on its own (SIGTERM to it alone) stops halo too, without a restart', async () => {
+  const w = new World();
+  const s = w.supervisor();
+  await s.start();
+  w.child().events.onMessage({ type: 'stopped' });
+  w.child().events.onExit(0, null);
+  assert.equal(await s.done, 0);
+  await w.advance(60_000);
+  assert.equal(w.children.length, 1);
+  assert.equal(s.status().vrrpDeaths, 0);
+});
+
+test('counters reported by the VRRP process reach the status; malformed ones are cleaned', async () => {
+  const w = new World();
+  const s = w.supervisor();
+  await s.start();
+  w.child().events.onMessage({ type: 'stats', stats: { instances: { VI_1: { advert_rcvd: 12, auth_failure: 3, junk: 'x' } }, unknownVridRcvd: 4, socketDrops: { wrong_interface: 1 } } });
+  assert.deepEqual(s.status().stats, { instances: { VI_1: { advert_rcvd: 12, auth_failure: 3 } }, unknownVridRcvd: 4, socketDrops: { wrong_interface: 1 } });
+});

@@ -18,7 +18,7 @@ import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
 import { PRIORITY_RELEASE } from '../vrrp/timers.js';
-import { parseFromVrrp, type InstanceReport, type LagReport, type ToVrrp } from './ipc.js';
+import { parseFromVrrp, type InstanceReport, type LagReport, type StatsReport, type ToVrrp } from './ipc.js';
 import type { Logger } from './log.js';
 
 export interface ChildHandle {
@@ -78,6 +78,8 @@ export interface SupervisorStatus {
   readonly lag: LagReport | null;
   /** Worst `maxMs` seen since start. */
   readonly lagMaxEverMs: number;
+  /** Counters of the current VRRP process (they start again from 0 when it restarts). */
+  readonly stats: StatsReport | null;
   readonly stopping: boolean;
 }
 
@@ -107,6 +109,7 @@ export class Supervisor {
   private deathCount = 0;
   private released = 0;
   private lag: LagReport | null = null;
+  private stats: StatsReport | null = null;
   private lagMaxEverMs = 0;
   private lagHigh = false;
   private cancelRestart: (() => void) | undefined;
@@ -170,6 +173,7 @@ export class Supervisor {
       instances: [...this.states.values()],
       lag: this.lag,
       lagMaxEverMs: this.lagMaxEverMs,
+      stats: this.stats,
       stopping: this.phase === 'stopping' || this.phase === 'stopped',
     };
   }
@@ -214,6 +218,10 @@ export class Supervisor {
       case 'lag':
         this.onLag(m.lag);
         return;
+      case 'stats':
+        this.stats = m.stats;
+        this.emitStatus();
+        return;
       case 'stopped':
         this.childStopped = true;
         return;
@@ -238,8 +246,12 @@ export class Supervisor {
     this.cancelStopTimeout = undefined;
     const how = signal !== null ? `signal ${signal}` : `exit status ${code ?? '?'}`;
     const clean = this.childStopped && code === 0;
-    if (clean && this.phase === 'stopping') {
-      this.deps.log({ level: 'info', msg: 'VRRP process stopped', fields: { pid: child?.pid } });
+    if (clean) {
+      // Stopped cleanly without being asked (SIGTERM sent to it alone): it released its
+      // instances itself, and halo stops with it rather than undo an operator's stop.
+      const asked = this.phase === 'stopping';
+      this.deps.log({ level: 'info', msg: asked ? 'VRRP process stopped' : 'VRRP process stopped on its own: stopping halo', fields: { pid: child?.pid } });
+      this.phase = 'stopping';
       this.end();
       return;
     }

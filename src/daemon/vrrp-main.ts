@@ -10,14 +10,14 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Clock } from '../core/clock.js';
-import type { AddressPort, PortResult, VipSpec } from '../net/ports.js';
+import type { AddressPort, PortResult, RoutePort, VipSpec } from '../net/ports.js';
 import { LinuxAddresses } from '../net/linux/address.js';
 import { LinuxNeighborAnnounce } from '../net/linux/announce.js';
 import { LinuxLinks } from '../net/linux/link.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
-import { stderrLogger, type Logger } from './log.js';
+import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
 import { TimerWaker } from './waker.js';
 
@@ -67,6 +67,14 @@ class PendingAddresses implements AddressPort {
   }
 }
 
+/** `--dont-release-vrrp` keeps routes and rules at stop too, like the VIPs they go with. */
+function keepRoutesOnStop(inner: RoutePort, state: { stopping: boolean; keepOnStop: boolean }): RoutePort {
+  return {
+    add: (r) => inner.add(r),
+    remove: (r) => (state.stopping && state.keepOnStop ? Promise.resolve({ ok: true }) : inner.remove(r)),
+  };
+}
+
 function send(m: FromVrrp): void {
   if (process.connected) process.send?.(m);
 }
@@ -86,16 +94,17 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   addresses.keepOnStop = m.dontRelease;
   tracked = addresses;
   const links = new LinuxLinks({ onError: onAdapterError });
+  const sockets = new LinuxVrrpSockets();
   cleanups.push(() => inner.close(), () => links.close());
   const lastReported = new Map<string, string>();
   runtime = new VrrpRuntime({
     clock: monotonic,
     waker: new TimerWaker(monotonic),
-    socket: new LinuxVrrpSockets(),
+    socket: sockets,
     addresses,
     neighbors: new LinuxNeighborAnnounce(),
     link: links,
-    routes: new LinuxRoutes(),
+    routes: keepRoutesOnStop(new LinuxRoutes(), addresses),
     instances: m.instances,
     schedule: (delayMs, fn) => {
       const h = setTimeout(fn, delayMs);
@@ -124,11 +133,22 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   await runtime.start();
   if (stopping) return;
   // Measured from here: module loading and socket set-up are not the steady state.
-  startLagMonitor(m.lagReportMs);
+  startLagMonitor(m.lagReportMs, () => sendStats(sockets));
   send({ type: 'ready' });
 }
 
-function startLagMonitor(periodMs: number): void {
+/** Counters of every instance, sent with each lag report (the supervisor puts them in the status file). */
+function sendStats(sockets: LinuxVrrpSockets): void {
+  const r = runtime;
+  if (r === undefined) return;
+  const instances: Record<string, Record<string, number>> = {};
+  for (const snap of r.snapshot()) {
+    instances[snap.name] = { ...snap.rx, ...snap.state.counters, ...(r.runtimeCounters(snap.name) ?? {}) };
+  }
+  send({ type: 'stats', stats: { instances, unknownVridRcvd: r.unknownVridRcvd, socketDrops: sockets.dropCounts() } });
+}
+
+function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
   // 10 ms resolution: fine enough to see a late 100 ms advert, cheap enough to run always. The
   // histogram records the whole interval between its samples (resolution included), so the
   // resolution is taken off to report lateness only.
@@ -149,6 +169,7 @@ function startLagMonitor(periodMs: number): void {
       },
     });
     h.reset();
+    everyPeriod();
   }, periodMs);
   cleanups.push(() => {
     clearInterval(timer);
@@ -173,6 +194,7 @@ async function stop(why: string): Promise<void> {
   if (process.connected) process.disconnect();
 }
 
+survivePipeErrors();
 process.on('message', (raw: unknown) => {
   const m = parseToVrrp(raw);
   if (m === undefined) return;

@@ -161,3 +161,12 @@ test('track_interface: a tracked link going down with weight 0 puts the instance
   await down.runtime.start();
   assert.equal(down.runtime.instanceState('VI')?.effectivePriority, 70, 'a link down at start counts at once');
 });
+
+test('GARP with no interval: one message per task, so a burst never holds the event loop in one go', async () => {
+  const vips = [VIP, { ...VIP, address: '10.0.0.102' }];
+  const w = world({ vips, garp: { masterRepeat: 3, masterDelayMs: 0, masterRefreshMs: 0, masterRefreshRepeat: 1, intervalMs4: 0, intervalMs6: 0, lowerPrioRepeat: 0, lowerPrioDelayMs: 0 } });
+  await w.runtime.start();
+  assert.equal(w.announced.length, 1, 'only the first message goes in the takeover turn');
+  w.advance(0);
+  assert.equal(w.announced.length, 6, 'three per VIP in all');
+});

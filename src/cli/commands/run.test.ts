@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,6 +62,21 @@ test('halo run refuses to start on configuration errors: diagnostics printed, ex
     assert.equal(code, 5);
     assert.match(io.errText(), /bad-values\.conf:\d+:\d+: error HALO_CFG_/);
     assert.match(io.errText(), /HALO_DMN_CONFIG_REFUSED/);
+    assert.equal(existsSync(pid), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('halo run refuses an instance on an interface without an address to send from: exit 5, no pid file', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'halo-run-'));
+  try {
+    const conf = join(dir, 'k.conf');
+    writeFileSync(conf, 'vrrp_instance VI_X {\n  interface halo-none0\n  virtual_router_id 9\n  priority 100\n  virtual_ipaddress {\n    192.0.2.9\n  }\n}\n');
+    const io = bufferIo();
+    const pid = join(dir, 'halo.pid');
+    assert.equal(await runCommand.run(['-f', conf, '-p', pid], io), 5);
+    assert.match(io.errText(), /k\.conf:1:1: error HALO_DMN_INSTANCE_UNUSABLE: Instance VI_X cannot run: interface halo-none0 has no IPv4 address/);
     assert.equal(existsSync(pid), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { summaryLine } from '../../config/render.js';
 import { toEngineConfig } from '../../config/keepalived/to-engine.js';
-import { stderrLogger, type Logger } from '../../daemon/log.js';
+import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
 import type { CliIo, Command } from '../command.js';
@@ -240,6 +240,7 @@ export const runCommand: Command = {
     }
     if (engine.instances.length === 0) log({ level: 'warn', msg: `Configuration ${o.file} has no vrrp_instance: running with nothing to do` });
     if (!writePidFile(o.pidFile, log)) return EXIT_RUNTIME;
+    survivePipeErrors();
     const deps = linuxSupervisorDeps(log, o.statusFile);
     const vrrpPidFile = o.vrrpPidFile;
     const supervisor = new Supervisor(

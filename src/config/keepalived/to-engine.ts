@@ -111,6 +111,30 @@ function garpConfig(model: KeepalivedModel, inst: VrrpInstance): GarpConfig {
   };
 }
 
+/**
+ * Settings `halo run` reads but does not act on yet, each a warning at its keyword so an operator
+ * sees the difference from keepalived before relying on it.
+ */
+const NOT_ACTED_ON: ReadonlyArray<{ keywords: readonly string[]; what: string }> = [
+  { keywords: ['use_vmac', 'vmac_xmit_base'], what: 'halo does not create a VRRP MAC interface: the VIPs live on the interface itself' },
+  { keywords: ['track_script'], what: 'halo run does not run vrrp_script yet: the script counts as up (down with init_fail)' },
+  { keywords: ['track_file', 'track_process', 'track_bfd'], what: 'halo run does not watch this tracker yet: it counts as up' },
+  { keywords: ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify_master_rx_lower_pri'], what: 'halo run does not run notify scripts yet: transitions are logged' },
+  { keywords: ['garp_lower_prio_repeat', 'garp_lower_prio_delay'], what: 'halo sends no announcements on hearing a lower priority' },
+  { keywords: ['unicast_fault_no_peer'], what: 'an instance without peers is not put in FAULT' },
+];
+
+function unsupported(inst: VrrpInstance, diags: Diagnostic[]): void {
+  for (const rule of NOT_ACTED_ON) {
+    for (const kw of rule.keywords) {
+      const pos = inst.keywordPos[kw];
+      if (pos === undefined) continue;
+      diags.push({ severity: 'warning', code: 'HALO_DMN_CONFIG_UNSUPPORTED', message: `Instance ${inst.name}: \`${kw}\` is read but not acted on: ${rule.what}`, pos });
+      break;
+    }
+  }
+}
+
 export function toEngineConfig(model: KeepalivedModel, options: ToEngineOptions): EngineConfig {
   const diags: Diagnostic[] = [];
   const instances: VrrpInstanceConfig[] = [];
@@ -141,6 +165,7 @@ export function toEngineConfig(model: KeepalivedModel, options: ToEngineOptions)
       refuse(`interface ${ifname} has no ${family === 4 ? 'IPv4' : 'IPv6 link-local'} address to send from (set mcast_src_ip or unicast_src_ip)`);
       continue;
     }
+    unsupported(inst, diags);
     const mcastGroup = inst.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6);
     const syncGroup = groupOf.get(inst.name);
     const lowerPrioNoAdvert = inst.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert ?? false;

@@ -12,6 +12,9 @@ import { NGINX_ERRORS } from './nginx.js';
 import { NET_ERRORS } from './net.js';
 import { VRRPSIM_ERRORS } from './vrrpsim.js';
 import { DAEMON_ERRORS } from './daemon.js';
+import { PROXY_ERRORS } from './proxy.js';
+import { NOTIFY_ERRORS } from './notify.js';
+import { TRACK_ERRORS } from './track.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -26,6 +29,9 @@ export const ERROR_CATALOG = {
   ...CHECK_ERRORS,
   ...VRRPSIM_ERRORS,
   ...DAEMON_ERRORS,
+  ...PROXY_ERRORS,
+  ...TRACK_ERRORS,
+  ...NOTIFY_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

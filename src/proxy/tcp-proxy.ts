@@ -1,0 +1,211 @@
+/**
+ * The L4 TCP proxy (nginx `stream { proxy_pass }`, or a keepalived `virtual_server` when the
+ * kernel has no IPVS). Client sockets are accepted paused, so that nothing is read before a
+ * backend is connected and a failed connect can go to the next backend (nginx stream
+ * `proxy_next_upstream` on by default, `proxy_connect_timeout` 60s). Bytes then flow both ways
+ * with backpressure; a FIN from one side is passed on as a FIN (half-close) while the other
+ * direction keeps going; `proxy_timeout` (idle, 10m) closes a silent pair.
+ */
+import net from 'node:net';
+import type { BackendSpec, ProxyCounters, ServiceSpec } from './types.js';
+import { newCounters } from './types.js';
+import type { Ticker, UpstreamPool } from './upstream.js';
+import type { ProxyLog } from './http-proxy.js';
+
+export interface TcpProxyDeps {
+  readonly ticker: Ticker;
+  readonly counters?: ProxyCounters;
+  readonly log?: ProxyLog;
+}
+
+export class TcpService {
+  readonly server: net.Server;
+  readonly counters: ProxyCounters;
+  readonly pairs = new Set<TcpPair>();
+  pools: ReadonlyMap<string, UpstreamPool>;
+
+  constructor(
+    public spec: ServiceSpec,
+    pools: ReadonlyMap<string, UpstreamPool>,
+    readonly deps: TcpProxyDeps,
+  ) {
+    this.pools = pools;
+    this.counters = deps.counters ?? newCounters();
+    this.server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (sock) => this.accept(sock));
+    this.server.maxConnections = spec.limits.maxClientConns;
+  }
+
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false }, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  port(): number {
+    const a = this.server.address();
+    return typeof a === 'object' && a !== null ? a.port : this.spec.listenPort;
+  }
+
+  private accept(sock: net.Socket): void {
+    this.counters.clientConns++;
+    const pool = this.pools.get(this.spec.pool);
+    if (pool === undefined) {
+      sock.destroy();
+      return;
+    }
+    const pair = new TcpPair(this, pool, sock);
+    this.pairs.add(pair);
+    this.deps.ticker.add(pair);
+    pair.connectNext();
+  }
+
+  removed(p: TcpPair): void {
+    this.pairs.delete(p);
+    this.deps.ticker.delete(p);
+  }
+
+  /** Stops accepting; established pairs run to their end (the caller bounds the wait). */
+  drain(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  destroy(): void {
+    this.server.close();
+    for (const p of this.pairs) p.destroy();
+  }
+}
+
+class TcpPair {
+  private up: net.Socket | undefined;
+  private backend: BackendSpec | undefined;
+  private readonly tried = new Set<string>();
+  private attempts = 0;
+  private connected = false;
+  private connectStartMs = 0;
+  private active = false;
+  private lastMs: number;
+  private closed = false;
+  private clientClosed = false;
+  private upClosed = false;
+
+  constructor(
+    private readonly svc: TcpService,
+    private readonly pool: UpstreamPool,
+    private readonly client: net.Socket,
+  ) {
+    this.lastMs = svc.deps.ticker.nowMs;
+    client.on('error', () => undefined);
+    client.on('close', (hadError) => {
+      this.clientClosed = true;
+      // a clean close lets bytes still queued for the backend go out first
+      if (hadError || !this.connected) this.destroy();
+      else if (this.upClosed) this.destroy();
+      else this.up?.end();
+    });
+  }
+
+  tick(nowMs: number): void {
+    if (this.active) {
+      this.active = false;
+      this.lastMs = nowMs;
+    }
+    const t = this.svc.spec.timeouts;
+    if (!this.connected && this.up !== undefined) {
+      if (nowMs - this.connectStartMs > t.connectMs) this.failAttempt();
+    } else if (this.connected && nowMs - this.lastMs > t.idleMs) {
+      this.destroy();
+    }
+  }
+
+  connectNext(): void {
+    if (this.closed) return;
+    const retry = this.svc.spec.retry;
+    const now = this.svc.deps.ticker.refresh();
+    const maxTries = retry.tries > 0 ? retry.tries : Infinity;
+    const b =
+      this.attempts < maxTries && (this.attempts === 0 || retry.conditions.length > 0)
+        ? this.pool.pick({ clientIp: this.client.remoteAddress ?? '', exclude: this.tried, nowMs: now })
+        : undefined;
+    if (b === undefined) {
+      if (this.attempts === 0) {
+        this.svc.counters.noLiveUpstreams++;
+        this.svc.deps.log?.('error', 'HALO_PRX_NO_LIVE_UPSTREAMS', `No live upstreams in pool ${this.pool.spec.name}: closing the client connection`);
+      }
+      this.destroy();
+      return;
+    }
+    this.attempts++;
+    if (this.attempts > 1) this.svc.counters.retries++;
+    this.svc.counters.upstreamConnects++;
+    this.tried.add(b.id);
+    this.backend = b;
+    this.connectStartMs = now;
+    const up = net.connect({ host: b.address, port: b.port, allowHalfOpen: true, noDelay: true });
+    this.up = up;
+    up.on('error', () => undefined);
+    up.once('connect', () => this.onConnected(up));
+    up.on('close', (hadError) => {
+      if (this.up !== up) return;
+      if (!this.connected) {
+        this.failAttempt();
+        return;
+      }
+      this.upClosed = true;
+      if (hadError || this.clientClosed) this.destroy();
+      else this.client.end();
+    });
+  }
+
+  private failAttempt(): void {
+    const up = this.up;
+    this.up = undefined;
+    up?.destroy();
+    if (this.backend !== undefined) {
+      this.svc.deps.log?.('warn', 'HALO_PRX_UPSTREAM_FAILED', `Cannot connect to upstream ${this.backend.id}`);
+      this.pool.release(this.backend.id, true, this.svc.deps.ticker.refresh());
+      this.backend = undefined;
+    }
+    this.connectNext();
+  }
+
+  private onConnected(up: net.Socket): void {
+    if (this.closed) {
+      up.destroy();
+      return;
+    }
+    this.connected = true;
+    this.active = true;
+    const c = this.client;
+    const counters = this.svc.counters;
+    c.on('data', (d: Buffer) => {
+      this.active = true;
+      counters.bytesIn += d.length;
+      if (!up.write(d)) c.pause();
+    });
+    up.on('data', (d: Buffer) => {
+      this.active = true;
+      counters.bytesOut += d.length;
+      if (!c.write(d)) up.pause();
+    });
+    up.on('drain', () => c.resume());
+    c.on('drain', () => up.resume());
+    // half-close: a FIN is passed on as a FIN, the other direction keeps flowing
+    c.on('end', () => up.end());
+    up.on('end', () => c.end());
+    c.resume();
+  }
+
+  destroy(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.backend !== undefined) this.pool.release(this.backend.id, false, this.svc.deps.ticker.refresh());
+    this.backend = undefined;
+    this.up?.destroy();
+    this.client.destroy();
+    this.svc.removed(this);
+  }
+}

@@ -1,0 +1,155 @@
+// `halo run` in network namespaces: a pair of directors electing a master whose VIP a client
+// reaches over HTTP, a stale VIP removed at start, `kill -9` of the VRRP process alone handed
+// over by the supervisor in about Skew_Time, and SIGTERM releasing with priority 0.
+// Only addresses inside the lab are used; every loop is bounded; processes are killed by PID.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NetnsLab, type NetnsNode } from './harness.js';
+
+const avail = NetnsLab.available();
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PORT = 8080;
+
+interface Halo {
+  readonly node: NetnsNode;
+  readonly child: ChildProcess;
+  readonly dir: string;
+  readonly lines: string[];
+  readonly exited: Promise<number | null>;
+}
+
+function conf(vrid: number, priority: number, vip: string): string {
+  return `vrrp_instance VI_1 {
+    state ${priority === 100 ? 'MASTER' : 'BACKUP'}
+    interface eth0
+    virtual_router_id ${vrid}
+    priority ${priority}
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass halo
+    }
+    virtual_ipaddress {
+        ${vip}/24
+    }
+}
+`;
+}
+
+function startHalo(lab: NetnsLab, node: NetnsNode, config: string): Halo {
+  const dir = mkdtempSync(join(tmpdir(), `${node.ns}-halo-`));
+  lab.cleanupDir(dir);
+  writeFileSync(join(dir, 'keepalived.conf'), config);
+  const child = node.spawn([process.execPath, MAIN, 'run', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'halo.pid'), '-r', join(dir, 'vrrp.pid'), '--status-file', join(dir, 'status.json')]);
+  const lines: string[] = [];
+  let partial = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const l of parts) if (lines.length < 5000) lines.push(l);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { node, child, dir, lines, exited };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number, logs?: Halo[]): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms${logs ? '\n' + logs.map((h) => `--- ${h.node.name}\n${h.lines.join('\n')}`).join('\n') : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - start;
+}
+
+describe('halo run: a pair of directors', { skip: avail.ok ? false : avail.reason, timeout: 90_000 }, () => {
+  let lab: NetnsLab;
+  let d1: NetnsNode, d2: NetnsNode, client: NetnsNode;
+  let h1: Halo, h2: Halo;
+  let vip: string;
+
+  /** Who answers on the VIP (one bounded GET from the client). */
+  const answer = (): string => {
+    const r = client.httpGet(vip, PORT, 300);
+    return r.ok ? r.body : '';
+  };
+  const holders = (): string[] => [d1, d2].filter((d) => d.hasAddress(vip)).map((d) => d.name);
+
+  before(async () => {
+    lab = new NetnsLab(40);
+    lab.addSegment();
+    d1 = lab.addNode('d1');
+    d2 = lab.addNode('d2');
+    client = lab.addNode('client');
+    vip = lab.ipv4Of(0, 100);
+    await Promise.all([d1.startWebServer(PORT, 'd1'), d2.startWebServer(PORT, 'd2')]);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+    assert.deepEqual(lab?.leftovers() ?? [], []);
+  });
+
+  test('a stale VIP is removed at start; the pair elects d1 (priority 100) and the client reaches it', async () => {
+    // A crashed earlier run left the VIP on d2, which will be BACKUP.
+    d2.must(['ip', 'addr', 'add', `${vip}/24`, 'dev', 'eth0']);
+    h2 = startHalo(lab, d2, conf(40, 90, vip));
+    await until('d2 removes the stale VIP', () => h2.lines.some((l) => l.includes('HALO_DMN_STALE_VIP')), 10_000, [h2]);
+    assert.equal(d2.hasAddress(vip), false);
+    h1 = startHalo(lab, d1, conf(40, 100, vip));
+    await until('d1 holds the VIP alone', () => holders().join() === 'd1', 15_000, [h1, h2]);
+    await until('the client reaches d1 on the VIP', () => answer() === 'd1', 5000, [h1, h2]);
+    assert.equal(client.neighbor(vip)?.lladdr, d1.mac());
+    assert.ok(h1.lines.some((l) => /instance=VI_1 .*from=BACKUP to=MASTER/.test(l)), 'the transition is logged with its cause');
+    // The status file carries the instance states and the VRRP process's event-loop lag (reported every second).
+    await until('a lag report', () => (JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { lag: unknown }).lag !== null, 3000, [h1]);
+    const status = JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { instances: Array<{ state: string }>; vrrpPid: number; lag: { maxMs: number; p99Ms: number; periodMs: number } };
+    assert.equal(status.instances[0]?.state, 'MASTER');
+    assert.equal(status.lag.periodMs, 1000);
+    assert.ok(Number.isFinite(status.lag.maxMs) && status.lag.maxMs >= status.lag.p99Ms && status.lag.p99Ms >= 0);
+    // The backup counts the master's adverts (keepalived's statistics names) in its status file.
+    const readStats = (): Record<string, number> | undefined =>
+      (JSON.parse(readFileSync(join(h2.dir, 'status.json'), 'utf8')) as { stats: { instances: Record<string, Record<string, number>> } | null }).stats?.instances['VI_1'];
+    await until('d2 counts adverts from d1', () => (readStats()?.['advert_rcvd'] ?? 0) > 0, 3000, [h2]);
+    assert.equal(readStats()?.['auth_failure'], 0);
+    assert.equal(status.vrrpPid, Number(readFileSync(join(h1.dir, 'vrrp.pid'), 'utf8')));
+  });
+
+  test('kill -9 of the VRRP process alone: the supervisor releases, d2 takes over in about Skew_Time', async () => {
+    const vrrpPid = Number(readFileSync(join(h1.dir, 'vrrp.pid'), 'utf8'));
+    assert.ok(vrrpPid > 0 && vrrpPid !== h1.child.pid);
+    process.kill(vrrpPid, 'SIGKILL');
+    const t0 = Date.now();
+    await until('d2 answers on the VIP', () => answer() === 'd2', 3000, [h1, h2]);
+    const ms = Date.now() - t0;
+    // Skew_Time at priority 90 with v2 is 0.65 s; Master_Down_Interval would be 3.65 s.
+    assert.ok(ms < 2000, `handover took ${ms} ms`);
+    assert.deepEqual(holders(), ['d2']);
+    assert.ok(h1.lines.some((l) => l.includes('HALO_DMN_VRRP_DIED')));
+    assert.ok(h1.lines.some((l) => l.includes('Released by the supervisor')));
+    process.stdout.write(`kill -9 of the VRRP process: the client reached d2 after ${ms} ms\n`);
+    // The supervisor restarts the VRRP process; d1 preempts back after Master_Down_Interval.
+    await until('d1 holds the VIP again', () => holders().join() === 'd1', 10_000, [h1, h2]);
+    assert.notEqual(Number(readFileSync(join(h1.dir, 'vrrp.pid'), 'utf8')), vrrpPid);
+    await until('the client reaches d1 again', () => answer() === 'd1', 5000, [h1, h2]);
+  });
+
+  test('SIGTERM: d1 sends priority 0 and removes its VIP; d2 takes over in about Skew_Time; pid file gone', async () => {
+    h1.child.kill('SIGTERM');
+    const t0 = Date.now();
+    await until('d2 answers on the VIP', () => answer() === 'd2', 3000, [h1, h2]);
+    const ms = Date.now() - t0;
+    assert.ok(ms < 2000, `handover took ${ms} ms`);
+    assert.equal(await h1.exited, 0);
+    assert.deepEqual(holders(), ['d2']);
+    assert.equal(existsSync(join(h1.dir, 'halo.pid')), false);
+    assert.ok(h1.lines.some((l) => /from=MASTER to=INIT/.test(l)));
+    assert.ok(h2.lines.some((l) => l.includes('Master released (priority 0)')));
+    process.stdout.write(`SIGTERM: the client reached d2 after ${ms} ms\n`);
+  });
+});

@@ -1,0 +1,134 @@
+// `halo run` in network namespaces, what the VRRP process watches: a VIP deleted by hand comes
+// back, a tracked interface (track_interface, weight 0) and the instance's own interface going
+// down move the instance to FAULT within a second, and the peer takes over.
+// Only addresses inside the lab are used; every loop is bounded; processes are killed by PID.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NetnsLab, type NetnsNode } from './harness.js';
+
+const avail = NetnsLab.available();
+const MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+const PORT = 8080;
+
+interface Halo {
+  readonly node: NetnsNode;
+  readonly child: ChildProcess;
+  readonly dir: string;
+  readonly lines: string[];
+  readonly exited: Promise<number | null>;
+}
+
+function conf(vrid: number, priority: number, vip: string, extra = ''): string {
+  return `vrrp_instance VI_1 {${extra}
+    state ${priority === 100 ? 'MASTER' : 'BACKUP'}
+    interface eth0
+    virtual_router_id ${vrid}
+    priority ${priority}
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass halo
+    }
+    virtual_ipaddress {
+        ${vip}/24
+    }
+}
+`;
+}
+
+function startHalo(lab: NetnsLab, node: NetnsNode, config: string): Halo {
+  const dir = mkdtempSync(join(tmpdir(), `${node.ns}-halo-`));
+  lab.cleanupDir(dir);
+  writeFileSync(join(dir, 'keepalived.conf'), config);
+  const child = node.spawn([process.execPath, MAIN, 'run', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'halo.pid'), '-r', join(dir, 'vrrp.pid'), '--status-file', join(dir, 'status.json')]);
+  const lines: string[] = [];
+  let partial = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop() ?? '';
+    for (const l of parts) if (lines.length < 5000) lines.push(l);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { node, child, dir, lines, exited };
+}
+
+async function until(what: string, check: () => boolean, timeoutMs: number, logs?: Halo[]): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > timeoutMs) assert.fail(`${what}: not within ${timeoutMs} ms${logs ? '\n' + logs.map((h) => `--- ${h.node.name}\n${h.lines.join('\n')}`).join('\n') : ''}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - start;
+}
+
+describe('halo run: VIP and link tracking', { skip: avail.ok ? false : avail.reason, timeout: 90_000 }, () => {
+  let lab: NetnsLab;
+  let d1: NetnsNode, d2: NetnsNode, client: NetnsNode;
+  let h1: Halo, h2: Halo;
+  let vip: string;
+
+  const answer = (): string => {
+    const r = client.httpGet(vip, PORT, 300);
+    return r.ok ? r.body : '';
+  };
+  const holders = (): string[] => [d1, d2].filter((d) => d.hasAddress(vip)).map((d) => d.name);
+  const transitions = (h: Halo, to: string): number => h.lines.filter((l) => l.includes(`to=${to}`)).length;
+
+  before(async () => {
+    lab = new NetnsLab(41);
+    lab.addSegment();
+    lab.addSegment();
+    d1 = lab.addNode('d1', [0, 1]);
+    d2 = lab.addNode('d2', [0]);
+    client = lab.addNode('client', [0]);
+    vip = lab.ipv4Of(0, 100);
+    await Promise.all([d1.startWebServer(PORT, 'd1'), d2.startWebServer(PORT, 'd2')]);
+    h1 = startHalo(lab, d1, conf(41, 100, vip, '\n    track_interface {\n        eth1\n    }'));
+    h2 = startHalo(lab, d2, conf(41, 90, vip));
+    await until('d1 holds the VIP alone', () => holders().join() === 'd1', 15_000, [h1, h2]);
+  });
+
+  after(async () => {
+    await lab?.destroy();
+    assert.deepEqual(lab?.leftovers() ?? [], []);
+  });
+
+  test('a VIP deleted by hand on the MASTER is added again within a second', async () => {
+    d1.must(['ip', 'addr', 'del', `${vip}/24`, 'dev', 'eth0']);
+    const ms = await until('d1 holds the VIP again', () => d1.hasAddress(vip), 1000, [h1]);
+    // The log line comes through a pipe and may follow the address by a moment.
+    await until('the re-add is logged', () => h1.lines.some((l) => l.includes('deleted from eth0 by someone else')), 1000, [h1]);
+    process.stdout.write(`VIP re-added after ${ms} ms\n`);
+    await until('the client reaches d1', () => answer() === 'd1', 3000, [h1, h2]);
+  });
+
+  test('a tracked interface going down moves the MASTER to FAULT within a second; priority 0 hands over', async () => {
+    const faults = transitions(h1, 'FAULT');
+    d1.setLink('eth1', false);
+    const ms = await until('d1 in FAULT', () => transitions(h1, 'FAULT') > faults, 1000, [h1]);
+    assert.equal(d1.hasAddress(vip), false);
+    await until('d2 answers on the VIP', () => answer() === 'd2', 2500, [h1, h2]);
+    assert.deepEqual(holders(), ['d2']);
+    process.stdout.write(`track_interface down: FAULT after ${ms} ms\n`);
+    d1.setLink('eth1', true);
+    await until('d1 preempts back', () => holders().join() === 'd1', 8000, [h1, h2]);
+  });
+
+  test('the instance interface going down moves the MASTER to FAULT within a second; the backup takes over', async () => {
+    const faults = transitions(h1, 'FAULT');
+    d1.setLink('eth0', false);
+    const ms = await until('d1 in FAULT', () => transitions(h1, 'FAULT') > faults, 1000, [h1]);
+    assert.equal(d1.hasAddress(vip), false);
+    await until('d2 answers on the VIP', () => answer() === 'd2', 6000, [h1, h2]);
+    process.stdout.write(`own interface down: FAULT after ${ms} ms\n`);
+    d1.setLink('eth0', true);
+    await until('d1 preempts back', () => holders().join() === 'd1', 8000, [h1, h2]);
+    await until('the client reaches d1', () => answer() === 'd1', 3000, [h1, h2]);
+  });
+});
