@@ -96,9 +96,18 @@ describe(`${KIND} pair`, { skip }, () => {
     const stoppedAt = Date.now();
     master.child.kill('SIGTERM');
     await g.expectMaster(g.d(2), VIP4, 2000, [], 'after SIGTERM');
-    const ms = Date.now() - stoppedAt;
-    // Skew_Time(90) at 100 ms is 65 ms; far below the 365 ms Master_Down_Interval.
-    assert.ok(ms < 300, `takeover after a clean stop took ${ms} ms`);
+    // Skew_Time(90) at 100 ms is 65 ms, Master_Down_Interval 365 ms: the backup's own log says when
+    // and why it took over (polling `ip addr` through `ip netns exec` is too coarse to tell).
+    const backup = g.running.at(-2);
+    const took = haloTransitions(backup?.log ?? []).concat().reverse().find((t) => t.to === 'MASTER');
+    if (KIND === 'halo') {
+      assert.ok(took, `d2 logs no transition to MASTER${g.logs()}`);
+      assert.match(took.line, /priority 0/i, 'd2 did not take over on the priority-0 advert');
+      const ms = Date.parse(/\bts=(\S+)/.exec(took.line)?.[1] ?? '') - stoppedAt;
+      assert.ok(ms < 250, `d2 took over ${ms} ms after the SIGTERM`);
+    } else {
+      assert.ok(g.d(2).hasAddress(VIP4));
+    }
     assert.equal(await exited, 0, 'the stopped daemon did not exit with 0');
   });
 
@@ -151,7 +160,7 @@ describe(`${KIND} pair`, { skip }, () => {
   test('VRRPv2 at 1 s: election, and kill -9 hands over within Master_Down_Interval (3.65 s)', async () => {
     const v2: Omit<InstanceSpec, 'priority'> = { vrid: 62, version: 2, advertIntS: 1, vips: [`${VIP4}/24`] };
     await startPair(v2, { state: 'MASTER' });
-    await g.expectMaster(g.d(1), VIP4, 6000, [], 'v2 election');
+    await g.expectMaster(g.d(1), VIP4, 9000, [], 'v2 election');
     await sleep(1200);
     const killedAt = Date.now();
     g.running.at(-1)?.killAll();

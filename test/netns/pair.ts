@@ -59,6 +59,9 @@ export class DirectorGroup {
       n.exec(['ip', 'link', 'set', 'dev', 'eth0', 'up']);
       for (const v of vips) n.exec(['ip', 'addr', 'del', v.includes('/') ? v : `${v}/${v.includes(':') ? 128 : 32}`, 'dev', 'eth0']);
     }
+    // Each test starts from a client that knows no director's MAC for a VIP.
+    this.client.exec(['ip', 'neigh', 'flush', 'dev', 'eth0']);
+    this.client.exec(['ip', '-6', 'neigh', 'flush', 'dev', 'eth0']);
   }
 
   /** Directors holding `vip` on eth0 now. */
