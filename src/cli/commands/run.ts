@@ -1,7 +1,9 @@
 /**
  * `halo run`: the director. Loads keepalived.conf (refusing to start on errors), removes stale
- * VIPs, forks the VRRP process under a supervisor, writes the pid file and stops cleanly on
- * SIGTERM/SIGINT. docs/operations.md describes flags, processes, files, logs and signals.
+ * VIPs, forks the VRRP process under a supervisor, and with virtual_servers the checker process and
+ * the proxy workers (the checker's backend states feed the proxy); writes the pid file and stops
+ * cleanly on SIGTERM/SIGINT (VRRP release, proxy drain, checker omega). docs/operations.md
+ * describes flags, processes, files, logs and signals.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
