@@ -10,8 +10,10 @@ import { fileURLToPath } from 'node:url';
 import { LinuxAddresses } from '../net/linux/address.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
+import { forkChecker } from './checker-client.js';
+import type { StartMessage } from './checker-ipc.js';
 import type { Logger } from './log.js';
-import type { ChildEvents, ChildHandle, SupervisorDeps, SupervisorStatus } from './supervisor.js';
+import type { CheckerHandle, ChildEvents, ChildHandle, SupervisorDeps, SupervisorStatus } from './supervisor.js';
 
 export const VRRP_MAIN_PATH = fileURLToPath(new URL('./vrrp-main.js', import.meta.url));
 
@@ -30,6 +32,22 @@ export function forkVrrpProcess(events: ChildEvents): ChildHandle {
       if (child.connected) child.send(m, (err) => void err);
     },
     kill: (signal) => void child.kill(signal),
+  };
+}
+
+/** Grace the checker process gets to run its omega scripts at stop before it is killed. */
+export const CHECKER_STOP_GRACE_MS = 10_000;
+
+/** Forks the checker process (checker-main.js) for `start`; the supervisor restarts it through this. */
+export function checkerForker(start: StartMessage): (events: ChildEvents) => CheckerHandle {
+  return (events) => {
+    const c = forkChecker(start, (m) => events.onMessage(m));
+    c.child.once('exit', (code, signal) => events.onExit(code, signal));
+    return {
+      pid: c.child.pid,
+      stop: (omega) => void c.stop(omega, CHECKER_STOP_GRACE_MS),
+      kill: (signal) => void c.child.kill(signal),
+    };
   };
 }
 

@@ -12,8 +12,14 @@
  * Everything it touches comes in through `SupervisorDeps`, so the logic is tested with fakes
  * (supervisor.test.ts); `linuxSupervisorDeps` (src/daemon/supervisor-linux.ts) makes it real.
  *
- * Hook for the checker process: the lead starts it beside the VRRP process; see `CHECKER HOOK`.
+ * When the config has virtual_servers the supervisor also runs the checker process (health
+ * checks, src/daemon/checker-main.ts) beside the VRRP process, never in it, restarts it with the
+ * same backoff, and hands every backend state it reports (with its cause) to the proxy plane
+ * (`onBackend`). Stop order: VRRP releases first (the backups take the VIPs), then the proxy plane
+ * drains within its bound (`drainProxy`), then the checker stops with omega (notify_down and
+ * quorum_down scripts run), as keepalived's checker applies omega when it exits.
  */
+import type { BackendState } from '../core/backend.js';
 import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/ports.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
@@ -32,7 +38,21 @@ export interface ChildEvents {
   onExit(code: number | null, signal: string | null): void;
 }
 
+/** The checker process as the supervisor sees it (forkChecker in production). */
+export interface CheckerHandle {
+  readonly pid: number | undefined;
+  /** Asks it to stop; `omega` runs notify_down of live servers and quorum_down. */
+  stop(omega: boolean): void;
+  kill(signal: 'SIGTERM' | 'SIGKILL'): void;
+}
+
 export interface SupervisorDeps {
+  /** Starts the checker process (needed when `checker` is set in the options). */
+  forkChecker?(events: ChildEvents): CheckerHandle;
+  /** A backend's state changed in the checker (health, effective weight, cause): the proxy plane takes it. */
+  onBackend?(vsId: string, state: BackendState): void;
+  /** Drains the proxy plane (bounded by the plane) once VRRP has released, before the checker stops. */
+  drainProxy?(): Promise<void>;
   /** Starts a VRRP process (child_process.fork with IPC in production). */
   forkVrrp(events: ChildEvents): ChildHandle;
   /** Used only to send priority-0 adverts for a dead VRRP process; opened on demand, closed after. */
@@ -65,6 +85,14 @@ export interface SupervisorOptions {
   readonly lagReportMs?: number;
   /** Event-loop delay (max over a report period) above which a warning is logged. */
   readonly lagWarnMs?: number;
+  /** Run the checker process beside the VRRP process (the config has virtual_servers). */
+  readonly checker?: boolean;
+}
+
+/** The backends of one virtual server, as the checker last reported them. */
+export interface PoolStatus {
+  readonly vsId: string;
+  readonly backends: readonly BackendState[];
 }
 
 export interface SupervisorStatus {
@@ -81,6 +109,11 @@ export interface SupervisorStatus {
   /** Counters of the current VRRP process (they start again from 0 when it restarts). */
   readonly stats: StatsReport | null;
   readonly stopping: boolean;
+  readonly checkerPid: number | null;
+  readonly checkerStarts: number;
+  readonly checkerDeaths: number;
+  /** Backend states with causes, from the checker process (empty without virtual_servers). */
+  readonly pools: readonly PoolStatus[];
 }
 
 const DEFAULTS = {
@@ -92,6 +125,7 @@ const DEFAULTS = {
   stopTimeoutMs: 5000,
   lagReportMs: 1000,
   lagWarnMs: 50,
+  checker: false,
 };
 
 type Phase = 'idle' | 'running' | 'releasing' | 'waiting-restart' | 'stopping' | 'stopped';
@@ -116,6 +150,16 @@ export class Supervisor {
   private cancelStopTimeout: (() => void) | undefined;
   private finish: ((code: number) => void) | undefined;
   private exitCode = 0;
+  private checker: CheckerHandle | undefined;
+  private checkerStartMs = 0;
+  private checkerStarts = 0;
+  private checkerDeathCount = 0;
+  private checkerDeaths: number[] = [];
+  private checkerQuickDeaths = 0;
+  private cancelCheckerRestart: (() => void) | undefined;
+  private checkerExited: (() => void) | undefined;
+  private readonly backends = new Map<string, Map<string, BackendState>>();
+  private tearingDown = false;
   /** Resolves with the exit status when the supervisor has stopped (asked to, or gave up). */
   readonly done: Promise<number>;
 
@@ -137,8 +181,7 @@ export class Supervisor {
     await this.removeStaleVips();
     if (this.phase !== 'running') return;
     this.spawn();
-    // CHECKER HOOK: the checker process (src/daemon/checker-process.ts) is started here, beside
-    // the VRRP process, and restarted the same way; it never shares a process with VRRP.
+    if (this.o.checker && this.deps.forkChecker !== undefined) this.spawnChecker();
   }
 
   /** Clean stop: the VRRP process sends priority 0 and removes its VIPs; if it cannot, the supervisor does. */
@@ -175,6 +218,10 @@ export class Supervisor {
       lagMaxEverMs: this.lagMaxEverMs,
       stats: this.stats,
       stopping: this.phase === 'stopping' || this.phase === 'stopped',
+      checkerPid: this.checker?.pid ?? null,
+      checkerStarts: this.checkerStarts,
+      checkerDeaths: this.checkerDeathCount,
+      pools: [...this.backends].map(([vsId, m]) => ({ vsId, backends: [...m.values()] })),
     };
   }
 
@@ -371,18 +418,146 @@ export class Supervisor {
     }
   }
 
+  /**
+   * VRRP has released (or died and was released): the proxy plane drains, then the checker stops
+   * with omega, then the supervisor is done. Real servers stay checked while connections drain.
+   */
   private end(): void {
-    if (this.phase === 'stopped') return;
-    this.phase = 'stopped';
+    if (this.phase === 'stopped' || this.tearingDown) return;
+    this.tearingDown = true;
     this.cancelRestart?.();
     this.cancelStopTimeout?.();
+    this.cancelCheckerRestart?.();
+    this.cancelCheckerRestart = undefined;
+    void this.teardown();
+  }
+
+  private async teardown(): Promise<void> {
+    try {
+      await this.deps.drainProxy?.();
+    } catch (e) {
+      this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `Proxy plane did not drain cleanly: ${e instanceof Error ? e.message : String(e)}` });
+    }
+    const checker = this.checker;
+    if (checker !== undefined) {
+      const exited = new Promise<void>((resolve) => {
+        this.checkerExited = resolve;
+      });
+      checker.stop(true);
+      // omega scripts get time to run (the checker bounds them itself); then it is killed
+      const cancel = this.deps.schedule(this.o.stopTimeoutMs * 2, () => {
+        this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `Checker process ${checker.pid ?? '?'} did not stop within ${this.o.stopTimeoutMs * 2} ms: killing it` });
+        checker.kill('SIGKILL');
+      });
+      await exited;
+      cancel();
+    }
+    this.phase = 'stopped';
     this.emitStatus();
     this.finish?.(this.exitCode);
+  }
+
+  private spawnChecker(): void {
+    const fork = this.deps.forkChecker;
+    if (fork === undefined) return;
+    this.checkerStartMs = this.deps.nowMs();
+    this.checkerStarts++;
+    const ref: { handle?: CheckerHandle } = {};
+    const handle = fork({
+      onMessage: (m) => {
+        if (ref.handle !== undefined && ref.handle === this.checker) this.onCheckerMessage(m);
+      },
+      onExit: (code, signal) => {
+        if (ref.handle !== undefined && ref.handle === this.checker) this.onCheckerExit(code, signal);
+      },
+    });
+    ref.handle = handle;
+    this.checker = handle;
+    this.deps.log({ level: 'info', msg: 'Checker process started', fields: { pid: handle.pid, start: this.checkerStarts } });
+    this.emitStatus();
+  }
+
+  private onCheckerMessage(raw: unknown): void {
+    if (typeof raw !== 'object' || raw === null) return;
+    const m = raw as { type?: unknown; vsId?: unknown; state?: unknown; code?: unknown; message?: unknown; log?: unknown };
+    switch (m.type) {
+      case 'backend': {
+        if (typeof m.vsId !== 'string' || !isBackendState(m.state)) return;
+        const pool = this.backends.get(m.vsId) ?? new Map<string, BackendState>();
+        pool.set(m.state.id, m.state);
+        this.backends.set(m.vsId, pool);
+        this.deps.onBackend?.(m.vsId, m.state);
+        this.emitStatus();
+        return;
+      }
+      case 'ready':
+        this.deps.log({ level: 'info', msg: 'Checker process ready', fields: { pid: this.checker?.pid } });
+        return;
+      case 'failed':
+      case 'warning':
+        if (typeof m.message === 'string') this.deps.log({ level: m.type === 'failed' ? 'error' : 'warn', ...(typeof m.code === 'string' ? { code: m.code as never } : {}), msg: `Checker process: ${m.message}` });
+        return;
+      case 'event': {
+        const l = m.log as { severity?: unknown; code?: unknown; message?: unknown } | undefined;
+        if (l !== undefined && typeof l.message === 'string') this.deps.log({ level: l.severity === 'warning' ? 'warn' : 'info', ...(typeof l.code === 'string' ? { code: l.code as never } : {}), msg: l.message, ...(typeof m.vsId === 'string' ? { fields: { vs: m.vsId } } : {}) });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onCheckerExit(code: number | null, signal: string | null): void {
+    const child = this.checker;
+    this.checker = undefined;
+    if (this.tearingDown || this.phase === 'stopping' || this.phase === 'stopped') {
+      this.deps.log({ level: 'info', msg: 'Checker process stopped', fields: { pid: child?.pid } });
+      this.checkerExited?.();
+      this.emitStatus();
+      return;
+    }
+    const nowMs = this.deps.nowMs();
+    this.checkerDeathCount++;
+    const how = signal !== null ? `signal ${signal}` : `exit status ${code ?? '?'}`;
+    this.deps.log({ level: 'error', code: 'HALO_DMN_CHECKER_DIED', msg: `Checker process ${child?.pid ?? '?'} died: ${how}`, fields: { pid: child?.pid } });
+    // Same backoff as the VRRP process. The proxy keeps the last states until the new checker
+    // publishes its initial ones (it does at start).
+    if (nowMs - this.checkerStartMs >= this.o.restartResetMs) this.checkerQuickDeaths = 0;
+    this.checkerDeaths = [...this.checkerDeaths.filter((t) => nowMs - t < this.o.restartWindowMs), nowMs];
+    if (this.checkerDeaths.length > this.o.restartLimit) {
+      this.deps.log({ level: 'error', code: 'HALO_DMN_CHECKER_RESTART_LIMIT', msg: `Checker process died ${this.checkerDeaths.length} times within ${this.o.restartWindowMs} ms: stopping halo` });
+      this.exitCode = 1;
+      void this.stop();
+      return;
+    }
+    const delayMs = Math.min(this.o.restartMaxMs, this.o.restartMinMs * 2 ** this.checkerQuickDeaths);
+    this.checkerQuickDeaths++;
+    this.deps.log({ level: 'info', msg: `Restarting the checker process in ${delayMs} ms` });
+    this.emitStatus();
+    this.cancelCheckerRestart = this.deps.schedule(delayMs, () => {
+      this.cancelCheckerRestart = undefined;
+      if (this.tearingDown || this.phase === 'stopping' || this.phase === 'stopped') return;
+      this.spawnChecker();
+    });
   }
 
   private emitStatus(): void {
     this.deps.onStatus?.(this.status());
   }
+}
+
+function isBackendState(x: unknown): x is BackendState {
+  if (typeof x !== 'object' || x === null) return false;
+  const b = x as Record<string, unknown>;
+  const cause = b['cause'] as Record<string, unknown> | undefined;
+  return (
+    typeof b['id'] === 'string' &&
+    (b['health'] === 'up' || b['health'] === 'down' || b['health'] === 'unknown') &&
+    (b['admin'] === 'ready' || b['admin'] === 'drain' || b['admin'] === 'maint') &&
+    typeof b['weight'] === 'number' &&
+    typeof b['effectiveWeight'] === 'number' &&
+    typeof cause === 'object' && cause !== null && typeof cause['source'] === 'string' && typeof cause['detail'] === 'string' && typeof cause['atMs'] === 'number'
+  );
 }
 
 /** `ip` prints IPv6 addresses compressed and lower-case; compare them that way. */

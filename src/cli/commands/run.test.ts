@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CliIo } from '../command.js';
-import { parseRunArgs, runCommand, DEFAULT_PID_FILE } from './run.js';
+import { parseRunArgs, poolIndex, runCommand, DEFAULT_DRAIN_MS, DEFAULT_PID_FILE } from './run.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../../../test/fixtures/keepalived');
 
@@ -81,4 +81,26 @@ test('halo run refuses an instance on an interface without an address to send fr
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('run: --nginx, --workers and --drain-ms are parsed and checked', () => {
+  const r = parseRunArgs(['--nginx', 'n.conf', '--workers', '2', '--drain-ms=500'], { cwd: '/etc/halo' });
+  assert.ok(r.ok);
+  assert.equal(r.options.nginx, '/etc/halo/n.conf');
+  assert.equal(r.options.workers, 2);
+  assert.equal(r.options.drainMs, 500);
+  const d = parseRunArgs([], { cwd: '/' });
+  assert.ok(d.ok);
+  assert.equal(d.options.drainMs, DEFAULT_DRAIN_MS);
+  assert.equal(d.options.nginx, undefined);
+  assert.equal(parseRunArgs(['--workers', '0'], { cwd: '/' }).ok, false);
+  assert.equal(parseRunArgs(['--drain-ms', 'soon'], { cwd: '/' }).ok, false);
+});
+
+test('run: a checker vsId maps to the tcp and udp pools of that address, not to nginx upstreams', () => {
+  const pools = [{ name: 'tcp/10.0.0.1:80' }, { name: 'udp/10.0.0.1:80' }, { name: 'tcp/[fd00::1]:443' }, { name: 'backend' }];
+  const index = poolIndex({ pools: pools as never });
+  assert.deepEqual(index.get('10.0.0.1:80'), ['tcp/10.0.0.1:80', 'udp/10.0.0.1:80']);
+  assert.deepEqual(index.get('[fd00::1]:443'), ['tcp/[fd00::1]:443']);
+  assert.equal(index.size, 2);
 });

@@ -1,16 +1,26 @@
 /**
  * `halo run`: the director. Loads keepalived.conf (refusing to start on errors), removes stale
- * VIPs, forks the VRRP process under a supervisor, writes the pid file and stops cleanly on
- * SIGTERM/SIGINT. docs/operations.md describes flags, processes, files, logs and signals.
+ * VIPs, forks the VRRP process under a supervisor, and with virtual_servers the checker process and
+ * the proxy workers (the checker's backend states feed the proxy); writes the pid file and stops
+ * cleanly on SIGTERM/SIGINT (VRRP release, proxy drain, checker omega). docs/operations.md
+ * describes flags, processes, files, logs and signals.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { summaryLine } from '../../config/render.js';
+import { renderDiagnostic, summaryLine } from '../../config/render.js';
+import { loadNginxConfig } from '../../config/nginx/load.js';
+import type { KeepalivedModel } from '../../config/keepalived/model.js';
+import type { BackendState } from '../../core/backend.js';
+import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
+import { fileConfigSource } from '../../daemon/config-source.js';
+import { mergeServices, ProxyPlane } from '../../daemon/proxy-plane.js';
+import { servicesFromKeepalived } from '../../daemon/services-from-keepalived.js';
+import { servicesFromNginx, type MappedServices } from '../../daemon/services-from-nginx.js';
 import { toEngineConfig } from '../../config/keepalived/to-engine.js';
 import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
-import { linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
+import { checkerForker, linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
 import type { CliIo, Command } from '../command.js';
 import { loadForCli, renderAll, shortHostName, shown, DEFAULT_CONFIG_FILE, EXIT_CONFIG_ERRORS, EXIT_USAGE } from './config-common.js';
 
@@ -25,7 +35,15 @@ export interface RunOptions {
   readonly statusFile: string;
   readonly logDetail: boolean;
   readonly dontRelease: boolean;
+  /** `--nginx FILE`: an nginx.conf served beside the keepalived virtual_servers. */
+  readonly nginx?: string;
+  /** Proxy workers (default: one per core). */
+  readonly workers?: number;
+  /** How long connections may finish at stop. */
+  readonly drainMs: number;
 }
+
+export const DEFAULT_DRAIN_MS = 30_000;
 
 /** keepalived flags `halo run` refuses, with the reason shown to the user. */
 const REFUSED: ReadonlyArray<{ flags: readonly string[]; why: string }> = [
@@ -67,8 +85,15 @@ Options (keepalived's flags keep their meaning):
   -l, --log-console        accepted: halo always logs to stderr
   -n, --dont-fork          accepted: halo never forks into the background
   -V, --dont-release-vrrp  leave VIPs on the interfaces when halo stops
+      --nginx FILE         also serve this nginx.conf (upstreams, http and stream servers)
+      --workers N          proxy worker processes (default: one per core)
+      --drain-ms MS        how long proxied connections may finish at stop (default ${DEFAULT_DRAIN_MS})
 
-Signals: SIGTERM/SIGINT stop cleanly (priority 0, VIPs removed); SIGUSR2 writes the status file
+With virtual_servers (or --nginx) halo also runs the checker process (health checks) and the
+proxy workers; the checker's backend states go to the proxy.
+
+Signals: SIGTERM/SIGINT stop cleanly (priority 0, VIPs removed, then the proxy drains, then the
+checker stops with omega); SIGUSR2 writes the status file
 now; SIGHUP is logged and ignored (reload is not supported yet).
 Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
 5 the configuration has errors.
@@ -84,6 +109,9 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
   let statusFile: string | undefined;
   let logDetail = false;
   let dontRelease = false;
+  let nginx: string | undefined;
+  let workers: number | undefined;
+  let drainMs = DEFAULT_DRAIN_MS;
   const args = [...argv];
   for (let i = 0; i < args.length; i++) {
     const raw = args[i] ?? '';
@@ -134,6 +162,21 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
         statusFile = v;
         break;
       }
+      case '--nginx': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        nginx = v;
+        break;
+      }
+      case '--workers':
+      case '--drain-ms': {
+        const v = need();
+        const min = flag === '--workers' ? 1 : 0;
+        if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) return { ok: false, message: `Option ${flag} needs an integer >= ${min}` };
+        if (flag === '--workers') workers = Number(v);
+        else drainMs = Number(v);
+        break;
+      }
       case '-D':
       case '--log-detail':
         logDetail = true;
@@ -165,6 +208,9 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
       statusFile: resolve(io.cwd, statusFile ?? join(dirname(pid), 'halo.status.json')),
       logDetail,
       dontRelease,
+      ...(nginx !== undefined ? { nginx: resolve(io.cwd, nginx) } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      drainMs,
     },
   };
 }
@@ -177,6 +223,47 @@ export function interfacePrimaryAddress(ifname: string, family: 4 | 6, exclude: 
   const entries = (networkInterfaces()[ifname] ?? []).filter((e) => !exclude.has(e.address));
   if (family === 4) return entries.find((e) => e.family === 'IPv4')?.address;
   return entries.find((e) => e.family === 'IPv6' && e.address.toLowerCase().startsWith('fe80:'))?.address;
+}
+
+interface Served {
+  readonly mapped: MappedServices;
+  readonly shown: { d: Diagnostic; files: ReadonlyMap<string, string> }[];
+  readonly errors: boolean;
+}
+
+/** The services of the keepalived virtual_servers and of `--nginx`, merged (as `halo serve` does). */
+function mapServices(model: KeepalivedModel, o: RunOptions): Served {
+  const parts: MappedServices[] = [];
+  const shownList: Served['shown'] = [];
+  let errors = false;
+  const k = servicesFromKeepalived(model);
+  for (const d of k.diagnostics) shownList.push({ d, files: new Map() });
+  parts.push({ ...k, diagnostics: [] });
+  if (o.nginx !== undefined) {
+    const r = loadNginxConfig(o.nginx, fileConfigSource());
+    const m = servicesFromNginx(r.model);
+    for (const d of [...r.diagnostics, ...m.diagnostics]) shownList.push({ d, files: r.files });
+    errors ||= hasErrors(r.diagnostics);
+    parts.push({ ...m, diagnostics: [] });
+  }
+  const merged = mergeServices(parts);
+  for (const d of merged.diagnostics) shownList.push({ d, files: new Map() });
+  errors ||= shownList.some((s) => s.d.severity === 'error');
+  return { mapped: merged, shown: shownList.filter((s) => s.d.severity !== 'info' || o.logDetail), errors };
+}
+
+/**
+ * The checker names a virtual server `ip:port`; its pool in the proxy is `tcp/ip:port` or
+ * `udp/ip:port` (services-from-keepalived.ts). A state goes to each pool of that address.
+ */
+export function poolIndex(mapped: Pick<MappedServices, 'pools'>): Map<string, string[]> {
+  const index = new Map<string, string[]>();
+  for (const p of mapped.pools) {
+    const m = /^(?:tcp|udp)\/(.+)$/.exec(p.name);
+    if (m?.[1] === undefined) continue;
+    index.set(m[1], [...(index.get(m[1]) ?? []), p.name]);
+  }
+  return index;
 }
 
 function processAlive(pid: number): boolean {
@@ -238,10 +325,42 @@ export const runCommand: Command = {
       log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.file} has errors: not starting` });
       return EXIT_CONFIG_ERRORS;
     }
+    const served = mapServices(loaded.model, o);
+    for (const s of served.shown) io.err(renderDiagnostic(s.d, s.files));
+    if (served.errors) {
+      log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.nginx ?? o.file} has errors: not starting` });
+      return EXIT_CONFIG_ERRORS;
+    }
     if (engine.instances.length === 0) log({ level: 'warn', msg: `Configuration ${o.file} has no vrrp_instance: running with nothing to do` });
     if (!writePidFile(o.pidFile, log)) return EXIT_RUNTIME;
     survivePipeErrors();
     const deps = linuxSupervisorDeps(log, o.statusFile);
+    const hasVs = loaded.model.virtualServers.length > 0;
+    const services = served.mapped;
+    let plane: ProxyPlane | undefined;
+    if (services.services.length > 0) {
+      plane = new ProxyPlane({
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        drainBoundMs: o.drainMs,
+        log: (level, code, message) => log({ level, code, msg: message }),
+      });
+      const config = { services: services.services, pools: services.pools };
+      try {
+        await plane.start(config);
+      } catch (e) {
+        log({ level: 'error', code: 'HALO_DPL_START', msg: `The proxy plane could not start: ${e instanceof Error ? e.message : String(e)}` });
+        await plane.stop();
+        removeFile(o.pidFile);
+        return EXIT_RUNTIME;
+      }
+      // A service on a VIP this director does not hold yet cannot bind (unless
+      // net.ipv4.ip_nonlocal_bind=1, as with nginx beside keepalived): halo runs without it.
+      const missing = plane.notListening(config);
+      if (missing.length > 0) log({ level: 'warn', code: 'HALO_PRX_LISTEN_FAILED', msg: `Not listening for ${missing.join(', ')}: set net.ipv4.ip_nonlocal_bind=1 to serve VIPs this director does not hold yet` });
+      for (const s of services.services) log({ level: 'info', msg: `Serving ${s.name}`, fields: { protocol: s.protocol, listen: `${s.listenAddress}:${s.listenPort}`, pool: s.pool } });
+    }
+    const pools = poolIndex(services);
+    const livePlane = plane;
     const vrrpPidFile = o.vrrpPidFile;
     const supervisor = new Supervisor(
       {
@@ -250,8 +369,18 @@ export const runCommand: Command = {
           deps.onStatus?.(s);
           if (vrrpPidFile !== undefined && s.vrrpPid !== null) writeVrrpPid(vrrpPidFile, s.vrrpPid);
         },
+        ...(hasVs ? { forkChecker: checkerForker({ type: 'start', file: o.file, configId: o.configId }) } : {}),
+        ...(livePlane !== undefined
+          ? {
+              onBackend: (vsId: string, state: BackendState) => livePlane.setStates((pools.get(vsId) ?? []).map((pool) => ({ ...state, pool }))),
+              drainProxy: () => {
+                log({ level: 'info', msg: `Proxy plane draining (at most ${o.drainMs} ms)` });
+                return livePlane.stop();
+              },
+            }
+          : {}),
       },
-      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease },
+      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease, checker: hasVs },
     );
     let lastVrrpPid = 0;
     function writeVrrpPid(path: string, pid: number): void {

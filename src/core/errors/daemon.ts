@@ -23,6 +23,14 @@ export const DAEMON_ERRORS = {
     summary: 'The pid file cannot be written or names a running halo',
     help: 'Another halo may be running with the same pid file (`-p`). Stop it, or remove a stale pid file whose process is gone; the directory must be writable.',
   },
+  HALO_DMN_CHECKER_DIED: {
+    summary: 'The checker process died',
+    help: 'The supervisor restarts it with backoff; the proxy keeps the last backend states it was given until the new checker process publishes its own. Look at the log lines before this one and at the kernel log (OOM killer).',
+  },
+  HALO_DMN_CHECKER_RESTART_LIMIT: {
+    summary: 'The checker process died too often',
+    help: 'After too many deaths within the restart window halo stops (VRRP released first, then the proxy drains), so that a backup director with working health checks takes over. Run `halo check-run -f FILE` to see why it fails.',
+  },
   HALO_DMN_VRRP_DIED: {
     summary: 'The VRRP process died',
     help: 'The supervisor released the instances it was MASTER of (priority-0 adverts, VIPs removed) and restarts it with backoff. Look at the log lines before this one and at the kernel log (OOM killer).',
