@@ -8,6 +8,7 @@
  * Pure: no I/O, no clock.
  */
 import type { Diagnostic, SourcePos } from '../core/diagnostic.js';
+import { NEXT_UPSTREAM_CONDITIONS } from '../config/keepalived/schema-halo.js';
 import type { NginxHttpServer, NginxListen, NginxLocation, NginxModel, NginxProxySettings, NginxUpstream } from '../config/nginx/model.js';
 import {
   DEFAULT_KEEPALIVE,
@@ -32,19 +33,8 @@ export interface MappedServices {
 /** Stream upstreams live in their own namespace in nginx: their pools get this prefix. */
 export const STREAM_POOL_PREFIX = 'stream:';
 
-const CONDITIONS: ReadonlySet<string> = new Set<NextUpstreamCondition>([
-  'error',
-  'timeout',
-  'invalid_header',
-  'http_500',
-  'http_502',
-  'http_503',
-  'http_504',
-  'http_403',
-  'http_404',
-  'http_429',
-  'non_idempotent',
-]);
+// The conditions halo's proxy honours: one list, kept with the keepalived `http_proxy` keywords.
+const CONDITIONS: ReadonlySet<string> = new Set<NextUpstreamCondition>(NEXT_UPSTREAM_CONDITIONS);
 
 function upstreamPool(u: NginxUpstream, name: string): PoolSpec {
   const backends: BackendSpec[] = u.servers.map((s) =>
