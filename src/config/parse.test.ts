@@ -62,9 +62,9 @@ test('words after { or } on the same line start a new statement', () => {
   assert.deepEqual(outline(r.nodes), ['virtual_ipaddress {', '  10.0.0.1', '}', 'track_script {', '  chk', '}']);
 });
 
-test('a stray } and an unclosed block are positioned errors and parsing continues', () => {
+test('a stray } is a positioned error, a block left open at the end is closed there with a warning', () => {
   const r = parse({ [MAIN]: 'global_defs {\n  router_id a\n}\n}\nvrrp_instance V {\n  state MASTER\n  authentication {\n    auth_type PASS\n}\n' });
-  assert.deepEqual(codes(r), ['error HALO_CFG_UNBALANCED_BRACE 4:1', 'error HALO_CFG_UNCLOSED_BLOCK 5:17']);
+  assert.deepEqual(codes(r), ['error HALO_CFG_UNBALANCED_BRACE 4:1', 'warning HALO_CFG_BLOCK_CLOSED_AT_END 5:17']);
   assert.match(r.diagnostics[1]?.message ?? '', /`vrrp_instance`/);
   assert.deepEqual(outline(r.nodes), ['global_defs {', '  router_id a', '}', 'vrrp_instance V {', '  state MASTER', '  authentication {', '    auth_type PASS', '  }', '}']);
 });
@@ -337,9 +337,10 @@ test('an unclosed block hints at the first statement indented like its keyword',
   const r = parse({ [MAIN]: 'global_defs {\n    router_id a\nvrrp_instance V {\n    state MASTER\n}\n' });
   assert.deepEqual(codes(r), ['error HALO_CFG_UNCLOSED_BLOCK 1:13']);
   assert.match(r.diagnostics[0]?.hint ?? '', /^`vrrp_instance` on line 3 is indented like `global_defs`/);
-  // A file without indentation gives no such hint.
+  // A file without indentation gives no such clue: the block is closed at the end, with a warning.
   const flat = parse({ [MAIN]: 'global_defs {\nrouter_id a\nvrrp_instance V {\nstate MASTER\n}\n' });
-  assert.equal(flat.diagnostics[0]?.hint, 'add the missing `}`');
+  assert.deepEqual(codes(flat), ['warning HALO_CFG_BLOCK_CLOSED_AT_END 1:13']);
+  assert.equal(flat.diagnostics[0]?.hint, 'add the missing `}` at the end');
 });
 
 test('a joined ~SEQ line is warned about once', () => {

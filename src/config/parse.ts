@@ -699,14 +699,21 @@ class Parser implements LexSink {
     for (let f = this.frames.pop(); f !== undefined; f = this.frames.pop()) {
       const what = f.owner === null ? 'the block' : `the block of \`${f.keyword}\``;
       const d = f.dedent;
-      const hint =
-        d === null
-          ? 'add the missing `}`'
-          : `\`${d.text}\` on line ${d.pos.line} is indented like \`${f.keyword}\` but is read inside its block: the missing \`}\` probably belongs before it`;
+      if (d === null) {
+        // Nothing after the opener reads as if it were meant to be outside the block: the `}` is
+        // missing at the very end (seed 002's LVS config as published). keepalived runs such a
+        // file with the block closed at the end, so halo loads it too and says so.
+        this.report('warning', 'HALO_CFG_BLOCK_CLOSED_AT_END', `Block is never closed: ${what} opened here is closed at the end of the configuration`, {
+          pos: f.open,
+          chain: f.openChain,
+          hint: 'add the missing `}` at the end',
+        });
+        continue;
+      }
       this.report('error', 'HALO_CFG_UNCLOSED_BLOCK', `Block is never closed: ${what} opened here has no matching \`}\``, {
         pos: f.open,
         chain: f.openChain,
-        hint,
+        hint: `\`${d.text}\` on line ${d.pos.line} is indented like \`${f.keyword}\` but is read inside its block: the missing \`}\` probably belongs before it`,
       });
     }
     this.parents.length = 0;

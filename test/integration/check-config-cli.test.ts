@@ -18,13 +18,13 @@ test('the halo process exits as keepalived -t: 0 valid, 1 unreadable, 2 usage, 5
   const dir = mkdtempSync(join(tmpdir(), 'halo-cli-'));
   try {
     writeFileSync(join(dir, 'good.conf'), 'global_defs {\n  router_id a\n}\n');
-    writeFileSync(join(dir, 'bad.conf'), 'global_defs {\n  router_id a\n');
+    writeFileSync(join(dir, 'bad.conf'), 'global_defs {\n  router_id a\n}\n}\n');
     const good = halo(['check-config', '-f', join(dir, 'good.conf'), '-i', 'x']);
     assert.equal(good.status, 0, good.stderr);
     assert.match(good.stdout, /0 errors/);
     const bad = halo(['check-config', '-f', join(dir, 'bad.conf'), '-i', 'x']);
     assert.equal(bad.status, 5);
-    assert.match(bad.stdout, /bad\.conf:1:13: error HALO_CFG_UNCLOSED_BLOCK/);
+    assert.match(bad.stdout, /bad\.conf:4:1: error HALO_CFG_UNBALANCED_BRACE/);
     assert.equal(halo(['check-config', '-f', join(dir, 'none.conf')]).status, 1);
     assert.equal(halo(['check-config', '--bogus']).status, 2);
     const dump = halo(['dump-config', '-f', join(dir, 'good.conf'), '-i', 'x']);

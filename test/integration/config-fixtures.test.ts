@@ -69,3 +69,14 @@ test('seed 000 published on one line loads to the same model as its multi-line f
   assert.deepEqual(inst?.virtualIpaddress.map((v) => v.address), ['192.168.123.100']);
   assert.deepEqual(inst?.trackScript.map((t) => t.name), ['chk_nginx']);
 });
+
+test('seed 002 LVS config as published (last `}` missing) loads to the same model as the corrected copy, with a warning', () => {
+  const published = loadFixture('seed002-lvs-unclosed.conf');
+  const fixed = loadFixture('seed002-lvs-fixed.conf');
+  const sameFile = (v: unknown): unknown => JSON.parse(JSON.stringify(meaning(v)).replaceAll('seed002-lvs-unclosed.conf', 'seed002-lvs-fixed.conf'));
+  assert.deepEqual(sameFile(published.model), meaning(fixed.model));
+  const diags = published.diagnostics as { code: string; severity: string; line?: number }[];
+  assert.ok(!diags.some((d) => d.severity === 'error'), JSON.stringify(diags));
+  assert.deepEqual(diags.filter((d) => d.code === 'HALO_CFG_BLOCK_CLOSED_AT_END').map((d) => [d.severity, d.line]), [['warning', 43]]);
+  assert.equal(published.model.virtualServers[0]?.realServers.length, 2);
+});

@@ -70,7 +70,8 @@ advert_int rounding for v2 and v3, out-of-range VRID and priority, invalid BOOL,
 scheduler, protocol and forwarding method values, VIP family mismatch, duplicate VRIDs and
 instance names, real servers of the wrong family, the strict-mode rules, fwmark service clearing,
 mixed-family server groups, unknown tracked scripts/processes, and the unclosed \`virtual_server\`
-of seed 002 ("There are 1 missing '}'s"). Differences: the one-line seed 000 (see above),
+of seed 002 ("There are 1 missing '}'s"; both read the block to the end of the file, halo with the
+warning \`HALO_CFG_BLOCK_CLOSED_AT_END\`). Differences: the one-line seed 000 (see above),
 \`nb_get_retry\`/\`lvs_id\`/\`vrrp_unicast_*\` (keepalived: unknown keyword), FILE_CHECK \`dynamic\`
 and sync group \`notify_deleted\` (in the man page, but the Debian build rejects them; halo models
 them), and checks that need the machine (interfaces that do not exist, users for \`script_user\`),

@@ -24,8 +24,12 @@ export const CFG_ERRORS = {
   },
   HALO_CFG_UNCLOSED_BLOCK: {
     summary: 'A block is never closed',
-    help: 'The block opened at the shown `{` has no matching `}` before the end of the configuration. Add the missing `}`.',
+    help: 'The block opened at the shown `{` has no matching `}`, and a later statement is indented like the block\'s own keyword, so the missing `}` probably belongs before that statement (the hint names it). Add the `}` where it belongs.',
     exitCode: 5,
+  },
+  HALO_CFG_BLOCK_CLOSED_AT_END: {
+    summary: 'A block is closed by the end of the configuration',
+    help: 'The block opened at the shown `{` has no matching `}`, and nothing after it looks as if it was meant to be outside it, so halo closes it at the end of the configuration, as keepalived does when it runs. Add the missing `}` at the end. When a later statement is indented like the block\'s own keyword, the brace probably belongs before it and the file is refused instead (HALO_CFG_UNCLOSED_BLOCK).',
   },
   HALO_CFG_INCLUDE_CYCLE: {
     summary: 'Files include each other in a cycle',
