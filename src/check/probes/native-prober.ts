@@ -259,3 +259,18 @@ export function nativeProber(): NativeProberLoad {
   }
   return shared;
 }
+
+/**
+ * What the checker process says once at start about its probe path: nothing when the native
+ * prober runs with enough file descriptors for `checks` probes in flight; otherwise one warning
+ * (the Node fallback, or an fd limit that stays below what the checks can need).
+ */
+export function nativeProberNotice(checks: number): { readonly code: 'HALO_NET_NATIVE_MISSING'; readonly message: string } | undefined {
+  const load = nativeProber();
+  if (!load.ok) return { code: 'HALO_NET_NATIVE_MISSING', message: `Checking TCP_CHECK and HTTP_GET with Node sockets (slower, about 10 times the CPU per check): ${load.error}` };
+  const need = Math.min(checks, NATIVE_MAX_IN_FLIGHT) + 1024;
+  if (load.nofile.after >= 0 && load.nofile.after < need) {
+    return { code: 'HALO_NET_NATIVE_MISSING', message: `Checks may fail with EMFILE: the fd limit is ${load.nofile.after} (raised from ${load.nofile.before}, the hard limit), ${checks} checks can need ${need}` };
+  }
+  return undefined;
+}
