@@ -344,11 +344,17 @@ static void on_connected(slot *s) {
 
 static void on_event(slot *s, uint32_t ev) {
   if (s->phase == PH_CONNECTING) {
+    /* Writable without an error or hang-up: the connect completed (connect(2), EINPROGRESS).
+     * Only then is SO_ERROR's system call saved; anything else asks the socket. */
+    if ((ev & (EPOLLERR | EPOLLHUP)) == 0) {
+      if (ev & EPOLLOUT) on_connected(s);
+      return;
+    }
     int err = 0;
     socklen_t len = sizeof err;
     if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
     if (err) return finish(s, status_of_errno(err), err, 0);
-    if (ev & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_connected(s);
+    on_connected(s); /* as libuv: no pending error means the connect succeeded */
     return;
   }
   if (s->phase == PH_SENDING) {
@@ -555,6 +561,8 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t n = len / PROBE_REC_BYTES, done = 0;
+  /* Deadlines count from now, not from the loop's cached time (which is as old as this turn). */
+  uv_update_time(p->poll.loop);
   /* Reserve a result record for every slot that can be in flight, so finishing never fails. */
   if (grow(&p->rec, &p->rec_cap, (size_t)p->nslots * RESULT_REC_BYTES) != 0) {
     throw_code(env, "ENOMEM", "Cannot reserve prober results");

@@ -15,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 const count = Number(process.argv[2] ?? '10000');
 const seconds = Number(process.argv[3] ?? '20');
 const here = fileURLToPath(new URL('.', import.meta.url));
-const need = count + 4096;
+// The servers hold COUNT listeners plus every connection in flight (the runner allows 4,096).
+const need = count + 8192;
 
 // Child processes inherit the soft limit: raise it through a shell `ulimit` around each child.
 const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || need;

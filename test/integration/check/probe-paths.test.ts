@@ -146,7 +146,8 @@ test('TCP_CHECK: a connect that never completes times out after connect_timeout,
   if (!blackhole) return t.skip('needs python3 for a listener that never accepts');
   const r = await bothTcp(tcpSpec({ connectTimeoutMs: 300 }), { address: LO, port: blackhole.port });
   same(r, false, 'connect timeout after 300 ms');
-  for (const o of [r.node, r.native]) assert.ok(o.durationMs >= 290 && o.durationMs < 1500, `took ${o.durationMs} ms`);
+  // Timers count from the event loop's time of the turn, which on a busy machine is a little old.
+  for (const o of [r.node, r.native]) assert.ok(o.durationMs >= 250 && o.durationMs < 1500, `took ${o.durationMs} ms`);
 });
 
 test('HTTP_GET: right status and digest: up on both paths', { skip: skipNative }, async () => {
@@ -170,7 +171,8 @@ test('HTTP_GET: regex and status ranges are judged the same', { skip: skipNative
 test('HTTP_GET: an answer slower than connect_timeout times out on both paths', { skip: skipNative }, async () => {
   const r = await bothHttp(httpSpec({ urls: [{ path: '/slow' }], connectTimeoutMs: 250 }), target);
   same(r, false, 'timeout after 250 ms');
-  for (const o of [r.node, r.native]) assert.ok(o.durationMs >= 240 && o.durationMs < 1500, `took ${o.durationMs} ms`);
+  // The detail says it was the timer; the time only has to be near it (the turn's clock is old).
+  for (const o of [r.node, r.native]) assert.ok(o.durationMs >= 200 && o.durationMs < 1500, `took ${o.durationMs} ms`);
 });
 
 test('HTTP_GET: a server that keeps the connection open is judged on Content-Length / the last chunk', { skip: skipNative }, async () => {
