@@ -46,6 +46,9 @@
 #define REQUEST_MAX_BYTES 16384
 #define READ_MAX_LIMIT (16u * 1024 * 1024)
 #define READ_CHUNK 16384
+/* All response bytes held by probes in flight: past this a probe ends with ENOBUFS instead of
+ * growing its buffer (each probe is bounded by its max_read too). */
+#define BUFFERED_MAX_BYTES (256u * 1024 * 1024)
 
 enum { MODE_TCP = 0, MODE_HTTP = 1 };
 enum { FLAG_NO_BODY = 1, FLAG_BIND = 2 };
@@ -103,6 +106,7 @@ struct prober {
   int collected; /* the JS handle was garbage-collected */
   uint32_t open_handles;
   uint64_t submitted, finished;
+  uint64_t buffered; /* bytes of read buffers held by probes in flight */
 };
 
 static uint64_t now_ns(void) {
@@ -182,6 +186,7 @@ static void finish(slot *s, int status, int err, int reset) {
   }
   free(s->req);
   free(s->buf);
+  p->buffered -= s->cap;
   s->req = NULL;
   s->buf = NULL;
   s->len = s->cap = 0;
@@ -208,6 +213,12 @@ static void deliver(prober *p) {
   else napi_create_buffer(env, 0, &copy, &argv[1]);
   p->rec_len = 0;
   p->data_len = 0;
+  /* One turn with large responses should not pin its buffer for the life of the process. */
+  if (p->data_cap > 4u * 1024 * 1024) {
+    free(p->data);
+    p->data = NULL;
+    p->data_cap = 0;
+  }
   napi_make_callback(env, p->async_ctx, recv, cb, 2, argv, &result);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
@@ -302,7 +313,9 @@ static void on_readable_slot(slot *s) {
       size_t cap = s->cap;
       uint32_t want = s->cap ? s->cap * 2 : READ_CHUNK;
       if (want > s->max_read) want = s->max_read;
+      if (s->p->buffered + (want - s->cap) > BUFFERED_MAX_BYTES) return finish(s, ST_ERROR, ENOBUFS, 1);
       if (grow((unsigned char **)&s->buf, &cap, want)) return finish(s, ST_ERROR, ENOMEM, 1);
+      s->p->buffered += cap - s->cap;
       s->cap = (uint32_t)cap;
     }
     uint32_t room = s->cap - s->len;

@@ -225,3 +225,38 @@ test('native prober: more probes than slots wait in order and all finish with th
   assert.equal(o.ok, false);
   assert.match(o.detail, /^EBADF/);
 });
+
+test('without the native prober, TCP_CHECK and HTTP_GET fall back to Node sockets and the checker says so once', async () => {
+  // HALO_CHECK_PROBER=node stands for a missing addon: the same branch (nativeProber() not ok).
+  const script = `
+    const { probeTcpFast, fetchFast } = await import(${JSON.stringify(new URL('../../../src/check/probes/native-probes.js', import.meta.url).href)});
+    const { probeHttp } = await import(${JSON.stringify(new URL('../../../src/check/probes/http.js', import.meta.url).href)});
+    const { buildCheck } = await import(${JSON.stringify(new URL('../../../src/check/spec.js', import.meta.url).href)});
+    const { nativeProberNotice } = await import(${JSON.stringify(new URL('../../../src/check/probes/native-prober.js', import.meta.url).href)});
+    const t = { address: '127.0.0.1', port: ${web.port} };
+    const tcp = await probeTcpFast({ connectTimeoutMs: 2000 }, t);
+    const http = await probeHttp(buildCheck({ kind: 'HTTP_GET', urls: [{ path: '/health' }], connectTimeoutMs: 2000 }).spec, t, [], undefined, fetchFast);
+    console.log(JSON.stringify({ tcp: tcp.ok, http: http.detail, notice: nativeProberNotice(10) }));
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, HALO_CHECK_PROBER: 'node' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  assert.equal(code, 0);
+  const r = JSON.parse(out) as { tcp: boolean; http: string; notice?: { code: string; message: string } };
+  assert.equal(r.tcp, true);
+  assert.equal(r.http, 'status 200');
+  assert.equal(r.notice?.code, 'HALO_NET_NATIVE_MISSING');
+  assert.match(r.notice?.message ?? '', /^Checking TCP_CHECK and HTTP_GET with Node sockets/);
+});
+
+test('with the native prober, the checker has nothing to say unless the fd limit is short', { skip: skipNative }, async () => {
+  const { nativeProberNotice, NATIVE_MAX_IN_FLIGHT } = await import('../../../src/check/probes/native-prober.js');
+  if (!load.ok) return;
+  const limit = load.nofile.after; // -1: unlimited
+  assert.ok(limit === -1 || limit >= 1025, `fd limit ${limit} after raising it`);
+  assert.equal(nativeProberNotice(1), undefined);
+  const most = nativeProberNotice(1_000_000); // needs NATIVE_MAX_IN_FLIGHT + 1024 fds
+  if (limit === -1 || limit >= NATIVE_MAX_IN_FLIGHT + 1024) assert.equal(most, undefined);
+  else assert.match(most?.message ?? '', new RegExp(`^Checks may fail with EMFILE: the fd limit is ${limit}`));
+});
