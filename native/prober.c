@@ -402,7 +402,8 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   deliver(p);
 }
 
-/* Starts one probe in a free slot. Returns 0, or finishes it at once with the error. */
+/* Starts one probe in a free slot; a probe that fails at once (socket, bind, connect) is finished
+ * here and its result handed over with the next batch. */
 static void start_probe(prober *p, const unsigned char *r, napi_env env, napi_value requests) {
   slot *s = &p->slots[p->free_head];
   p->free_head = s->next_free;
