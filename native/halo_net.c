@@ -697,6 +697,8 @@ static napi_value js_hwaddr(napi_env env, napi_callback_info info) {
   return make_str(env, out);
 }
 
+void halo_prober_init(napi_env env, napi_value exports); /* prober.c */
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -710,6 +712,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"hwaddr", NULL, js_hwaddr, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  halo_prober_init(env, exports);
   return exports;
 }
 

@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { SeededPrng } from '../../src/core/prng.js';
 import { buildCheck, type RealServerSpec, type VirtualServerSpec } from '../../src/check/spec.js';
 import { CheckRunner, type ProbeRecord } from '../../src/check/runner/runner.js';
+import { nativeProber } from '../../src/check/probes/native-prober.js';
 
 const mode = process.argv[2] === 'http' ? 'http' : 'tcp';
 const seconds = Number(process.argv[3] ?? '20');
@@ -76,6 +77,8 @@ setTimeout(async () => {
   process.stdout.write(
     JSON.stringify({
       mode,
+      // native: the batch prober in the addon; node: Node sockets (HALO_CHECK_PROBER=node).
+      prober: nativeProber().ok ? 'native' : 'node',
       servers: ports.length,
       steadySeconds: Math.round(steadyS * 10) / 10,
       probesPerSecond: Math.round(probes / steadyS),

@@ -1,9 +1,10 @@
 // Health-check benchmark: COUNT real servers on loopback checked every second by TCP and by HTTP.
 // Starts the servers (one process), a stand-in VRRP process that measures its event-loop lag,
 // a reference loop of bare connects (bare.ts), the checker runner for each mode in turn, then the
-// real checker process (checker-process.ts: fork, keepalived.conf, IPC) in TCP mode;
+// real checker process (checker-process.ts: fork, keepalived.conf, IPC) in both modes;
 // prints one JSON object per phase.
 // Usage: node dist/bench/checks/run.js [COUNT=10000] [SECONDS=20]
+// HALO_CHECK_PROBER=node runs the checks on Node sockets instead of the native prober.
 // Needs about COUNT + 2,000 file descriptors per process; the limit is raised where allowed.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,8 @@ import { fileURLToPath } from 'node:url';
 const count = Number(process.argv[2] ?? '10000');
 const seconds = Number(process.argv[3] ?? '20');
 const here = fileURLToPath(new URL('.', import.meta.url));
-const need = count + 4096;
+// The servers hold COUNT listeners plus every connection in flight (the runner allows 4,096).
+const need = count + 8192;
 
 // Child processes inherit the soft limit: raise it through a shell `ulimit` around each child.
 const hard = Number(spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim()) || need;
@@ -76,9 +78,9 @@ try {
   }
   // The real checker process (src/daemon/checker-main.ts) on the same servers, from a generated
   // keepalived.conf, with the stand-in VRRP process measuring its lag beside it.
-  {
+  for (const mode of ['tcp', 'http']) {
     const lag = node('vrrp-lag.js', []);
-    const cp = node('checker-process.js', ['tcp', String(seconds), join(dir, 'ports.json')]);
+    const cp = node('checker-process.js', [mode, String(seconds), join(dir, 'ports.json')]);
     let err = '';
     cp.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     const line = await firstLine(cp).catch((e: unknown) => {

@@ -13,6 +13,7 @@ import { networkInterfaces } from 'node:os';
 import { loadKeepalivedConfig } from '../config/keepalived/load.js';
 import { keepalivedToChecks } from '../config/keepalived/to-checks.js';
 import { hasErrors } from '../core/diagnostic.js';
+import { nativeProberNotice } from '../check/probes/native-prober.js';
 import { fileConfigSource } from './config-source.js';
 import { parseParentMessage, wireDiagnostic, type CheckerToParent, type StartMessage } from './checker-ipc.js';
 import { CheckerProcess } from './checker-process.js';
@@ -71,6 +72,10 @@ export function runCheckerMain(): void {
       diagnostics: diagnostics.filter((d) => d.severity !== 'info').map(wireDiagnostic),
     });
     checker.start();
+    // The native prober (TCP_CHECK, HTTP_GET) is made now, with the fd limit raised; a fallback
+    // to Node sockets or a low fd limit is said once.
+    const notice = nativeProberNotice(plan.pools.reduce((n, p) => n + p.spec.realServers.reduce((k, rs) => k + rs.checkers.length, 0), 0));
+    if (notice) send({ type: 'warning', ...notice });
     // ha_suspend: until the VRRP process says otherwise, a service is checked when its address
     // is on this director now.
     const local = localAddresses();

@@ -77,6 +77,62 @@ function dechunk(raw: Buffer, maxBytes: number): { body: Buffer; done: boolean; 
   return { error: 'too many chunks' };
 }
 
+/**
+ * Reads an HTTP/1.x response from the bytes received so far: the outcome, or undefined while
+ * more bytes are needed. `ended` says the connection closed (or the byte limit was reached), so
+ * what is there is all there will be. Shared by the Node path (fetchOnce, on every read) and the
+ * native prober (once, on what it read), so both judge the same bytes the same way.
+ */
+export function parseResponse(all: Buffer, ended: boolean, o: Pick<FetchOptions, 'method' | 'maxBodyBytes'>): FetchResult | undefined {
+  const headerEnd = all.indexOf('\r\n\r\n');
+  const firstEol = all.indexOf('\r\n');
+  const first = all.subarray(0, firstEol >= 0 ? firstEol : Math.min(all.length, 12)).toString('latin1');
+  if ((firstEol >= 0 || all.length >= 12) && !/^HTTP\/1\.[01] \d{3}/.test(first)) return { ok: false, detail: `not an HTTP response: ${JSON.stringify(first.slice(0, 40))}` };
+  if (headerEnd < 0) {
+    if (all.length > MAX_HEADER_BYTES) return { ok: false, detail: `headers larger than ${MAX_HEADER_BYTES} bytes` };
+    if (ended) return { ok: false, detail: all.length === 0 ? 'connection closed without a response' : 'connection closed inside the headers' };
+    return undefined;
+  }
+  const head = all.subarray(0, headerEnd).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '');
+  if (!m) return { ok: false, detail: `not an HTTP response: ${JSON.stringify((head[0] ?? '').slice(0, 40))}` };
+  const status = Number(m[1]);
+  const headers = new Map<string, string>();
+  for (const line of head.slice(1)) {
+    const c = line.indexOf(':');
+    if (c > 0) headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
+  }
+  let contentLength: number | undefined;
+  const cl = headers.get('content-length');
+  if (cl !== undefined && /^\d+$/.test(cl)) contentLength = Number(cl);
+  const chunked = /chunked/i.test(headers.get('transfer-encoding') ?? '');
+  if (o.method === 'HEAD' || status === 204 || status === 304) contentLength = 0;
+  const raw = all.subarray(headerEnd + 4);
+  if (chunked) {
+    const d = dechunk(raw, o.maxBodyBytes);
+    if ('error' in d) return { ok: false, detail: `bad chunked body: ${d.error}` };
+    if (d.done) return { ok: true, response: { status, headers, body: d.body, truncated: d.truncated } };
+    if (ended) return { ok: false, detail: 'connection closed inside a chunked body' };
+    return undefined;
+  }
+  if (contentLength !== undefined) {
+    if (raw.length >= contentLength || raw.length >= o.maxBodyBytes) {
+      const n = Math.min(contentLength, o.maxBodyBytes);
+      return { ok: true, response: { status, headers, body: raw.subarray(0, n), truncated: contentLength > o.maxBodyBytes } };
+    }
+    if (ended) return { ok: false, detail: `connection closed after ${raw.length} of ${contentLength} body bytes` };
+    return undefined;
+  }
+  if (raw.length >= o.maxBodyBytes) return { ok: true, response: { status, headers, body: raw.subarray(0, o.maxBodyBytes), truncated: true } };
+  if (ended) return { ok: true, response: { status, headers, body: raw, truncated: false } };
+  return undefined;
+}
+
+/** Bytes a probe reads at most: headers, the body limit, and room for chunk framing. */
+export function readLimitBytes(maxBodyBytes: number): number {
+  return MAX_HEADER_BYTES + maxBodyBytes + 64 * 1024;
+}
+
 /** One HTTP exchange with every bound applied. Never throws. */
 export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
   return new Promise((resolve) => {
@@ -84,12 +140,7 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
     let socket: Socket;
     const chunks: Buffer[] = [];
     let received = 0;
-    let headerEnd = -1;
-    let status = 0;
-    let headers = new Map<string, string>();
-    let contentLength: number | undefined;
-    let chunked = false;
-    const limit = MAX_HEADER_BYTES + o.maxBodyBytes;
+    const limit = readLimitBytes(o.maxBodyBytes);
 
     const finish = (r: FetchResult): void => {
       if (settled) return;
@@ -108,54 +159,8 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
       // Keep one buffer so the next read appends to it instead of joining every chunk again.
       chunks.length = 0;
       chunks.push(all);
-      if (headerEnd < 0) {
-        headerEnd = all.indexOf('\r\n\r\n');
-        const firstEol = all.indexOf('\r\n');
-        const first = all.subarray(0, firstEol >= 0 ? firstEol : Math.min(all.length, 12)).toString('latin1');
-        if ((firstEol >= 0 || all.length >= 12) && !/^HTTP\/1\.[01] \d{3}/.test(first)) {
-          finish({ ok: false, detail: `not an HTTP response: ${JSON.stringify(first.slice(0, 40))}` });
-          return;
-        }
-        if (headerEnd < 0) {
-          if (all.length > MAX_HEADER_BYTES) finish({ ok: false, detail: `headers larger than ${MAX_HEADER_BYTES} bytes` });
-          else if (ended) finish({ ok: false, detail: all.length === 0 ? 'connection closed without a response' : 'connection closed inside the headers' });
-          return;
-        }
-        const head = all.subarray(0, headerEnd).toString('latin1').split('\r\n');
-        const m = /^HTTP\/1\.[01] (\d{3})/.exec(head[0] ?? '');
-        if (!m) {
-          finish({ ok: false, detail: `not an HTTP response: ${JSON.stringify((head[0] ?? '').slice(0, 40))}` });
-          return;
-        }
-        status = Number(m[1]);
-        headers = new Map();
-        for (const line of head.slice(1)) {
-          const c = line.indexOf(':');
-          if (c > 0) headers.set(line.slice(0, c).trim().toLowerCase(), line.slice(c + 1).trim());
-        }
-        const cl = headers.get('content-length');
-        if (cl !== undefined && /^\d+$/.test(cl)) contentLength = Number(cl);
-        chunked = /chunked/i.test(headers.get('transfer-encoding') ?? '');
-        if (o.method === 'HEAD' || status === 204 || status === 304) contentLength = 0;
-      }
-      const raw = all.subarray(headerEnd + 4);
-      if (chunked) {
-        const d = dechunk(raw, o.maxBodyBytes);
-        if ('error' in d) return finish({ ok: false, detail: `bad chunked body: ${d.error}` });
-        if (d.done) return finish({ ok: true, response: { status, headers, body: d.body, truncated: d.truncated } });
-        if (ended) return finish({ ok: false, detail: 'connection closed inside a chunked body' });
-        return;
-      }
-      if (contentLength !== undefined) {
-        if (raw.length >= contentLength || raw.length >= o.maxBodyBytes) {
-          const n = Math.min(contentLength, o.maxBodyBytes);
-          return finish({ ok: true, response: { status, headers, body: raw.subarray(0, n), truncated: contentLength > o.maxBodyBytes } });
-        }
-        if (ended) return finish({ ok: false, detail: `connection closed after ${raw.length} of ${contentLength} body bytes` });
-        return;
-      }
-      if (raw.length >= o.maxBodyBytes) return finish({ ok: true, response: { status, headers, body: raw.subarray(0, o.maxBodyBytes), truncated: true } });
-      if (ended) finish({ ok: true, response: { status, headers, body: raw, truncated: false } });
+      const r = parseResponse(all, ended, o);
+      if (r !== undefined) finish(r);
     };
 
     const common = tcpConnectOptions(o.target, o);
@@ -170,7 +175,7 @@ export function fetchOnce(o: FetchOptions): Promise<FetchResult> {
       if (settled) return;
       received += d.length;
       chunks.push(d);
-      if (received > limit + 64 * 1024) {
+      if (received > limit) {
         // More than headers + body + chunk framing: stop reading, decide on what is there.
         tryComplete(true);
         return;
@@ -216,8 +221,11 @@ export function judgeResponse(url: UrlSpec, r: HttpResponse): string | undefined
   return undefined;
 }
 
+/** How one exchange is done: fetchOnce (Node sockets) or the native prober (native-probes.ts). */
+export type Fetcher = (o: FetchOptions) => Promise<FetchResult>;
+
 /** Checks the given urls (indexes into spec.urls) one after the other, stopping at the first failure. */
-export async function probeHttp(spec: HttpCheckSpec, target: ProbeTarget, urlIndexes: readonly number[], defaultHost?: string): Promise<ProbeOutcome> {
+export async function probeHttp(spec: HttpCheckSpec, target: ProbeTarget, urlIndexes: readonly number[], defaultHost?: string, fetch: Fetcher = fetchOnce): Promise<ProbeOutcome> {
   const startMs = performance.now();
   const indexes = urlIndexes.length > 0 ? urlIndexes : spec.urls.map((_, i) => i);
   let lastStatus = 0;
@@ -228,7 +236,7 @@ export async function probeHttp(spec: HttpCheckSpec, target: ProbeTarget, urlInd
     const host = isIP(hostName) === 6 ? `[${hostName}]` : hostName;
     const hostHeader = target.port === (spec.kind === 'SSL_GET' ? 443 : 80) ? host : `${host}:${target.port}`;
     const sni = spec.enableSni ? (spec.sniName ?? url.virtualhost ?? spec.virtualhost ?? defaultHost) : undefined;
-    const r = await fetchOnce({
+    const r = await fetch({
       target,
       tls: spec.kind === 'SSL_GET',
       path: url.path,

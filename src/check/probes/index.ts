@@ -4,10 +4,10 @@ import type { CheckSpec } from '../spec.js';
 import { probeDns } from './dns.js';
 import { probeFile } from './file.js';
 import { probeHttp } from './http.js';
+import { fetchFast, probeTcpFast } from './native-probes.js';
 import { probeMisc } from './misc.js';
 import { probePing } from './ping.js';
 import { probeSmtp } from './smtp.js';
-import { probeTcp } from './tcp.js';
 import { errorText, type ProbeOutcome, type ProbeTarget } from './types.js';
 import { probeUdp } from './udp.js';
 
@@ -32,10 +32,10 @@ async function dispatch(spec: CheckSpec, ctx: ProbeContext): Promise<ProbeOutcom
   const target = targetOf(spec, ctx.server);
   switch (spec.kind) {
     case 'TCP_CHECK':
-      return probeTcp(spec, target);
+      return probeTcpFast(spec, target);
     case 'HTTP_GET':
     case 'SSL_GET':
-      return probeHttp(spec, target, ctx.urlIndexes ?? [], ctx.virtualhost);
+      return probeHttp(spec, target, ctx.urlIndexes ?? [], ctx.virtualhost, fetchFast);
     case 'MISC_CHECK':
       return probeMisc(spec);
     case 'DNS_CHECK':

@@ -173,19 +173,25 @@ test('SSL_GET: a self-signed server, SNI sent when enabled', async () => {
 test('TCP_CHECK: connect, bindto and bind_port', async () => {
   let remote = '';
   let remotePort = 0;
+  // The server answers HTTP so that it sees the peer: a TCP_CHECK resets its connection as soon
+  // as it is up, which on loopback (native prober) can be before this process accepts it.
   const srv = await keep(
     startTcp((s) => {
       remote = s.remoteAddress ?? '';
       remotePort = s.remotePort ?? 0;
-      s.end();
+      s.once('data', () => s.end('HTTP/1.0 200 OK\r\n\r\n'));
     }),
   );
   const bindPort = await freePort('tcp');
   const r = await runProbe(spec({ kind: 'TCP_CHECK', bindTo: '127.0.0.2', bindPort }), { server: { address: LO, port: srv.port } });
   assert.equal(r.ok, true, r.detail);
+  const bindPort2 = await freePort('tcp');
+  remote = '';
+  const h = await runProbe(spec({ kind: 'HTTP_GET', urls: [{ path: '/' }], bindTo: '127.0.0.2', bindPort: bindPort2 }), { server: { address: LO, port: srv.port } });
+  assert.equal(h.ok, true, h.detail);
   for (let i = 0; i < 50 && remote === ''; i++) await new Promise((res) => setTimeout(res, 10));
   assert.equal(remote, '127.0.0.2');
-  assert.equal(remotePort, bindPort);
+  assert.equal(remotePort, bindPort2);
   const viaConnect = await runProbe(spec({ kind: 'TCP_CHECK', connectIp: LO, connectPort: srv.port }), { server: { address: '127.0.0.9', port: 1 } });
   assert.equal(viaConnect.ok, true, 'connect_ip/connect_port override the real server');
 });
