@@ -56,8 +56,8 @@ export const NO_TRACKERS: TrackerSpecs = { scripts: [], files: [], processes: []
 
 /**
  * keepalived's `vrrp_script`, `track_file` and `vrrp_track_process` declarations as runner specs.
- * A script's `timeout` defaults to its `interval` (keepalived does the same), so a hung script
- * fails within one interval and the next run is never doubled.
+ * Without `timeout` a script may run as long as it takes (the tutorials' scripts sleep 1 to 5 s
+ * inside a 1 to 2 s interval before they give up); runs due meanwhile are skipped, never doubled.
  */
 export function trackerSpecsFromModel(model: KeepalivedModel): TrackerSpecs {
   const g = model.globalDefs;
@@ -69,7 +69,7 @@ export function trackerSpecsFromModel(model: KeepalivedModel): TrackerSpecs {
       name: s.name,
       script: s.script.command,
       intervalMs: Math.max(1, s.intervalMs),
-      timeoutMs: s.timeoutMs ?? s.intervalMs,
+      timeoutMs: s.timeoutMs ?? 0,
       riseCount: s.rise,
       fallCount: s.fall,
       initFail: s.initFail,
