@@ -5,7 +5,7 @@
  * the supervisor always knows which instances may hold VIPs if the process dies.
  * Received messages are checked by shape: a malformed one is ignored, never trusted.
  */
-import { NO_TRACKERS, type TrackerSpecs } from './trackers.js';
+import { NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import type { VrrpStateName } from '../vrrp/fsm.js';
 

@@ -19,7 +19,7 @@
  * drains within its bound (`drainProxy`), then the checker stops with omega (notify_down and
  * quorum_down scripts run), as keepalived's checker applies omega when it exits.
  */
-import { NO_TRACKERS, type TrackerSpecs } from './trackers.js';
+import { NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import type { BackendState } from '../core/backend.js';
 import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/ports.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';

@@ -19,7 +19,8 @@ import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
-import { buildTrackers, engineUpdate, type RunningTrackers } from './trackers.js';
+import type { RunningTrackers } from './trackers.js';
+import { hasTrackers } from './tracker-specs.js';
 import { TimerWaker } from './waker.js';
 
 /** How long a clean stop waits for `ip addr del` of the VIPs before exiting anyway. */
@@ -148,18 +149,23 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   // start, so the first advert already carries the priority they give (keepalived reads them at
   // start too). Scripts start running now; until their first verdict they count as up
   // (down with init_fail).
-  const rt = runtime;
-  trackers = buildTrackers(m.trackers, m.instances, {
-    haloPid: process.ppid,
-    env: stringEnv(process.env),
-    log,
-    onSignal: (id, signal) => {
-      const u = engineUpdate(signal);
-      rt.trackerChanged(id, u.up, u);
-    },
-  });
-  await trackers.start();
-  if (stopping) return;
+  if (hasTrackers(m.trackers)) {
+    // Loaded only when the config has trackers: a VRRP process without them starts leaner.
+    const { buildTrackers, engineUpdate } = await import('./trackers.js');
+    if (stopping) return;
+    const rt = runtime;
+    trackers = buildTrackers(m.trackers, m.instances, {
+      haloPid: process.ppid,
+      env: stringEnv(process.env),
+      log,
+      onSignal: (id, signal) => {
+        const u = engineUpdate(signal);
+        rt.trackerChanged(id, u.up, u);
+      },
+    });
+    await trackers.start();
+    if (stopping) return;
+  }
   await runtime.start();
   if (stopping) return;
   // Measured from here: module loading and socket set-up are not the steady state.

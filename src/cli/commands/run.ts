@@ -6,7 +6,7 @@
  * describes flags, processes, files, logs and signals.
  */
 import { buildNotifiers } from '../../daemon/notifications.js';
-import { trackerSpecsFromModel } from '../../daemon/trackers.js';
+import { trackerSpecsFromModel } from '../../daemon/tracker-specs.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
