@@ -5,7 +5,6 @@
  * cleanly on SIGTERM/SIGINT (VRRP release, proxy drain, checker omega). docs/operations.md
  * describes flags, processes, files, logs and signals.
  */
-import { buildNotifiers } from '../../daemon/notifications.js';
 import { trackerSpecsFromModel } from '../../daemon/tracker-specs.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
@@ -373,7 +372,9 @@ export const runCommand: Command = {
     const pools = poolIndex(services);
     const livePlane = plane;
     const vrrpPidFile = o.vrrpPidFile;
-    // Notifications run here in the supervisor, fed by the VRRP process's state reports.
+    // Notifications run here in the supervisor, fed by the VRRP process's state reports. Loaded
+    // here, not at the top: other commands (check-config, ...) need not load the SMTP client.
+    const { buildNotifiers } = await import('../../daemon/notifications.js');
     const notifiers = buildNotifiers(loaded.model, { haloPid: process.pid, env: stringEnv(process.env), log });
     const supervisor = new Supervisor(
       {
