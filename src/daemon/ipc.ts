@@ -5,6 +5,7 @@
  * the supervisor always knows which instances may hold VIPs if the process dies.
  * Received messages are checked by shape: a malformed one is ignored, never trusted.
  */
+import { NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import type { VrrpStateName } from '../vrrp/fsm.js';
 
@@ -49,6 +50,8 @@ export type ToVrrp =
       readonly lagReportMs: number;
       /** `--dont-release-vrrp`: leave VIPs on the interfaces at stop. */
       readonly dontRelease: boolean;
+      /** vrrp_script, track_file and vrrp_track_process runners (src/daemon/trackers.ts). */
+      readonly trackers: TrackerSpecs;
     }
   | { readonly type: 'stop' };
 
@@ -127,6 +130,8 @@ export function parseToVrrp(m: unknown): ToVrrp | undefined {
       logDetail: m['logDetail'] === true,
       lagReportMs: typeof m['lagReportMs'] === 'number' && m['lagReportMs'] >= 100 ? m['lagReportMs'] : 1000,
       dontRelease: m['dontRelease'] === true,
+      // Sent by our own supervisor from trackerSpecsFromModel; absent from an older one: none.
+      trackers: isObj(m['trackers']) && Array.isArray(m['trackers']['scripts']) ? (m['trackers'] as unknown as TrackerSpecs) : NO_TRACKERS,
     };
   }
   return undefined;

@@ -19,6 +19,7 @@
  * drains within its bound (`drainProxy`), then the checker stops with omega (notify_down and
  * quorum_down scripts run), as keepalived's checker applies omega when it exits.
  */
+import { NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import type { BackendState } from '../core/backend.js';
 import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/ports.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
@@ -66,6 +67,8 @@ export interface SupervisorDeps {
   onStatus?(status: SupervisorStatus): void;
   /** Raises the VRRP process's scheduling priority (best effort). */
   prioritize?(pid: number): void;
+  /** Every state report of the VRRP process, in order (notifications: src/daemon/notifications.ts). */
+  onReport?(report: InstanceReport): void;
 }
 
 export interface SupervisorOptions {
@@ -87,6 +90,8 @@ export interface SupervisorOptions {
   readonly lagWarnMs?: number;
   /** Run the checker process beside the VRRP process (the config has virtual_servers). */
   readonly checker?: boolean;
+  /** Trackers the VRRP process runs (trackerSpecsFromModel); default none. */
+  readonly trackers?: TrackerSpecs;
 }
 
 /** The backends of one virtual server, as the checker last reported them. */
@@ -126,6 +131,7 @@ const DEFAULTS = {
   lagReportMs: 1000,
   lagWarnMs: 50,
   checker: false,
+  trackers: NO_TRACKERS,
 };
 
 type Phase = 'idle' | 'running' | 'releasing' | 'waiting-restart' | 'stopping' | 'stopped';
@@ -246,7 +252,7 @@ export class Supervisor {
     this.child = handle;
     if (handle.pid !== undefined) this.deps.prioritize?.(handle.pid);
     this.deps.log({ level: 'info', msg: `VRRP process started`, fields: { pid: handle.pid, start: this.starts } });
-    handle.send({ type: 'start', instances: this.o.instances, logDetail: this.o.logDetail, lagReportMs: this.o.lagReportMs, dontRelease: this.o.dontRelease });
+    handle.send({ type: 'start', instances: this.o.instances, logDetail: this.o.logDetail, lagReportMs: this.o.lagReportMs, dontRelease: this.o.dontRelease, trackers: this.o.trackers });
     this.emitStatus();
   }
 
@@ -260,6 +266,7 @@ export class Supervisor {
       case 'state':
         if (!this.states.has(m.instance.name)) return;
         this.states.set(m.instance.name, m.instance);
+        this.deps.onReport?.(m.instance);
         this.emitStatus();
         return;
       case 'lag':

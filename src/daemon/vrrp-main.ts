@@ -19,6 +19,8 @@ import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
+import type { RunningTrackers } from './trackers.js';
+import { hasTrackers } from './tracker-specs.js';
 import { TimerWaker } from './waker.js';
 
 /** How long a clean stop waits for `ip addr del` of the VIPs before exiting anyway. */
@@ -75,12 +77,19 @@ function keepRoutesOnStop(inner: RoutePort, state: { stopping: boolean; keepOnSt
   };
 }
 
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 function send(m: FromVrrp): void {
   if (process.connected) process.send?.(m);
 }
 
 let runtime: VrrpRuntime | undefined;
 let tracked: PendingAddresses | undefined;
+let trackers: RunningTrackers | undefined;
 let stopping = false;
 let log: Logger = stderrLogger('vrrp', false);
 const cleanups: Array<() => void> = [];
@@ -115,21 +124,48 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
       const transition = r.level === 'info' && / -> [A-Z]+: /.test(r.message);
       log({ level: transition ? 'debug' : r.level, msg: r.message, ...(r.code !== undefined ? { code: r.code } : {}), fields: { instance: r.instance } });
     },
-    observe: (name, _event, before, after) => {
+    observe: (name, event, before, after) => {
       const key = `${after.state}/${after.effectivePriority}`;
       if (lastReported.get(name) === key) return;
       lastReported.set(name, key);
       const c = m.instances.find((i) => i.name === name);
       if (c === undefined) return;
+      // A priority change names the tracker that caused it (a state change's cause already does).
+      const tracker = event.type === 'TrackerChanged' ? event.tracker : undefined;
+      const cause =
+        before.state === after.state && event.type === 'TrackerChanged'
+          ? `Priority ${before.effectivePriority} -> ${after.effectivePriority}: tracker ${event.tracker}${event.cause !== undefined ? `: ${event.cause}` : event.up ? ' up' : ' down'}`
+          : after.cause;
       // Sent before the effects of this step run: the supervisor learns of MASTER before any VIP is added.
-      send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause: after.cause } });
+      send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause } });
       if (before.state !== after.state) {
-        log({ level: 'info', msg: after.cause, fields: { instance: name, vrid: c.vrid, from: before.state, to: after.state, priority: after.effectivePriority } });
+        log({ level: 'info', msg: after.cause, fields: { instance: name, vrid: c.vrid, from: before.state, to: after.state, priority: after.effectivePriority, tracker } });
       } else if (before.effectivePriority !== after.effectivePriority) {
-        log({ level: 'info', msg: after.cause, fields: { instance: name, vrid: c.vrid, state: after.state, priority_from: before.effectivePriority, priority: after.effectivePriority } });
+        log({ level: 'info', msg: cause, fields: { instance: name, vrid: c.vrid, state: after.state, priority_from: before.effectivePriority, priority: after.effectivePriority, tracker } });
       }
     },
   });
+  // Trackers first: a track_file's value and a process count are read before the instances
+  // start, so the first advert already carries the priority they give (keepalived reads them at
+  // start too). Scripts start running now; until their first verdict they count as up
+  // (down with init_fail).
+  if (hasTrackers(m.trackers)) {
+    // Loaded only when the config has trackers: a VRRP process without them starts leaner.
+    const { buildTrackers, engineUpdate } = await import('./trackers.js');
+    if (stopping) return;
+    const rt = runtime;
+    trackers = buildTrackers(m.trackers, m.instances, {
+      haloPid: process.ppid,
+      env: stringEnv(process.env),
+      log,
+      onSignal: (id, signal) => {
+        const u = engineUpdate(signal);
+        rt.trackerChanged(id, u.up, u);
+      },
+    });
+    await trackers.start();
+    if (stopping) return;
+  }
   await runtime.start();
   if (stopping) return;
   // Measured from here: module loading and socket set-up are not the steady state.
@@ -181,6 +217,8 @@ async function stop(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log({ level: 'info', msg: `Stopping: ${why}` });
+  // No tracker verdict may arrive while the instances release.
+  trackers?.close();
   const r = runtime;
   if (r !== undefined && tracked !== undefined) {
     tracked.stopping = true;

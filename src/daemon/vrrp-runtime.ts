@@ -212,9 +212,12 @@ export class VrrpRuntime {
     this.opts.socket.close();
   }
 
-  /** A tracker (track_script, track_file, ...) changed: every instance tracking it hears of it. */
-  trackerChanged(tracker: string, up: boolean): void {
-    this.toTracker(tracker, up);
+  /**
+   * A tracker (track_script, track_file, ...) changed: every instance tracking it hears of it.
+   * `detail` carries a track_file's value and the runner's cause (src/daemon/trackers.ts).
+   */
+  trackerChanged(tracker: string, up: boolean, detail?: { readonly value?: number; readonly cause?: string }): void {
+    this.toTracker(tracker, up, detail);
     this.drain();
   }
 
@@ -224,9 +227,10 @@ export class VrrpRuntime {
     return inst === undefined ? undefined : { unicastSrcRejected: inst.unicastSrcRejected, vipsReadded: inst.vipsReadded };
   }
 
-  private toTracker(tracker: string, up: boolean): void {
+  private toTracker(tracker: string, up: boolean, detail?: { readonly value?: number; readonly cause?: string }): void {
+    const extra = { ...(detail?.value !== undefined ? { value: detail.value } : {}), ...(detail?.cause !== undefined ? { cause: detail.cause } : {}) };
     for (const inst of this.instances.values()) {
-      if (inst.config.trackers.some((t) => t.name === tracker)) this.enqueue(inst.config.name, { type: 'TrackerChanged', tracker, up });
+      if (inst.config.trackers.some((t) => t.name === tracker)) this.enqueue(inst.config.name, { type: 'TrackerChanged', tracker, up, ...extra });
     }
   }
 

@@ -19,8 +19,8 @@ test('a script with weight -20 and a track_file, watched by two instances, give 
     const log = new MemoryLog();
     const set = new TrackerSet({
       instances: [
-        { owner: 'VI_1', bindings: [{ trackerName: 'chk_nginx', kind: 'script', weight: -20, reverse: false }, { trackerName: 'tf', kind: 'file', weight: 1, reverse: false }] },
-        { owner: 'VI_2', bindings: [{ trackerName: 'chk_nginx', kind: 'script', weight: 0, reverse: false }] },
+        { owner: 'VI_1', bindings: [{ trackerName: 'script:chk_nginx', kind: 'script', weight: -20, reverse: false }, { trackerName: 'file:tf', kind: 'file', weight: 1, reverse: false }] },
+        { owner: 'VI_2', bindings: [{ trackerName: 'script:chk_nginx', kind: 'script', weight: 0, reverse: false }] },
       ],
       scripts: [
         { name: 'chk_nginx', script: `[ -e ${flag} ]`, riseCount: 1, fallCount: 1, initFail: false, intervalMs: 50, timeoutMs: 1000, env: { PATH: '/usr/bin:/bin' }, scriptSecurity: false },
@@ -36,17 +36,17 @@ test('a script with weight -20 and a track_file, watched by two instances, give 
     rmSync(flag);
     writeFileSync(prio, '-30\n');
     const end = Date.now() + 3000;
-    while (changes.filter((c) => c.status.trackerName === 'chk_nginx').length < 2 || !changes.some((c) => c.status.weightDelta === -30)) {
+    while (changes.filter((c) => c.status.trackerName === 'script:chk_nginx').length < 2 || !changes.some((c) => c.status.weightDelta === -30)) {
       if (Date.now() > end) break;
       await sleep(20);
     }
     set.stop();
-    const view = changes.filter((c) => c.status.trackerName === 'chk_nginx').map((c) => [c.owner, c.status.weightDelta, c.status.fault]);
+    const view = changes.filter((c) => c.status.trackerName === 'script:chk_nginx').map((c) => [c.owner, c.status.weightDelta, c.status.fault]);
     assert.deepEqual(view, [['VI_1', -20, false], ['VI_2', 0, true]]);
     assert.equal(set.summaryOf('VI_1').weightDelta, -50);
     assert.equal(set.summaryOf('VI_2').fault, true);
     assert.equal((await import('node:fs')).existsSync(join(dir, 'ran')), false, 'a script no instance tracks never runs');
-    assert.ok(log.events.some((e) => e.code === 'HALO_TRK_CHANGED' && /VI_2: tracker chk_nginx failed, FAULT/.test(e.message)));
+    assert.ok(log.events.some((e) => e.code === 'HALO_TRK_CHANGED' && /VI_2: tracker script:chk_nginx failed, FAULT/.test(e.message)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,7 @@ import type { InstanceTrackers, TrackerChange } from '../vrrp/track/board.js';
 import { TrackerBoard } from '../vrrp/track/board.js';
 import { initialScriptState, scriptSignal } from '../vrrp/track/script.js';
 import type { TrackerSignal } from '../vrrp/track/types.js';
+import { trackerId } from '../vrrp/track/types.js';
 import { FileTracker } from './file-tracker.js';
 import type { FileTrackerOptions } from './file-tracker.js';
 import { InterfaceTracker } from './interface-tracker.js';
@@ -21,6 +22,7 @@ import { ScriptTracker } from './script-tracker.js';
 import type { ScriptTrackerOptions } from './script-tracker.js';
 
 export interface TrackerSetConfig {
+  /** Bindings name trackers by trackerId (`script:chk`, `file:prio`, `interface:eth1`): the engine's names. */
   readonly instances: readonly InstanceTrackers[];
   readonly scripts: readonly Omit<ScriptTrackerOptions, 'onSignal' | 'log'>[];
   readonly files: readonly Omit<FileTrackerOptions, 'onSignal' | 'log'>[];
@@ -34,6 +36,8 @@ export interface TrackerSetConfig {
    * it exists (resolved here when absent), else halo's own user.
    */
   readonly defaultRunAs?: RunAs;
+  /** Every new signal of a tracker, by trackerId (before the per-instance changes): the engine's input. */
+  readonly onSignal?: (trackerId: string, signal: TrackerSignal) => void;
 }
 
 export class TrackerSet {
@@ -42,6 +46,7 @@ export class TrackerSet {
   private readonly files: FileTracker[] = [];
   private readonly processes: ProcessWatcher | null;
   private readonly interfaces: InterfaceTracker | null;
+  private readonly onSignal: TrackerSetConfig['onSignal'];
 
   constructor(config: TrackerSetConfig, private readonly onChange: (change: TrackerChange) => void, private readonly log: LogSink) {
     const watched = new Set(config.instances.flatMap((i) => i.bindings.map((b) => b.trackerName)));
@@ -51,19 +56,23 @@ export class TrackerSet {
     // Switching users needs root; a non-root halo runs scripts as itself.
     const defaultRunAs = self === 0 && fallback.uid !== 0 ? fallback : undefined;
     for (const s of config.scripts) {
-      if (!watched.has(s.name)) continue;
-      initial.set(s.name, scriptSignal(initialScriptState(s)));
+      const id = trackerId('script', s.name);
+      if (!watched.has(id)) continue;
+      initial.set(id, scriptSignal(initialScriptState(s)));
       const runAs = s.runAs ?? defaultRunAs;
-      this.scripts.push(new ScriptTracker({ ...s, ...(runAs ? { runAs } : {}), onSignal: (sig) => this.signal(s.name, sig), log }));
+      this.scripts.push(new ScriptTracker({ ...s, ...(runAs ? { runAs } : {}), onSignal: (sig) => this.signal(id, sig), log }));
     }
     for (const f of config.files) {
-      if (!watched.has(f.name)) continue;
-      this.files.push(new FileTracker({ ...f, onSignal: (sig) => this.signal(f.name, sig), log }));
+      const id = trackerId('file', f.name);
+      if (!watched.has(id)) continue;
+      this.files.push(new FileTracker({ ...f, onSignal: (sig) => this.signal(id, sig), log }));
     }
-    const procs = config.processes.filter((p) => watched.has(p.name));
-    this.processes = procs.length > 0 ? new ProcessWatcher({ trackers: procs, env: config.env, log, onSignal: (n, sig) => this.signal(n, sig), ...(config.processScanIntervalMs !== undefined ? { intervalMs: config.processScanIntervalMs } : {}) }) : null;
-    const ifnames = [...new Set(config.instances.flatMap((i) => i.bindings.filter((b) => b.kind === 'interface').map((b) => b.trackerName)))];
-    this.interfaces = config.links && ifnames.length > 0 ? new InterfaceTracker(config.links, ifnames, (n, sig) => this.signal(n, sig)) : null;
+    const procs = config.processes.filter((p) => watched.has(trackerId('process', p.name)));
+    this.processes = procs.length > 0 ? new ProcessWatcher({ trackers: procs, env: config.env, log, onSignal: (n, sig) => this.signal(trackerId('process', n), sig), ...(config.processScanIntervalMs !== undefined ? { intervalMs: config.processScanIntervalMs } : {}) }) : null;
+    const prefix = trackerId('interface', '');
+    const ifnames = [...new Set(config.instances.flatMap((i) => i.bindings.filter((b) => b.kind === 'interface').map((b) => b.trackerName.slice(prefix.length))))];
+    this.interfaces = config.links && ifnames.length > 0 ? new InterfaceTracker(config.links, ifnames, (n, sig) => this.signal(trackerId('interface', n), sig)) : null;
+    this.onSignal = config.onSignal;
     this.board = new TrackerBoard(config.instances, initial);
   }
 
@@ -89,6 +98,7 @@ export class TrackerSet {
   }
 
   private signal(trackerName: string, signal: TrackerSignal): void {
+    this.onSignal?.(trackerName, signal);
     for (const change of this.board.signalChanged(trackerName, signal)) {
       const s = change.status;
       const effect = s.fault ? 'FAULT' : `priority ${s.weightDelta >= 0 ? '+' : ''}${s.weightDelta}`;

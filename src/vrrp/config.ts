@@ -3,6 +3,7 @@
  * config layer reads `vrrp_instance` blocks and maps them to this shape, with keepalived's
  * defaults already applied, so the state machine never has to guess.
  */
+import type { TrackerKind } from './track/types.js';
 import type { VrrpVersion } from './timers.js';
 import { DEFAULT_DOWN_TIMER_ADVERTS, PRIORITY_OWNER } from './timers.js';
 
@@ -57,7 +58,12 @@ export interface GarpConfig {
  * added while it is down, and weight 0 means "down puts the instance in FAULT".
  */
 export interface TrackerConfig {
+  /** `KIND:NAME` (trackerId in src/vrrp/track/types.ts): `script:chk_nginx`, `interface:eth1`. */
   readonly name: string;
+  /** Absent: a boolean tracker. `file`: the delta is the value read × weight (keepalived track_file). */
+  readonly kind?: TrackerKind;
+  /** keepalived `reverse`: the adjustment goes the other way (weight 0: up means FAULT). */
+  readonly reverse?: boolean;
   readonly weight: number;
   /** keepalived `init_fail`: the tracker starts down until its first success. */
   readonly initiallyUp: boolean;

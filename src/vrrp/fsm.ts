@@ -14,9 +14,11 @@
  * lower_prio_no_advert, down_timer_adverts, vrrp_startup_delay and sync groups. Where halo picks
  * one reading of a behaviour, the comment at that branch says which and why.
  */
-import type { VrrpInstanceConfig, VipConfig } from './config.js';
+import type { TrackerConfig, VrrpInstanceConfig, VipConfig } from './config.js';
 import { isOwner } from './config.js';
 import { compareAddresses } from './address-order.js';
+import { evaluateBinding } from './track/weight.js';
+import type { TrackerSignal } from './track/types.js';
 import {
   advertIntervalMs,
   masterDownIntervalMs,
@@ -69,6 +71,10 @@ export interface VrrpInstanceState {
   /** RFC 5798 §6.1: learned from the master's adverts by a backup (v3); our own otherwise. */
   readonly masterAdverIntervalCs: number;
   readonly trackersUp: Readonly<Record<string, boolean>>;
+  /** Latest value of each `track_file` tracker (absent: 0, as keepalived reads a missing file). */
+  readonly trackerValues?: Readonly<Record<string, number>>;
+  /** Latest cause given by each tracker's runner, for the FAULT cause and the logs. */
+  readonly trackerCauses?: Readonly<Record<string, string>>;
   readonly linkUp: boolean;
   /** Another member of our sync group is in FAULT (keepalived puts the whole group there). */
   readonly groupFault: boolean;
@@ -100,7 +106,11 @@ export type VrrpEvent =
   | { readonly type: 'MasterDownTimerFired' }
   | { readonly type: 'AdvertTimerFired' }
   | { readonly type: 'PreemptDelayFired' }
-  | { readonly type: 'TrackerChanged'; readonly tracker: string; readonly up: boolean }
+  /**
+   * A tracker's signal changed. `value` is the number a `track_file` read (its delta is value ×
+   * weight); `cause` is the runner's reason (`Script chk_nginx failed 3 times (fall 3): exit 1`).
+   */
+  | { readonly type: 'TrackerChanged'; readonly tracker: string; readonly up: boolean; readonly value?: number; readonly cause?: string }
   | { readonly type: 'LinkChanged'; readonly up: boolean }
   | { readonly type: 'ShutdownRequested' }
   | { readonly type: 'SyncGroupMasterAllowed' }
@@ -126,23 +136,42 @@ export interface StepResult {
 
 const NO_TIMERS: Timers = { masterDown: null, advert: null, preemptDelay: null, startupDelay: null };
 
-/** keepalived: a positive weight counts while up, a negative one while down; clamp 1..254; owner 255. */
-export function effectivePriority(config: VrrpInstanceConfig, trackersUp: Readonly<Record<string, boolean>>): number {
+/**
+ * The signal of one tracker as the engine last heard it: booleans for scripts, processes and
+ * interfaces, the number read for `track_file` (keepalived starts a file tracker at 0).
+ */
+function trackerSignal(t: TrackerConfig, trackersUp: Readonly<Record<string, boolean>>, trackerValues: Readonly<Record<string, number>> | undefined): TrackerSignal {
+  if (t.kind === 'file') return { kind: 'file', value: trackerValues?.[t.name] ?? 0, cause: t.name };
+  return { kind: t.kind ?? 'script', up: trackersUp[t.name] ?? t.initiallyUp, cause: t.name };
+}
+
+/**
+ * keepalived's rules (src/vrrp/track/weight.ts, the one place they live): a positive weight counts
+ * while up, a negative one while down, `reverse` negates, `track_file` adds value × weight; clamp
+ * 1..254; an address owner stays 255.
+ */
+export function effectivePriority(config: VrrpInstanceConfig, trackersUp: Readonly<Record<string, boolean>>, trackerValues?: Readonly<Record<string, number>>): number {
   if (isOwner(config)) return PRIORITY_OWNER;
   let priority = config.basePriority;
   for (const t of config.trackers) {
-    const up = trackersUp[t.name] ?? t.initiallyUp;
-    if (t.weight > 0 && up) priority += t.weight;
-    if (t.weight < 0 && !up) priority += t.weight;
+    priority += evaluateBinding(bindingOf(t), trackerSignal(t, trackersUp, trackerValues)).weightDelta;
   }
   return Math.min(Math.max(priority, PRIORITY_MIN), PRIORITY_MAX_NON_OWNER);
 }
 
+function bindingOf(t: TrackerConfig): { trackerName: string; kind: NonNullable<TrackerConfig['kind']>; weight: number; reverse: boolean } {
+  return { trackerName: t.name, kind: t.kind ?? 'script', weight: t.weight, reverse: t.reverse === true };
+}
+
 /** A fault of the instance itself (not one copied from its sync group). */
-export function ownFault(config: VrrpInstanceConfig, state: Pick<VrrpInstanceState, 'linkUp' | 'trackersUp'>): string | null {
+export function ownFault(config: VrrpInstanceConfig, state: Pick<VrrpInstanceState, 'linkUp' | 'trackersUp'> & Partial<Pick<VrrpInstanceState, 'trackerValues' | 'trackerCauses'>>): string | null {
   if (!state.linkUp) return `Interface ${config.ifname} is down`;
   for (const t of config.trackers) {
-    if (t.weight === 0 && !(state.trackersUp[t.name] ?? t.initiallyUp)) return `Tracker ${t.name} failed`;
+    const status = evaluateBinding(bindingOf(t), trackerSignal(t, state.trackersUp, state.trackerValues));
+    if (status.fault) {
+      const why = state.trackerCauses?.[t.name];
+      return `Tracker ${t.name} failed${why !== undefined ? `: ${why}` : ''}`;
+    }
   }
   return null;
 }
@@ -416,7 +445,10 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     case 'TrackerChanged': {
       if (!config.trackers.some((t) => t.name === event.tracker)) return st.result();
       s.trackersUp = { ...s.trackersUp, [event.tracker]: event.up };
-      onConditionsChanged(st, `Tracker ${event.tracker} ${event.up ? 'up' : 'down'}`);
+      if (event.value !== undefined) s.trackerValues = { ...s.trackerValues, [event.tracker]: event.value };
+      if (event.cause !== undefined) s.trackerCauses = { ...s.trackerCauses, [event.tracker]: event.cause };
+      const what = event.value !== undefined ? `reads ${event.value}` : event.up ? 'up' : 'down';
+      onConditionsChanged(st, `Tracker ${event.tracker} ${what}${event.cause !== undefined ? ` (${event.cause})` : ''}`);
       return st.result();
     }
     case 'LinkChanged': {
@@ -522,7 +554,7 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
 function onConditionsChanged(st: Step, cause: string): void {
   const { config, s } = st;
   const before = s.effectivePriority;
-  s.effectivePriority = effectivePriority(config, s.trackersUp);
+  s.effectivePriority = effectivePriority(config, s.trackersUp, s.trackerValues);
   if (!s.running || (s.state === 'INIT' && st.timers.startupDelay !== null)) return;
   const fault = st.faultCause();
   if (fault !== null) {

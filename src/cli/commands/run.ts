@@ -5,6 +5,7 @@
  * cleanly on SIGTERM/SIGINT (VRRP release, proxy drain, checker omega). docs/operations.md
  * describes flags, processes, files, logs and signals.
  */
+import { trackerSpecsFromModel } from '../../daemon/tracker-specs.js';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -294,6 +295,15 @@ function writePidFile(path: string, log: Logger): boolean {
   }
 }
 
+/** How long a stopping halo waits for notify_stop scripts, mails and webhooks to be handed over. */
+const NOTIFY_FLUSH_MS = 3000;
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
 function removeFile(path: string): void {
   try {
     rmSync(path, { force: true });
@@ -362,9 +372,14 @@ export const runCommand: Command = {
     const pools = poolIndex(services);
     const livePlane = plane;
     const vrrpPidFile = o.vrrpPidFile;
+    // Notifications run here in the supervisor, fed by the VRRP process's state reports. Loaded
+    // here, not at the top: other commands (check-config, ...) need not load the SMTP client.
+    const { buildNotifiers } = await import('../../daemon/notifications.js');
+    const notifiers = buildNotifiers(loaded.model, { haloPid: process.pid, env: stringEnv(process.env), log });
     const supervisor = new Supervisor(
       {
         ...deps,
+        onReport: (r) => notifiers.onReport(r),
         onStatus: (s) => {
           deps.onStatus?.(s);
           if (vrrpPidFile !== undefined && s.vrrpPid !== null) writeVrrpPid(vrrpPidFile, s.vrrpPid);
@@ -380,7 +395,7 @@ export const runCommand: Command = {
             }
           : {}),
       },
-      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease, checker: hasVs },
+      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease, checker: hasVs, trackers: trackerSpecsFromModel(loaded.model) },
     );
     let lastVrrpPid = 0;
     function writeVrrpPid(path: string, pid: number): void {
@@ -411,6 +426,10 @@ export const runCommand: Command = {
     try {
       await supervisor.start();
       const code = await supervisor.done;
+      // notify_stop scripts and the last mails get a bounded moment; the scripts themselves go on
+      // running after halo exits (halo never kills a notify script).
+      await Promise.race([notifiers.idle(), new Promise((r) => setTimeout(r, NOTIFY_FLUSH_MS).unref())]);
+      notifiers.close();
       log({ level: 'info', msg: 'Stopped', fields: { status: code } });
       return code;
     } finally {

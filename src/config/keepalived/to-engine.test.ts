@@ -26,11 +26,11 @@ const primary: ToEngineOptions = {
 
 test('seed000: PASS auth, v2, priority, VIP on the instance interface, script tracker', () => {
   const e = toEngineConfig(load('seed000-master.conf'), primary);
-  // track_script is read but not run by halo run yet: said once, at its keyword.
-  assert.deepEqual(e.diagnostics.map((d) => `${d.severity} ${d.code} ${d.pos?.line ?? 0}`), ['warning HALO_DMN_CONFIG_UNSUPPORTED 1']);
-  assert.match(e.diagnostics[0]?.message ?? '', /`track_script` is read but not acted on/);
+  // track_script is run by the VRRP process now: no warning about it.
+  assert.deepEqual(e.diagnostics.map((d) => `${d.severity} ${d.code} ${d.pos?.line ?? 0}`), []);
   const [i] = e.instances;
   assert.ok(i);
+  assert.deepEqual(i.trackers.map((t) => `${t.name} ${t.kind ?? '?'} ${t.weight}`), ['script:chk_nginx script 0']);
   assert.equal(i.name, 'VI_1');
   assert.equal(i.vrid, 51);
   assert.equal(i.version, 2);
@@ -43,7 +43,7 @@ test('seed000: PASS auth, v2, priority, VIP on the instance interface, script tr
   assert.equal(i.initialState, 'MASTER');
   assert.equal(i.preempt, true);
   assert.deepEqual(i.vips, [{ address: '192.168.123.100', prefixLength: 32, family: 4, ifname: 'ens33' }]);
-  assert.deepEqual(i.trackers, [{ name: 'script:chk_nginx', weight: 0, initiallyUp: true }]);
+  assert.deepEqual(i.trackers, [{ name: 'script:chk_nginx', kind: 'script', weight: 0, initiallyUp: true }]);
   assert.equal(i.mcastGroup, '224.0.0.18');
   assert.equal(i.unicastTtl, 255);
   assert.deepEqual(i.unicastPeers, []);
@@ -99,8 +99,8 @@ test('track_interface weights, and sync group trackers reach every member', () =
   const lvs = toEngineConfig(load('one-line-lvs.conf'), primary).instances[0];
   assert.ok(lvs);
   assert.deepEqual(lvs.trackers, [
-    { name: 'interface:eth0', weight: 0, initiallyUp: true },
-    { name: 'interface:eth1', weight: -5, initiallyUp: true },
+    { name: 'interface:eth0', kind: 'interface', weight: 0, initiallyUp: true },
+    { name: 'interface:eth1', kind: 'interface', weight: -5, initiallyUp: true },
   ]);
   const e = toEngineConfig(load('sync-groups.conf'), primary);
   const ext = e.instances.find((i) => i.name === 'EXT');
@@ -134,4 +134,43 @@ test('every seed fixture maps without errors when addresses resolve', () => {
     assert.equal(e.instances.length, model.vrrpInstances.length, f);
     assert.equal(configuredVips(model).length, model.vrrpInstances.reduce((n, i) => n + i.virtualIpaddress.length + i.virtualIpaddressExcluded.length, 0), f);
   }
+});
+
+test('trackers: reverse, track_file and track_process kinds, per-instance weight overrides, sync group weights forced to 0', () => {
+  const text = `
+vrrp_script chk { script "/bin/true" weight -30 reverse }
+vrrp_script other { script "/bin/true" weight 10 }
+track_file prio { file "/tmp/prio" weight 2 }
+vrrp_track_process web { process nginx weight -7 }
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  priority 100
+  virtual_ipaddress { 10.9.9.9 }
+  track_script { chk
+    other weight -5 reverse }
+  track_file { prio weight -3 }
+  track_process { web }
+}
+vrrp_instance B {
+  interface eth0
+  virtual_router_id 2
+  priority 100
+  virtual_ipaddress { 10.9.9.8 }
+  track_script { other }
+}
+vrrp_sync_group G { group { B } }
+`;
+  const m = loadKeepalivedConfig('/virtual/k.conf', { readFile: () => ({ ok: true, text }), glob: () => [] }, { configId: 't' }).model;
+  const e = toEngineConfig(m, primary);
+  const a = e.instances.find((i) => i.name === 'A');
+  assert.deepEqual(a?.trackers, [
+    { name: 'script:chk', kind: 'script', weight: -30, reverse: true, initiallyUp: true },
+    { name: 'script:other', kind: 'script', weight: -5, reverse: true, initiallyUp: true },
+    { name: 'file:prio', kind: 'file', weight: -3, initiallyUp: true },
+    { name: 'process:web', kind: 'process', weight: -7, initiallyUp: true },
+  ]);
+  // keepalived: members of a sync group without sync_group_tracking_weight track with weight 0.
+  assert.deepEqual(e.instances.find((i) => i.name === 'B')?.trackers, [{ name: 'script:other', kind: 'script', weight: 0, initiallyUp: true }]);
+  assert.equal(e.diagnostics.some((d) => /reverse/.test(d.message)), false, 'reverse is supported: no warning');
 });

@@ -8,16 +8,18 @@
  *  - `interface` falls back to `global_defs { default_interface }`.
  *  - the source address is `unicast_src_ip`, else `mcast_src_ip`, else the interface's primary
  *    address (IPv4) or link-local address (IPv6).
- *  - `track_interface` entries are trackers named `interface:NAME` (weight 0: down means FAULT).
- *  - `track_script`, `track_file`, `track_process` become trackers named `script:`, `file:`,
- *    `process:` with the weight written at the reference, else the tracked object's own weight.
+ *  - trackers are named `KIND:NAME` (`interface:eth1`, `script:chk`, `file:f`, `process:p`), the
+ *    one naming the engine, the VRRP process's runners and the logs share (trackerId), with the
+ *    weight written at the reference, else the tracked object's own weight, and `reverse`.
  *  - VIPs without `dev` live on the instance's interface; VIPs of the other family than the
  *    instance go in no advert (keepalived lists only the instance's family there).
  */
 import type { Diagnostic } from '../../core/diagnostic.js';
 import type { GarpConfig, RouteConfig, TrackerConfig, VipConfig, VrrpInstanceConfig } from '../../vrrp/config.js';
 import { DEFAULT_DOWN_TIMER_ADVERTS } from '../../vrrp/timers.js';
-import type { KeepalivedModel, RouteEntry, TrackRef, VipEntry, VrrpInstance } from './model.js';
+import { instanceBindings } from '../../vrrp/track/bindings.js';
+import { trackerId } from '../../vrrp/track/types.js';
+import type { KeepalivedModel, RouteEntry, VipEntry, VrrpInstance } from './model.js';
 
 export interface ToEngineOptions {
   /**
@@ -70,28 +72,38 @@ export function configuredVips(model: KeepalivedModel): VipConfig[] {
 
 type TrackLists = Pick<VrrpInstance, 'trackInterface' | 'trackScript' | 'trackFile' | 'trackProcess' | 'trackBfd'>;
 
-/** The instance's own trackers, then those of its sync group (keepalived applies a group's to every member). */
-function trackers(model: KeepalivedModel, inst: VrrpInstance, group: TrackLists | undefined, diags: Diagnostic[]): TrackerConfig[] {
+/**
+ * The instance's own trackers, then those of its sync group (keepalived applies a group's to every
+ * member), each named `KIND:NAME` (trackerId) with its effective weight and `reverse` as the
+ * tracker rules compute them (src/vrrp/track/bindings.ts: the reference's weight, else the tracked
+ * object's, clamped to the kind's limits; members of a sync group without
+ * `sync_group_tracking_weight` get weight 0, so a failing tracker takes the whole group to FAULT).
+ */
+function trackers(model: KeepalivedModel, inst: VrrpInstance, group: (TrackLists & { syncGroupTrackingWeight: boolean }) | undefined, diags: Diagnostic[]): TrackerConfig[] {
   const lists: TrackLists[] = group === undefined ? [inst] : [inst, group];
+  const catalog = {
+    scripts: new Map(model.vrrpScripts.map((x) => [x.name, x])),
+    files: new Map(model.trackFiles.map((x) => [x.name, x])),
+    processes: new Map(model.trackProcesses.map((x) => [x.name, x])),
+  };
+  const opts = { forceWeightZero: group !== undefined && !group.syncGroupTrackingWeight };
   const out: TrackerConfig[] = [];
   const seen = new Set<string>();
-  const add = (name: string, weight: number, initiallyUp: boolean, ref: TrackRef): void => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    if (ref.reverse) {
-      diags.push({ severity: 'warning', code: 'HALO_DMN_CONFIG_UNSUPPORTED', message: `Instance ${inst.name}: \`reverse\` on ${name} is not supported: the weight applies as written`, pos: ref.pos });
-    }
-    out.push({ name, weight, initiallyUp });
-  };
   for (const l of lists) {
-    for (const t of l.trackInterface) add(`interface:${t.name}`, t.weight ?? 0, true, t);
-    for (const t of l.trackScript) {
-      const script = model.vrrpScripts.find((s) => s.name === t.name);
-      add(`script:${t.name}`, t.weight ?? script?.weight ?? 0, !(script?.initFail ?? false), t);
+    for (const b of instanceBindings(l, catalog, opts)) {
+      const name = trackerId(b.kind, b.trackerName);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      const initFail = b.kind === 'script' && (catalog.scripts.get(b.trackerName)?.initFail ?? false);
+      out.push({ name, kind: b.kind, weight: b.weight, ...(b.reverse ? { reverse: true } : {}), initiallyUp: !initFail });
     }
-    for (const t of l.trackFile) add(`file:${t.name}`, t.weight ?? model.trackFiles.find((f) => f.name === t.name)?.weight ?? 0, true, t);
-    for (const t of l.trackProcess) add(`process:${t.name}`, t.weight ?? model.trackProcesses.find((p) => p.name === t.name)?.weight ?? 0, true, t);
-    for (const t of l.trackBfd) add(`bfd:${t.name}`, t.weight ?? 0, true, t);
+    for (const t of l.trackBfd) {
+      const name = trackerId('bfd', t.name);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      diags.push({ severity: 'warning', code: 'HALO_DMN_CONFIG_UNSUPPORTED', message: `Instance ${inst.name}: halo run does not watch ${name}: it counts as up`, pos: t.pos });
+      out.push({ name, weight: t.weight ?? 0, initiallyUp: true });
+    }
   }
   return out;
 }
@@ -117,9 +129,7 @@ function garpConfig(model: KeepalivedModel, inst: VrrpInstance): GarpConfig {
  */
 const NOT_ACTED_ON: ReadonlyArray<{ keywords: readonly string[]; what: string }> = [
   { keywords: ['use_vmac', 'vmac_xmit_base'], what: 'halo does not create a VRRP MAC interface: the VIPs live on the interface itself' },
-  { keywords: ['track_script'], what: 'halo run does not run vrrp_script yet: the script counts as up (down with init_fail)' },
-  { keywords: ['track_file', 'track_process', 'track_bfd'], what: 'halo run does not watch this tracker yet: it counts as up' },
-  { keywords: ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop', 'notify_master_rx_lower_pri'], what: 'halo run does not run notify scripts yet: transitions are logged' },
+  { keywords: ['notify_master_rx_lower_pri'], what: 'halo run does not run this notify script: the event is logged' },
   { keywords: ['garp_lower_prio_repeat', 'garp_lower_prio_delay'], what: 'halo sends no announcements on hearing a lower priority' },
   { keywords: ['unicast_fault_no_peer'], what: 'an instance without peers is not put in FAULT' },
 ];

@@ -61,3 +61,13 @@ export const WEIGHT_LIMITS: Readonly<Record<TrackerKind, { readonly min: number;
  * priority alone never means FAULT.
  */
 export const FILE_FAULT_BELOW = -253;
+
+/**
+ * The one name of a tracker inside halo: `KIND:NAME` (`script:chk_nginx`, `file:prio`,
+ * `interface:eth1`). keepalived keeps scripts, files and processes in separate name spaces, so
+ * `vrrp_script chk` and `track_file chk` may both exist; the kind prefix keeps them apart in the
+ * engine, the tracker board and the logs alike.
+ */
+export function trackerId(kind: TrackerKind | 'bfd', name: string): string {
+  return `${kind}:${name}`;
+}
