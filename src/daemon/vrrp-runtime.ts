@@ -7,8 +7,9 @@
  * Waker, a VRRP socket, an address port, a neighbour-announce port and a link port. The Linux
  * adapters make it real; test/sim makes it simulated. The code is the same in both.
  *
- * Ordering: events are handled one at a time from a FIFO. Effects of one event are carried out in
- * the order the state machine gave them before the next event is taken, and sync group orders
+ * Ordering: events are handled one at a time from a FIFO. Effects of one event are carried out
+ * before the next event is taken: its adverts first (they must not wait behind slower work), then
+ * the others in the order the state machine gave them, and sync group orders
  * are queued behind the event that caused them. Port calls that return promises are started in
  * order and not awaited: the state machine never waits on the kernel, and a failure is logged
  * with its code (the next transition corrects the addresses anyway).
@@ -343,8 +344,14 @@ export class VrrpRuntime {
     const before = inst.state;
     const r = step(inst.config, before, event, nowMs);
     inst.state = r.state;
+    // Wire first: adverts (a takeover's first advert, a stop's priority 0) leave before anything
+    // that can take milliseconds: the observer's IPC report and log line, an `ip addr add` spawn
+    // (a fork that blocks the event loop for 2-5 ms, measured in the failover lab). keepalived
+    // likewise sends its advert before it touches the VIPs. The other effects keep the order the
+    // state machine gave them.
+    for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
     this.opts.observe?.(name, event, before, r.state, nowMs);
-    for (const effect of r.effects) this.apply(inst, effect, nowMs);
+    for (const effect of r.effects) if (effect.type !== 'SendAdvert') this.apply(inst, effect, nowMs);
     const group = inst.config.syncGroup;
     if (group !== undefined) {
       const members = [...this.instances.values()].filter((i) => i.config.syncGroup === group);
