@@ -454,9 +454,8 @@ export class VrrpRuntime {
   /**
    * `count` announcements per VIP, one message per task: IPv4 ones spaced by `vrrp_garp_interval`,
    * IPv6 ones by `vrrp_gna_interval` (keepalived spaces single messages), and never two in one
-   * turn of the event loop even with no interval, because sending one blocks for a while (the
-   * adapter opens and closes a packet socket per message, ~10 ms measured) and adverts must not
-   * wait behind a whole burst.
+   * turn of the event loop even with no interval, so that adverts never wait behind a whole
+   * burst (the Linux adapter keeps its packet sockets open, so one message costs a system call).
    */
   private burst(inst: Instance, vips: readonly VipConfig[], count: number, epoch: number): void {
     const g = inst.config.garp;
