@@ -7,7 +7,8 @@
  *    limit and destination of every packet (IPv4: from the IP header the kernel hands raw
  *    sockets; IPv6: IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO ancillary data);
  *  - a gratuitous ARP frame through an AF_PACKET socket (RFC 5227 section 3 announcement);
- *  - an unsolicited neighbour advertisement through a raw ICMPv6 socket (RFC 4861 section 7.2.6).
+ *  - an unsolicited neighbour advertisement through a raw ICMPv6 socket (RFC 4861 section 7.2.6);
+ *    both sockets are kept open per interface between messages (see "announcement sockets").
  *
  * Readiness comes from libuv (uv_poll on the socket's fd), so nothing blocks and nothing spins:
  * the event loop calls back when the kernel has packets, and each wake-up reads a bounded batch.
@@ -573,6 +574,126 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---------- announcement sockets, kept open per interface ---------- */
+
+/* Opening a packet socket is cheap but closing one is not: the kernel waits for an RCU grace
+ * period (synchronize_net) before it returns, measured at ~10 ms per message in the failover lab,
+ * all of it blocking the event loop of the VRRP process between the announcements of a takeover.
+ * So each interface keeps one send-only AF_PACKET socket (gratuitous ARP) and one raw ICMPv6 socket
+ * bound to it (neighbour advertisements) for the life of the process. They are closed by
+ * closeAnnounceSockets() (the runtime's stop), when the interface's index changes (it was deleted
+ * and made again) and when a send says the interface is gone (ENODEV, ENXIO). The table is per
+ * Node-API environment (instance data), so worker threads never share descriptors. */
+#define ANNOUNCE_IFACES_MAX 64
+
+typedef struct announce_iface {
+  char ifname[IFNAMSIZ + 1];
+  unsigned ifindex;
+  int fd_arp; /* -1 until first needed */
+  int fd_na;  /* -1 until first needed */
+} announce_iface;
+
+typedef struct announce_table {
+  announce_iface ifaces[ANNOUNCE_IFACES_MAX];
+  int count;
+  int evict_next;   /* round-robin victim when the table is full */
+  int64_t opened;   /* sockets opened since the addon was loaded (tests: reuse means this stays put) */
+} announce_table;
+
+static void announce_close_iface(announce_iface *a) {
+  if (a->fd_arp >= 0) close(a->fd_arp);
+  if (a->fd_na >= 0) close(a->fd_na);
+  a->fd_arp = a->fd_na = -1;
+}
+
+static void announce_table_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  announce_table *t = data;
+  for (int i = 0; i < t->count; i++) announce_close_iface(&t->ifaces[i]);
+  free(t);
+}
+
+static announce_table *announce_table_of(napi_env env) {
+  void *data = NULL;
+  if (napi_get_instance_data(env, &data) == napi_ok && data != NULL) return data;
+  announce_table *t = calloc(1, sizeof *t);
+  if (t == NULL) return NULL;
+  if (napi_set_instance_data(env, t, announce_table_finalize, NULL) != napi_ok) {
+    free(t);
+    return NULL;
+  }
+  return t;
+}
+
+/* The table entry of an interface, made (or taken over from a stale index) when needed. */
+static announce_iface *announce_iface_of(announce_table *t, const char *ifname, unsigned ifindex) {
+  for (int i = 0; i < t->count; i++) {
+    announce_iface *a = &t->ifaces[i];
+    if (strcmp(a->ifname, ifname) != 0) continue;
+    if (a->ifindex != ifindex) {
+      /* The name now belongs to another link: the old sockets are bound to a dead one. */
+      announce_close_iface(a);
+      a->ifindex = ifindex;
+    }
+    return a;
+  }
+  announce_iface *a;
+  if (t->count < ANNOUNCE_IFACES_MAX) {
+    a = &t->ifaces[t->count++];
+  } else {
+    a = &t->ifaces[t->evict_next];
+    t->evict_next = (t->evict_next + 1) % ANNOUNCE_IFACES_MAX;
+    announce_close_iface(a);
+  }
+  memset(a, 0, sizeof *a);
+  snprintf(a->ifname, sizeof a->ifname, "%s", ifname);
+  a->ifindex = ifindex;
+  a->fd_arp = a->fd_na = -1;
+  return a;
+}
+
+/* After a failed send: the interface is gone, so are its sockets. */
+static void announce_forget_if_gone(announce_iface *a, int err) {
+  if (err == ENODEV || err == ENXIO) announce_close_iface(a);
+}
+
+/* closeAnnounceSockets([ifname]) -> number of sockets closed: one interface's, or all. */
+static napi_value js_announce_close(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ifname[IFNAMSIZ + 1] = "";
+  bool all = argc < 1 || is_nullish(env, argv[0]);
+  if (!all && get_string(env, argv[0], ifname, sizeof ifname)) return throw_type(env, "closeAnnounceSockets([ifname])");
+  announce_table *t = announce_table_of(env);
+  int64_t closed = 0;
+  if (t != NULL) {
+    for (int i = 0; i < t->count; i++) {
+      announce_iface *a = &t->ifaces[i];
+      if (!all && strcmp(a->ifname, ifname) != 0) continue;
+      closed += (a->fd_arp >= 0) + (a->fd_na >= 0);
+      announce_close_iface(a);
+    }
+  }
+  return make_int(env, closed);
+}
+
+/* announceStats() -> { opened, open }: sockets opened since load, and open now. */
+static napi_value js_announce_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  announce_table *t = announce_table_of(env);
+  int64_t open_now = 0, opened = 0;
+  if (t != NULL) {
+    opened = t->opened;
+    for (int i = 0; i < t->count; i++) open_now += (t->ifaces[i].fd_arp >= 0) + (t->ifaces[i].fd_na >= 0);
+  }
+  napi_value out;
+  CHECK(napi_create_object(env, &out));
+  CHECK(napi_set_named_property(env, out, "opened", make_int(env, opened)));
+  CHECK(napi_set_named_property(env, out, "open", make_int(env, open_now)));
+  return out;
+}
+
 /* ---------- neighbour announcements ---------- */
 
 /* sendGratuitousArp(ifname, ipv4) -> bytes: an ARP request with sender = target = the address
@@ -589,13 +710,21 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
     return throw_type(env, "sendGratuitousArp(ifname, ipv4)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
-  /* Protocol 0: a send-only packet socket that receives nothing. */
-  int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, errno, "socket(AF_PACKET)");
+  announce_table *t = announce_table_of(env);
+  if (t == NULL) return throw_errno(env, ENOMEM, "announce sockets");
+  announce_iface *ai = announce_iface_of(t, ifname, ifindex);
+  if (ai->fd_arp < 0) {
+    /* Protocol 0: a send-only packet socket that receives nothing. */
+    ai->fd_arp = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (ai->fd_arp < 0) return throw_errno(env, errno, "socket(AF_PACKET)");
+    t->opened++;
+  }
+  int fd = ai->fd_arp;
   unsigned char mac[6];
+  /* Read each time: the MAC of an interface can change while the socket stays open. */
   if (interface_hwaddr(fd, ifname, mac) < 0) {
     int e = errno;
-    close(fd);
+    announce_forget_if_gone(ai, e);
     return throw_errno(env, e, "ioctl(SIOCGIFHWADDR)");
   }
   unsigned char frame[60];
@@ -621,8 +750,10 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
   memset(to.sll_addr, 0xff, 6);
   ssize_t n = sendto(fd, frame, sizeof frame, 0, (struct sockaddr *)&to, sizeof to);
   int e = errno;
-  close(fd);
-  if (n < 0) return throw_errno(env, e, "sendto(AF_PACKET)");
+  if (n < 0) {
+    announce_forget_if_gone(ai, e);
+    return throw_errno(env, e, "sendto(AF_PACKET)");
+  }
   return make_int(env, n);
 }
 
@@ -643,20 +774,32 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
     return throw_type(env, "sendUnsolicitedNa(ifname, ipv6, router: boolean)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
-  int fd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-  if (fd < 0) return throw_errno(env, errno, "socket(ICMPv6)");
-  int hops = 255, idx = (int)ifindex;
-  struct icmp6_filter filt;
-  ICMP6_FILTER_SETBLOCKALL(&filt);
+  announce_table *t = announce_table_of(env);
+  if (t == NULL) return throw_errno(env, ENOMEM, "announce sockets");
+  announce_iface *ai = announce_iface_of(t, ifname, ifindex);
+  if (ai->fd_na < 0) {
+    int nfd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (nfd < 0) return throw_errno(env, errno, "socket(ICMPv6)");
+    int hops = 255, idx = (int)ifindex;
+    struct icmp6_filter filt;
+    ICMP6_FILTER_SETBLOCKALL(&filt);
+    if (setsockopt(nfd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0 ||
+        setsockopt(nfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt) < 0 ||
+        setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0 ||
+        setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0) {
+      int e = errno;
+      close(nfd);
+      return throw_errno(env, e, "setsockopt(ICMPv6)");
+    }
+    ai->fd_na = nfd;
+    t->opened++;
+  }
+  int fd = ai->fd_na;
   unsigned char mac[6];
-  if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0 ||
-      setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt) < 0 ||
-      setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0 ||
-      setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0 ||
-      interface_hwaddr(fd, ifname, mac) < 0) {
+  if (interface_hwaddr(fd, ifname, mac) < 0) {
     int e = errno;
-    close(fd);
-    return throw_errno(env, e, "setsockopt(ICMPv6)");
+    announce_forget_if_gone(ai, e);
+    return throw_errno(env, e, "ioctl(SIOCGIFHWADDR)");
   }
   unsigned char pkt[32];
   memset(pkt, 0, sizeof pkt);
@@ -673,8 +816,10 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
   to.sin6_scope_id = ifindex;
   ssize_t n = sendto(fd, pkt, sizeof pkt, 0, (struct sockaddr *)&to, sizeof to);
   int e = errno;
-  close(fd);
-  if (n < 0) return throw_errno(env, e, "sendto(ICMPv6)");
+  if (n < 0) {
+    announce_forget_if_gone(ai, e);
+    return throw_errno(env, e, "sendto(ICMPv6)");
+  }
   return make_int(env, n);
 }
 
@@ -710,6 +855,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendGratuitousArp", NULL, js_garp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendUnsolicitedNa", NULL, js_na, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hwaddr", NULL, js_hwaddr, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"closeAnnounceSockets", NULL, js_announce_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"announceStats", NULL, js_announce_stats, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   halo_prober_init(env, exports);

@@ -194,17 +194,19 @@ export class Supervisor {
   stop(): Promise<number> {
     if (this.phase === 'stopped' || this.phase === 'stopping') return this.done;
     const wasWaiting = this.phase === 'waiting-restart' || this.phase === 'idle';
+    const child = this.child;
+    // The VRRP process hears of the stop before anything else happens here (the status file is a
+    // synchronous write): its priority-0 advert is what the backups wait for (RFC 5798 §6.4.3).
+    if (!wasWaiting && child !== undefined) child.send({ type: 'stop' });
     this.phase = 'stopping';
     this.cancelRestart?.();
     this.cancelRestart = undefined;
     this.emitStatus();
-    const child = this.child;
     if (wasWaiting || child === undefined) {
       // Nothing runs: a release after the last death already happened (or is in progress and ends in finish()).
       if (!this.releasing) this.end();
       return this.done;
     }
-    child.send({ type: 'stop' });
     this.cancelStopTimeout = this.deps.schedule(this.o.stopTimeoutMs, () => {
       this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `VRRP process ${child.pid ?? '?'} did not stop within ${this.o.stopTimeoutMs} ms: killing it` });
       child.kill('SIGKILL');

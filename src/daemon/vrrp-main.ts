@@ -104,14 +104,15 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   tracked = addresses;
   const links = new LinuxLinks({ onError: onAdapterError });
   const sockets = new LinuxVrrpSockets();
-  cleanups.push(() => inner.close(), () => links.close());
+  const neighbors = new LinuxNeighborAnnounce();
+  cleanups.push(() => inner.close(), () => links.close(), () => void neighbors.close());
   const lastReported = new Map<string, string>();
   runtime = new VrrpRuntime({
     clock: monotonic,
     waker: new TimerWaker(monotonic),
     socket: sockets,
     addresses,
-    neighbors: new LinuxNeighborAnnounce(),
+    neighbors,
     link: links,
     routes: keepRoutesOnStop(new LinuxRoutes(), addresses),
     instances: m.instances,
@@ -216,14 +217,19 @@ function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
 async function stop(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log({ level: 'info', msg: `Stopping: ${why}` });
-  // No tracker verdict may arrive while the instances release.
+  // No tracker verdict may arrive while the instances release (closing only clears timers and
+  // signals children: nothing here waits).
   trackers?.close();
   const r = runtime;
   if (r !== undefined && tracked !== undefined) {
     tracked.stopping = true;
+    // Priority 0 first (RFC 5798 §6.4.3): the backups take over Skew_Time after it arrives, so
+    // the log line waits for it, not the other way round.
     r.stop();
+    log({ level: 'info', msg: `Stopping: ${why}` });
     if (!(await tracked.drained(STOP_DRAIN_MS))) log({ level: 'warn', msg: `Stopping: VIP removal still running after ${STOP_DRAIN_MS} ms` });
+  } else {
+    log({ level: 'info', msg: `Stopping: ${why}` });
   }
   for (const c of cleanups) c();
   send({ type: 'stopped' });

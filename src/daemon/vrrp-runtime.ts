@@ -7,8 +7,9 @@
  * Waker, a VRRP socket, an address port, a neighbour-announce port and a link port. The Linux
  * adapters make it real; test/sim makes it simulated. The code is the same in both.
  *
- * Ordering: events are handled one at a time from a FIFO. Effects of one event are carried out in
- * the order the state machine gave them before the next event is taken, and sync group orders
+ * Ordering: events are handled one at a time from a FIFO. Effects of one event are carried out
+ * before the next event is taken: its adverts first (they must not wait behind slower work), then
+ * the others in the order the state machine gave them, and sync group orders
  * are queued behind the event that caused them. Port calls that return promises are started in
  * order and not awaited: the state machine never waits on the kernel, and a failure is logged
  * with its code (the next transition corrects the addresses anyway).
@@ -347,8 +348,14 @@ export class VrrpRuntime {
     const before = inst.state;
     const r = step(inst.config, before, event, nowMs);
     inst.state = r.state;
+    // Wire first: adverts (a takeover's first advert, a stop's priority 0) leave before anything
+    // that can take milliseconds: the observer's IPC report and log line, an `ip addr add` spawn
+    // (a fork that blocks the event loop for 2-5 ms, measured in the failover lab). keepalived
+    // likewise sends its advert before it touches the VIPs. The other effects keep the order the
+    // state machine gave them.
+    for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
     this.opts.observe?.(name, event, before, r.state, nowMs);
-    for (const effect of r.effects) this.apply(inst, effect, nowMs);
+    for (const effect of r.effects) if (effect.type !== 'SendAdvert') this.apply(inst, effect, nowMs);
     const group = inst.config.syncGroup;
     if (group !== undefined) {
       const members = [...this.instances.values()].filter((i) => i.config.syncGroup === group);
@@ -451,9 +458,8 @@ export class VrrpRuntime {
   /**
    * `count` announcements per VIP, one message per task: IPv4 ones spaced by `vrrp_garp_interval`,
    * IPv6 ones by `vrrp_gna_interval` (keepalived spaces single messages), and never two in one
-   * turn of the event loop even with no interval, because sending one blocks for a while (the
-   * adapter opens and closes a packet socket per message, ~10 ms measured) and adverts must not
-   * wait behind a whole burst.
+   * turn of the event loop even with no interval, so that adverts never wait behind a whole
+   * burst (the Linux adapter keeps its packet sockets open, so one message costs a system call).
    */
   private burst(inst: Instance, vips: readonly VipConfig[], count: number, epoch: number): void {
     const g = inst.config.garp;

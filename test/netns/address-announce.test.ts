@@ -81,6 +81,59 @@ describe('VIPs and neighbour announcements', { skip: avail.ok ? false : avail.re
     await agent2.call('vipRemove', { vip });
   });
 
+  test('announcements reuse one socket per interface and kind, and close() releases them', async () => {
+    const address = lab.ipv4Of(0, 105);
+    const v6 = 'fd00:213:2::105';
+    // Start from nothing open (the test before announced from d2 too).
+    await agent2.call('announceClose', {});
+    type Burst = { failed: number; elapsedMs: number; fdsBefore: number; fdsAfter: number; statsBefore: { opened: number; open: number }; statsAfter: { opened: number; open: number } };
+    const first = (await agent2.call('announceBurst', { ifname: 'eth0', family: 4, address, count: 1 })) as Burst;
+    const burst = (await agent2.call('announceBurst', { ifname: 'eth0', family: 4, address, count: 100 })) as Burst;
+    const burst6 = (await agent2.call('announceBurst', { ifname: 'eth0', family: 6, address: v6, count: 100 })) as Burst;
+    console.log(`100 gratuitous ARPs in ${burst.elapsedMs.toFixed(2)} ms, 100 neighbour advertisements in ${burst6.elapsedMs.toFixed(2)} ms`);
+    assert.equal(first.failed + burst.failed + burst6.failed, 0);
+    // The first ARP opened the interface's packet socket; 100 more opened nothing and leaked nothing.
+    assert.equal(first.statsAfter.opened, first.statsBefore.opened + 1);
+    assert.equal(burst.statsAfter.opened, burst.statsBefore.opened);
+    assert.equal(burst.fdsAfter, burst.fdsBefore);
+    // IPv6 needs its own (ICMPv6) socket: one more, once.
+    assert.equal(burst6.statsAfter.opened, burst6.statsBefore.opened + 1);
+    assert.equal(burst6.fdsAfter, burst6.fdsBefore + 1);
+    assert.equal(burst6.statsAfter.open, 2);
+    // close() releases both sockets; the next announcement opens a fresh one, and it reaches the wire.
+    assert.equal(await agent2.call('announceClose', {}), 2);
+    assert.deepEqual(await agent2.call('announceStats', {}), { opened: burst6.statsAfter.opened, open: 0 });
+    const capture = await client.capture('eth0', `arp and ether src ${d2.mac()}`);
+    const again = (await agent2.call('announceBurst', { ifname: 'eth0', family: 4, address, count: 3 })) as Burst;
+    assert.equal(again.failed, 0);
+    assert.equal(again.statsAfter.opened, again.statsBefore.opened + 1);
+    await until('3 gratuitous ARPs seen by the client', () => capture.lines.filter((l) => l.includes(`tell ${address}`)).length >= 3, 3000);
+    await capture.stop();
+    assert.equal(await agent2.call('announceClose', { ifname: 'eth0' }), 1);
+
+    // An interface (a veth pair here) deleted and made again under the same name gets a new index: the socket of the
+    // old one is closed, not reused, and the count of open sockets does not grow.
+    const dummy = (): void => {
+      d2.must(['ip', 'link', 'add', 'halodum0', 'type', 'veth', 'peer', 'name', 'halodum1']);
+      d2.must(['ip', 'link', 'set', 'dev', 'halodum0', 'up']);
+      d2.must(['ip', 'link', 'set', 'dev', 'halodum1', 'up']);
+    };
+    dummy();
+    const onDummy = (await agent2.call('announceBurst', { ifname: 'halodum0', family: 4, address, count: 1 })) as Burst;
+    assert.equal(onDummy.failed, 0);
+    assert.equal(onDummy.statsAfter.open, 1);
+    d2.must(['ip', 'link', 'del', 'halodum0']);
+    const gone = (await agent2.call('announce', { ifname: 'halodum0', family: 4, address })) as { ok: boolean; code?: string };
+    assert.deepEqual([gone.ok, gone.code], [false, 'HALO_NET_INTERFACE_UNKNOWN']);
+    dummy();
+    const remade = (await agent2.call('announceBurst', { ifname: 'halodum0', family: 4, address, count: 1 })) as Burst;
+    assert.equal(remade.failed, 0);
+    assert.equal(remade.statsAfter.opened, onDummy.statsAfter.opened + 1);
+    assert.equal(remade.statsAfter.open, 1);
+    d2.must(['ip', 'link', 'del', 'halodum0']);
+    assert.equal(await agent2.call('announceClose', {}), 1);
+  });
+
   test('an unsolicited neighbour advertisement moves the client IPv6 entry to the new owner MAC', async () => {
     const address = 'fd00:213:2::101';
     const vip = { address, prefixLength: 64, family: 6, ifname: 'eth0' };

@@ -3,6 +3,7 @@
  * protocol on stdin/stdout (see Agent in harness.ts). Requests: {id, op, args}; replies:
  * {id, ok, result | error}; events: {event, ...} (received VRRP packets, link changes).
  */
+import { readdirSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { LinuxVrrpSockets } from '../../src/net/linux/vrrp-socket.js';
 import { LinuxAddresses } from '../../src/net/linux/address.js';
@@ -49,6 +50,20 @@ const ops: Record<string, (a: Args) => unknown> = {
   routeAdd: (a) => routes.add(a['spec'] as RouteSpec),
   routeRemove: (a) => routes.remove(a['spec'] as RouteSpec),
   announce: (a) => announce.announce(str(a, 'ifname'), fam(a), str(a, 'address'), typeof a['router'] === 'boolean' ? { router: a['router'] } : {}),
+  /** `count` announcements of one address, timed; with the agent's open descriptors before and after. */
+  announceBurst: (a) => {
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const fdsBefore = fds();
+    const statsBefore = announce.stats();
+    const count = Math.min(1000, Number(a['count'] ?? 1));
+    const start = performance.now();
+    let failed = 0;
+    for (let i = 0; i < count; i++) if (!announce.announce(str(a, 'ifname'), fam(a), str(a, 'address')).ok) failed++;
+    const elapsedMs = performance.now() - start;
+    return { failed, elapsedMs, fdsBefore, fdsAfter: fds(), statsBefore, statsAfter: announce.stats() };
+  },
+  announceClose: (a) => (a['ifname'] === undefined ? announce.close() : announce.close(str(a, 'ifname'))),
+  announceStats: () => announce.stats(),
   linkIsUp: (a) => links.isUp(str(a, 'ifname')),
   linkWatch: (a) => {
     unwatch.push(links.watch(a['ifnames'] as string[], (e) => emit({ event: 'link', ifname: e.ifname, up: e.up, atMs: performance.now() })));

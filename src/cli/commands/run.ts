@@ -408,8 +408,9 @@ export const runCommand: Command = {
       }
     }
     const onStop = (signal: string) => (): void => {
-      log({ level: 'info', msg: `Stopping: ${signal}` });
+      // Stop first, log after: the VRRP process's priority 0 must not wait behind a log write.
       void supervisor.stop();
+      log({ level: 'info', msg: `Stopping: ${signal}` });
     };
     const onTerm = onStop('SIGTERM');
     const onInt = onStop('SIGINT');

@@ -24,6 +24,7 @@ export function defaultGlobalDefs(): GlobalDefs {
     vrrpStrict: false,
     vrrpSkipCheckAdvAddr: false,
     vrrpCheckUnicastSrc: false,
+    v3ChecksumAsV2: false,
     vrrpGarpMasterDelayMs: 5000,
     vrrpGarpMasterRepeat: 5,
     vrrpGarpMasterRefreshMs: 0,
@@ -81,6 +82,7 @@ function completeInstance(ctx: BuildContext, inst: VrrpInstance, g: GlobalDefs):
   if (set['strict_mode'] === undefined) inst.strictMode = g.vrrpStrict;
   if (set['skip_check_adv_addr'] === undefined) inst.skipCheckAdvAddr = g.vrrpSkipCheckAdvAddr;
   if (set['check_unicast_src'] === undefined && g.vrrpCheckUnicastSrc) inst.checkUnicastSrc = true;
+  if (set['v3_checksum_as_v2'] === undefined) inst.v3ChecksumAsV2 = g.v3ChecksumAsV2;
   if (set['garp_master_delay'] === undefined) inst.garpMasterDelayMs = g.vrrpGarpMasterDelayMs;
   if (set['garp_master_repeat'] === undefined) inst.garpMasterRepeat = g.vrrpGarpMasterRepeat;
   if (set['garp_master_refresh'] === undefined) inst.garpMasterRefreshMs = g.vrrpGarpMasterRefreshMs;

@@ -47,6 +47,8 @@ export interface GlobalDefs {
   vrrpStrict: boolean;
   vrrpSkipCheckAdvAddr: boolean;
   vrrpCheckUnicastSrc: boolean;
+  /** keepalived 2.2.8+ `v3_checksum_as_v2` in global_defs: the default of every instance. */
+  v3ChecksumAsV2: boolean;
   vrrpGarpMasterDelayMs: number;
   vrrpGarpMasterRepeat: number;
   vrrpGarpLowerPrioDelayMs?: number;
@@ -193,6 +195,8 @@ export interface VrrpInstance extends Located {
   accept?: boolean;
   strictMode: boolean;
   skipCheckAdvAddr: boolean;
+  /** keepalived 2.2.8+ `v3_checksum_as_v2`: VRRPv3 over IPv4 checksummed without the pseudo-header. */
+  v3ChecksumAsV2: boolean;
   useVmac?: { name?: string; mac?: string };
   vmacXmitBase: boolean;
   promoteSecondaries: boolean;

@@ -290,6 +290,8 @@ const UNICAST_PEER_SHAPE = (ws: readonly string[]): number => {
 };
 
 const garpNote = 'sets the instance value; defaults to the global vrrp_ one';
+/** keepalived added `v3_checksum_as_v2` in 2.2.8 (May 2023); Debian 12's 2.2.7 rejects it. */
+const V3_CHECKSUM_NOTE = 'VRRPv3 over IPv4: checksum without the IPv4 pseudo-header, as Cisco sends it (keepalived 2.2.8+; 2.2.7 lacks it)';
 
 export const INSTANCE = keywordsBlock('vrrp_instance', {
   state: custom(1, 1, 'MASTER|BACKUP', (ctx, n, t) => {
@@ -377,6 +379,7 @@ export const INSTANCE = keywordsBlock('vrrp_instance', {
   preempt: flag('nopreempt', false),
   preempt_delay: timerMs('preemptDelayMs', 1000),
   skip_check_adv_addr: bool('skipCheckAdvAddr'),
+  v3_checksum_as_v2: { ...bool('v3ChecksumAsV2'), note: V3_CHECKSUM_NOTE },
   strict_mode: bool('strictMode'),
   debug: unsupported('keepalived does not implement it either', 0, 1),
   ...NOTIFY_KEYWORDS,
@@ -830,6 +833,7 @@ export const GLOBAL_DEFS = keywordsBlock('global_defs', {
   disable_local_igmp: unsupported(WHY_VMAC, 0, 0),
   vrrp_check_unicast_src: flag('vrrpCheckUnicastSrc'),
   vrrp_skip_check_adv_addr: bool('vrrpSkipCheckAdvAddr'),
+  v3_checksum_as_v2: { ...bool('v3ChecksumAsV2'), note: `${V3_CHECKSUM_NOTE}; the default of every vrrp_instance` },
   vrrp_strict: flag('vrrpStrict'),
   vrrp_notify_priority_changes: bool('vrrpNotifyPriorityChanges'),
   max_auto_priority: unsupported(WHY_SCHED, 0, 1),
@@ -962,7 +966,7 @@ function newInstance(name: string, n: ConfNode): VrrpInstance & Target {
     virtualIpaddress: [], virtualIpaddressExcluded: [], virtualRoutes: [], virtualRules: [],
     trackInterface: [], trackScript: [], trackFile: [], trackProcess: [], trackBfd: [], unicastPeer: [],
     unicastFaultNoPeer: false, checkUnicastSrc: false, trackSrcIp: false, dontTrackPrimary: false, nopreempt: false, preemptDelayMs: 0,
-    strictMode: false, skipCheckAdvAddr: false, vmacXmitBase: false, promoteSecondaries: false,
+    strictMode: false, skipCheckAdvAddr: false, v3ChecksumAsV2: false, vmacXmitBase: false, promoteSecondaries: false,
     garpMasterDelayMs: 5000, garpMasterRepeat: 5, garpMasterRefreshMs: 0, garpMasterRefreshRepeat: 1, downTimerAdverts: 3,
     linkbeatUsePolling: false, pos: n.keyword.pos, keywordPos: {},
   } as VrrpInstance & Target;

@@ -204,6 +204,8 @@ export function toEngineConfig(model: KeepalivedModel, options: ToEngineOptions)
       mcastGroup,
       unicastTtl: inst.unicastTtl ?? 255,
       checkUnicastSrc: inst.checkUnicastSrc,
+      // Only VRRPv3 over IPv4 has a pseudo-header to leave out (v2 never sums one, IPv6 always does).
+      ...(inst.v3ChecksumAsV2 && inst.version === 3 && family === 4 ? { v3ChecksumAsV2: true } : {}),
       garp: garpConfig(model, inst),
     });
   }

@@ -2,7 +2,9 @@
  * NeighborAnnouncePort on Linux, through the addon in native/: a gratuitous ARP request for an
  * IPv4 VIP (AF_PACKET, RFC 5227 section 3), an unsolicited neighbour advertisement with the
  * Override flag for an IPv6 VIP (raw ICMPv6, hop limit 255, RFC 4861 section 7.2.6). One call sends
- * one packet; repeats and delays (`garp_master_repeat`, `garp_master_delay`, `vrrp_garp_interval`,
+ * one packet. The addon keeps one socket per interface and kind open between calls (closing a
+ * packet socket waits for an RCU grace period, ~10 ms measured, which would stall the event loop
+ * between the messages of a takeover burst); `close()` releases them. Repeats and delays (`garp_master_repeat`, `garp_master_delay`, `vrrp_garp_interval`,
  * ...) are the runtime's timers, as they are decisions.
  */
 import { readFileSync } from 'node:fs';
@@ -46,5 +48,18 @@ export class LinuxNeighborAnnounce implements NeighborAnnouncePort {
         code: errno === 'ENODEV' ? 'HALO_NET_INTERFACE_UNKNOWN' : 'HALO_NET_ANNOUNCE',
       };
     }
+  }
+
+  /** Closes the sockets kept open for announcements (all interfaces, or one); returns how many. */
+  close(ifname?: string): number {
+    const loaded = loadAddon();
+    if (!loaded.ok) return 0;
+    return ifname === undefined ? loaded.addon.closeAnnounceSockets() : loaded.addon.closeAnnounceSockets(ifname);
+  }
+
+  /** Announcement sockets opened since the addon was loaded, and open now (tests, status). */
+  stats(): { opened: number; open: number } {
+    const loaded = loadAddon();
+    return loaded.ok ? loaded.addon.announceStats() : { opened: 0, open: 0 };
   }
 }

@@ -42,6 +42,10 @@ export interface HaloNetAddon {
   sendGratuitousArp(ifname: string, ipv4: string): number;
   sendUnsolicitedNa(ifname: string, ipv6: string, router: boolean): number;
   hwaddr(ifname: string): string;
+  /** Closes the announcement sockets kept open for `ifname`, or for every interface; returns how many. */
+  closeAnnounceSockets(ifname?: string): number;
+  /** Announcement sockets opened since the addon was loaded, and open now. */
+  announceStats(): { opened: number; open: number };
 }
 
 /** An error the addon threw: `code` is the errno name (EPERM, ENODEV, ...). */
