@@ -25,11 +25,31 @@ import {
   PRIORITY_MIN,
   PRIORITY_OWNER,
   PRIORITY_RELEASE,
+  handoverBoundMs,
 } from './timers.js';
 
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-export type TimerName = 'masterDown' | 'advert' | 'preemptDelay' | 'startupDelay';
-export const TIMER_NAMES: readonly TimerName[] = ['masterDown', 'advert', 'preemptDelay', 'startupDelay'];
+/**
+ * RELEASING is halo's make-before-break handover (not an RFC state): the instance has sent
+ * priority 0 and stopped advertising, but keeps its VIPs, so clients are still answered, until it
+ * hears the new master's advert or the `release` deadline passes (src/vrrp/timers.ts
+ * `handoverBoundMs`). Only then are the VIPs removed. See docs/vrrp.md, "Planned handover".
+ */
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'RELEASING';
+export type TimerName = 'masterDown' | 'advert' | 'preemptDelay' | 'startupDelay' | 'release';
+export const TIMER_NAMES: readonly TimerName[] = ['masterDown', 'advert', 'preemptDelay', 'startupDelay', 'release'];
+
+/** What a RELEASING instance does once the new master is heard (or the bound passes). */
+export interface ReleaseIntent {
+  /** STOP: halo is stopping (INIT, not running, notify STOP). BACKUP: an operator's step-down. */
+  readonly then: 'STOP' | 'BACKUP';
+  readonly startMs: number;
+}
+
+/** After a step-down: the instance accepts lower-priority masters (as `nopreempt`) until then. */
+export interface StepDownHold {
+  /** null: until the new master fails (its Master_Down_Interval runs out) or halo restarts. */
+  readonly untilMs: number | null;
+}
 
 /** Per-instance counters with keepalived's statistics names. */
 export interface VrrpCounters {
@@ -80,6 +100,10 @@ export interface VrrpInstanceState {
   /** preempt_delay: lower-priority masters are accepted until this time. */
   readonly preemptAllowedAtMs: number | null;
   readonly lastMaster: HeardMaster | null;
+  /** Set while RELEASING. */
+  readonly release: ReleaseIntent | null;
+  /** Set by a step-down; cleared when the instance becomes MASTER again. */
+  readonly stepDown: StepDownHold | null;
   readonly timers: Timers;
   readonly counters: VrrpCounters;
   /** Why the instance is in its state, for logs, the API and notify scripts. */
@@ -102,7 +126,15 @@ export type VrrpEvent =
   | { readonly type: 'PreemptDelayFired' }
   | { readonly type: 'TrackerChanged'; readonly tracker: string; readonly up: boolean }
   | { readonly type: 'LinkChanged'; readonly up: boolean }
-  | { readonly type: 'ShutdownRequested' }
+  /**
+   * `handover`: make before break (halo's stop): a MASTER sends priority 0 but keeps its VIPs
+   * while RELEASING. Without it the VIPs go at once (RFC 5798 §6.4.3 read literally; also how a
+   * RELEASING instance is cut short when the runtime cannot wait any longer).
+   */
+  | { readonly type: 'ShutdownRequested'; readonly handover?: boolean }
+  /** An operator's step-down: give up mastership make-before-break and stay BACKUP (see StepDownHold). */
+  | { readonly type: 'StepDownRequested'; readonly holdMs: number | null }
+  | { readonly type: 'ReleaseTimerFired' }
   | { readonly type: 'SyncGroupMasterAllowed' }
   | { readonly type: 'SyncGroupBackupRequired'; readonly member: string }
   | { readonly type: 'SyncGroupFaultChanged'; readonly fault: boolean; readonly member: string };
@@ -124,7 +156,7 @@ export interface StepResult {
   readonly effects: readonly VrrpEffect[];
 }
 
-const NO_TIMERS: Timers = { masterDown: null, advert: null, preemptDelay: null, startupDelay: null };
+const NO_TIMERS: Timers = { masterDown: null, advert: null, preemptDelay: null, startupDelay: null, release: null };
 
 /** keepalived: a positive weight counts while up, a negative one while down; clamp 1..254; owner 255. */
 export function effectivePriority(config: VrrpInstanceConfig, trackersUp: Readonly<Record<string, boolean>>): number {
@@ -163,6 +195,8 @@ export function initialInstanceState(config: VrrpInstanceConfig, nowMs = 0): Vrr
     masterDownSkewOnly: false,
     preemptAllowedAtMs: null,
     lastMaster: null,
+    release: null,
+    stepDown: null,
     timers: NO_TIMERS,
     counters: ZERO_COUNTERS,
     cause: 'Not started',
@@ -289,6 +323,7 @@ class Step {
     this.s.masterDownStartMs = null;
     this.s.preemptAllowedAtMs = null;
     this.s.lastMaster = null;
+    this.s.stepDown = null;
     // RFC 5798 §6.1: Master_Adver_Interval is our own while we are the master.
     this.s.masterAdverIntervalCs = this.config.advertIntervalCs;
     this.moveTo('MASTER', cause);
@@ -306,6 +341,9 @@ class Step {
       this.sendAdvert(PRIORITY_RELEASE);
       this.releaseMaster();
     }
+    // A fault ends a handover at once: an instance that cannot hear or speak VRRP must not hold VIPs.
+    if (this.s.state === 'RELEASING') this.dropReleasedVips();
+    this.s.release = null;
     this.cancelAllTimers();
     this.s.wantsMaster = false;
     this.s.masterDownStartMs = null;
@@ -343,6 +381,70 @@ class Step {
     return null;
   }
 
+  /**
+   * Make before break: priority 0 goes out so a backup takes over after its Skew_Time, but the
+   * VIPs stay until `finishRelease` (the new master is heard, or the bound passes). No adverts are
+   * sent while RELEASING: one with our priority would make the backups accept us again.
+   */
+  startRelease(then: ReleaseIntent['then'], cause: string): void {
+    this.sendAdvert(PRIORITY_RELEASE);
+    this.cancelAllTimers();
+    this.s.wantsMaster = false;
+    this.s.masterDownStartMs = null;
+    this.s.release = { then, startMs: this.nowMs };
+    this.moveTo('RELEASING', cause);
+    this.setTimer('release', this.nowMs + handoverBoundMs(this.config.version, this.config.advertIntervalCs));
+  }
+
+  /** The VIPs of a RELEASING instance go (they are no longer announced: GARPs stop with MASTER). */
+  dropReleasedVips(): void {
+    this.cancelTimer('release');
+    this.effects.push({ type: 'RemoveVips', vips: this.config.vips });
+    this.counters.released_master++;
+  }
+
+  /** Leaves RELEASING: `heard` is the new master, or null when the bound passed without one. */
+  finishRelease(heard: HeardMaster | null, advertIntervalCs: number | null): void {
+    const r = this.s.release;
+    if (r === null) return;
+    const tookMs = this.nowMs - r.startMs;
+    if (r.then === 'BACKUP' && heard === null) {
+      // Nobody took over within the bound: removing the VIPs now would leave clients with no
+      // one to answer. The step-down fails and the instance stays MASTER (logged; the operator
+      // can stop halo if the director must go anyway).
+      this.s.release = null;
+      this.s.stepDown = null;
+      this.cancelTimer('release');
+      this.moveTo('MASTER', `Step-down failed: no other router took over within ${tookMs} ms, staying MASTER`);
+      this.sendAdvert(this.s.effectivePriority);
+      this.effects.push({ type: 'SendGratuitousArp', vips: this.config.vips });
+      this.setTimer('advert', this.nowMs + advertIntervalMs(this.config.advertIntervalCs));
+      return;
+    }
+    this.dropReleasedVips();
+    this.s.release = null;
+    const how = heard === null ? `no new master heard within ${tookMs} ms` : `new master ${heard.address} (priority ${heard.priority}) heard after ${tookMs} ms`;
+    if (r.then === 'STOP') {
+      this.cancelAllTimers();
+      this.s.running = false;
+      this.s.lastMaster = null;
+      this.moveTo('INIT', `Shutdown requested: handed over, ${how}`);
+      this.notify('STOP', 'Shutdown requested');
+      return;
+    }
+    if (heard !== null) {
+      if (this.config.version === 3 && advertIntervalCs !== null) this.s.masterAdverIntervalCs = advertIntervalCs;
+      this.s.lastMaster = heard;
+    }
+    this.enterBackup(`Stepped down: ${how}`);
+  }
+
+  /** A step-down hold is in force: lower-priority masters are accepted (nopreempt). */
+  yielding(): boolean {
+    const h = this.s.stepDown;
+    return h !== null && (h.untilMs === null || this.nowMs < h.untilMs);
+  }
+
   /** A valid master was heard by a backup: learn its interval and restart the down timer. */
   acceptMaster(srcIp: string, priority: number, advertIntervalCs: number): void {
     if (this.config.version === 3) this.s.masterAdverIntervalCs = advertIntervalCs;
@@ -373,6 +475,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     case 'Started': {
       if (s.running) return st.result();
       s.running = true;
+      s.stepDown = null;
       if (config.startupDelayMs > 0) {
         // keepalived vrrp_startup_delay: hold the protocol back while the host settles.
         st.setTimer('startupDelay', nowMs + config.startupDelayMs);
@@ -408,7 +511,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
       st.timers.preemptDelay = null;
       // The delay is over: a backup still hearing a lower-priority master takes over now.
       const heard = s.lastMaster;
-      if (s.state === 'BACKUP' && config.preempt && heard !== null && heard.priority < s.effectivePriority) {
+      if (s.state === 'BACKUP' && config.preempt && !st.yielding() && heard !== null && heard.priority < s.effectivePriority) {
         st.becomeMaster(`Preempt delay over: ${heard.address} advertises priority ${heard.priority} < ${s.effectivePriority}`);
       }
       return st.result();
@@ -441,6 +544,20 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     }
     case 'ShutdownRequested': {
       if (!s.running) return st.result();
+      if (event.handover === true && s.state === 'MASTER') {
+        st.startRelease('STOP', 'Shutdown requested: priority 0 sent, VIPs kept until the new master is heard');
+        return st.result();
+      }
+      if (s.state === 'RELEASING') {
+        // Already handing over: a stop waits for the same new master; a forced stop ends it now.
+        if (event.handover === true) {
+          s.release = { then: 'STOP', startMs: s.release?.startMs ?? nowMs };
+          st.log(`${config.name}: stop requested while RELEASING: halo stops once the handover ends`);
+          return st.result();
+        }
+        st.dropReleasedVips();
+        s.release = null;
+      }
       // RFC 5798 §6.4.3: a master that shuts down sends priority 0 so a backup takes over after Skew_Time.
       if (s.state === 'MASTER') {
         st.sendAdvert(PRIORITY_RELEASE);
@@ -451,8 +568,22 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
       s.wantsMaster = false;
       s.masterDownStartMs = null;
       s.lastMaster = null;
+      s.stepDown = null;
       st.moveTo('INIT', 'Shutdown requested');
       st.notify('STOP', 'Shutdown requested');
+      return st.result();
+    }
+    case 'StepDownRequested': {
+      // Only a MASTER has something to hand over; the runtime answers the operator for the rest.
+      if (!s.running || s.state !== 'MASTER') return st.result();
+      s.stepDown = { untilMs: event.holdMs === null ? null : nowMs + Math.max(0, event.holdMs) };
+      st.startRelease('BACKUP', 'Step-down requested: priority 0 sent, VIPs kept until the new master is heard');
+      return st.result();
+    }
+    case 'ReleaseTimerFired': {
+      if (s.state !== 'RELEASING' || !timerDue(state, 'release', nowMs)) return st.result();
+      st.timers.release = null;
+      st.finishRelease(null, null);
       return st.result();
     }
   }
@@ -468,6 +599,15 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
     counters.advert_interval_err++;
     return;
   }
+  if (s.state === 'RELEASING') {
+    // Any router advertising a real priority for our VRID has taken over (or was already
+    // there): clients can move to it, so the VIPs go now. Priority 0 (another router leaving)
+    // and our own looped-back adverts do not count.
+    if (event.priority !== PRIORITY_RELEASE && event.srcIp !== config.primaryAddress) {
+      st.finishRelease({ address: event.srcIp, priority: event.priority, atMs: nowMs }, event.advertIntervalCs);
+    }
+    return;
+  }
   if (s.state === 'BACKUP') {
     if (event.priority === PRIORITY_RELEASE) {
       // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time only.
@@ -477,6 +617,11 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
     }
     const mine = s.effectivePriority;
     const lower = event.priority < mine;
+    if (st.yielding()) {
+      // After a step-down: stay BACKUP behind the new master even if ours is higher.
+      st.acceptMaster(event.srcIp, event.priority, event.advertIntervalCs);
+      return;
+    }
     if (lower && config.preempt && config.preemptDelayMs > 0) {
       // keepalived preempt_delay: a lower master is accepted until the delay (counted from start,
       // or from first seeing a lower master) is over; then halo takes over at once.
@@ -526,6 +671,12 @@ function onConditionsChanged(st: Step, cause: string): void {
   if (!s.running || (s.state === 'INIT' && st.timers.startupDelay !== null)) return;
   const fault = st.faultCause();
   if (fault !== null) {
+    if (s.state === 'RELEASING' && s.release?.then === 'STOP') {
+      // Stopping anyway: finish the stop now rather than pass through FAULT.
+      st.log(`${config.name}: ${fault} while handing over: releasing at once`);
+      st.finishRelease(null, null);
+      return;
+    }
     if (s.state !== 'FAULT') st.enterFault(fault);
     return;
   }
