@@ -179,6 +179,8 @@ test('stopWithHandover keeps the VIP after priority 0 until the new master adver
   assert.ok(h.runtime.isRunning());
   h.clock.advanceMs(700);
   h.receive('10.0.0.2', 90);
+  assert.ok(h.vips.has('192.168.1.100/32'), 'VIP kept for the grace after hearing the new master');
+  assert.equal(h.fireWake() - h.clock.nowMs(), 0);
   await stopped;
   assert.ok(done);
   assert.ok(!h.vips.has('192.168.1.100/32'));
@@ -220,6 +222,7 @@ test('stepDown: unknown or non-MASTER instances are refused and nothing changes;
   assert.ok(h.vips.has('192.168.1.100/32'));
   h.clock.advanceMs(650);
   h.receive('10.0.0.2', 90);
+  h.fireWake();
   assert.equal(h.runtime.instanceState('VI_1')?.state, 'BACKUP');
   assert.ok(!h.vips.has('192.168.1.100/32'));
   // Priority 100 > 90 with preempt: without the hold it would take over at Master_Down_Interval.

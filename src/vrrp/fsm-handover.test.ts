@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { instanceConfig, type VrrpInstanceConfig } from './config.js';
 import { initialInstanceState, step, type VrrpEffect, type VrrpEvent, type VrrpInstanceState } from './fsm.js';
-import { handoverBoundMs, skewTimeMs } from './timers.js';
+import { handoverBoundMs, HANDOVER_GRACE_MS, skewTimeMs } from './timers.js';
 
 const VIP = { address: '192.168.1.100', prefixLength: 32, family: 4 as const, ifname: 'eth0' };
 
@@ -59,12 +59,18 @@ test('stop with handover: priority 0 at once, VIPs kept until the new master adv
   const noise = run(c, [[5100, advert('10.0.0.1', 100)], [5200, advert('10.0.0.3', 0)], [5300, { type: 'AdvertTimerFired' }]], stop.state);
   assert.equal(noise.state.state, 'RELEASING');
   assert.ok(!noise.all.some((e) => e.effect.type === 'SendAdvert' || e.effect.type === 'RemoveVips'));
-  // The backup took over after its Skew_Time (priority 90) and advertises: now the VIPs go.
+  // The backup took over after its Skew_Time (priority 90) and advertises: the VIPs go after the
+  // grace that lets its gratuitous ARP reach the clients.
   const heardAt = 5000 + skewTimeMs(2, 90, 100) + 1;
-  const done = run(c, [[heardAt, advert('10.0.0.2', 90)]], noise.state);
+  const heard = run(c, [[heardAt, advert('10.0.0.2', 90)], [heardAt + 50, advert('10.0.0.3', 80)]], noise.state);
+  assert.equal(heard.state.state, 'RELEASING');
+  assert.equal(heard.state.timers.release, heardAt + HANDOVER_GRACE_MS);
+  assert.equal(heard.state.release?.heard?.address, '10.0.0.2', 'the first new master heard counts');
+  assert.ok(!heard.all.some((e) => e.effect.type === 'RemoveVips'));
+  const done = run(c, [[heardAt + HANDOVER_GRACE_MS, { type: 'ReleaseTimerFired' }]], heard.state);
   assert.equal(done.state.state, 'INIT');
   assert.equal(done.state.running, false);
-  assert.deepEqual(types(done.last), ['CancelTimer', 'RemoveVips', 'RunNotify']);
+  assert.deepEqual(types(done.last), ['RemoveVips', 'RunNotify']);
   assert.deepEqual(done.last.find((e) => e.type === 'RunNotify'), { type: 'RunNotify', state: 'STOP', priority: 100, cause: 'Shutdown requested' });
   assert.equal(done.state.counters.released_master, 1);
   assert.equal(done.state.counters.pri_zero_sent, 1);
@@ -122,9 +128,9 @@ test('step-down: RELEASING, then BACKUP once the new master is heard, and no pre
   assert.equal(sd.state.state, 'RELEASING');
   assert.deepEqual(sd.state.stepDown, { untilMs: null });
   assert.ok(!types(sd.last).includes('RemoveVips'));
-  const heard = run(c, [[5700, advert('10.0.0.2', 100)]], sd.state);
+  const heard = run(c, [[5700, advert('10.0.0.2', 100)], [5700 + HANDOVER_GRACE_MS, { type: 'ReleaseTimerFired' }]], sd.state);
   assert.equal(heard.state.state, 'BACKUP');
-  assert.deepEqual(types(heard.last), ['CancelTimer', 'RemoveVips', 'SetTimer', 'RunNotify']);
+  assert.deepEqual(types(heard.last), ['RemoveVips', 'SetTimer', 'RunNotify']);
   assert.equal(heard.state.lastMaster?.address, '10.0.0.2');
   // With preempt and a higher priority it would discard these adverts and take over; the hold
   // makes it accept them, so its down timer keeps being pushed back.
@@ -143,7 +149,7 @@ test('step-down: RELEASING, then BACKUP once the new master is heard, and no pre
 
 test('step-down with a hold: preempts normally once the hold is over', () => {
   const c = cfg({ basePriority: 150 });
-  const sd = run(c, [[5000, { type: 'StepDownRequested', holdMs: 10_000 }], [5700, advert('10.0.0.2', 100)]], masterAt(c));
+  const sd = run(c, [[5000, { type: 'StepDownRequested', holdMs: 10_000 }], [5700, advert('10.0.0.2', 100)], [5900, { type: 'ReleaseTimerFired' }]], masterAt(c));
   assert.equal(sd.state.state, 'BACKUP');
   const during = run(c, [[14_000, advert('10.0.0.2', 100)]], sd.state);
   assert.equal(during.state.timers.masterDown, 14_000 + (during.state.timers.masterDown ?? 0) - 14_000);
@@ -182,7 +188,7 @@ test('a stop while RELEASING for a step-down turns it into a stop that still wai
   assert.equal(sd.state.state, 'RELEASING');
   assert.equal(sd.state.release?.then, 'STOP');
   assert.equal(sd.state.release?.startMs, 5000);
-  const done = run(c, [[5700, advert('10.0.0.2', 100)]], sd.state);
+  const done = run(c, [[5700, advert('10.0.0.2', 100)], [5900, { type: 'ReleaseTimerFired' }]], sd.state);
   assert.equal(done.state.state, 'INIT');
   assert.equal(done.state.running, false);
 });

@@ -26,6 +26,7 @@ import {
   PRIORITY_OWNER,
   PRIORITY_RELEASE,
   handoverBoundMs,
+  HANDOVER_GRACE_MS,
 } from './timers.js';
 
 /**
@@ -43,6 +44,9 @@ export interface ReleaseIntent {
   /** STOP: halo is stopping (INIT, not running, notify STOP). BACKUP: an operator's step-down. */
   readonly then: 'STOP' | 'BACKUP';
   readonly startMs: number;
+  /** The new master, once heard; the VIPs go `HANDOVER_GRACE_MS` later. */
+  readonly heard: HeardMaster | null;
+  readonly heardIntervalCs: number | null;
 }
 
 /** After a step-down: the instance accepts lower-priority masters (as `nopreempt`) until then. */
@@ -391,7 +395,7 @@ class Step {
     this.cancelAllTimers();
     this.s.wantsMaster = false;
     this.s.masterDownStartMs = null;
-    this.s.release = { then, startMs: this.nowMs };
+    this.s.release = { then, startMs: this.nowMs, heard: null, heardIntervalCs: null };
     this.moveTo('RELEASING', cause);
     this.setTimer('release', this.nowMs + handoverBoundMs(this.config.version, this.config.advertIntervalCs));
   }
@@ -407,7 +411,7 @@ class Step {
   finishRelease(heard: HeardMaster | null, advertIntervalCs: number | null): void {
     const r = this.s.release;
     if (r === null) return;
-    const tookMs = this.nowMs - r.startMs;
+    const tookMs = (heard?.atMs ?? this.nowMs) - r.startMs;
     if (r.then === 'BACKUP' && heard === null) {
       // Nobody took over within the bound: removing the VIPs now would leave clients with no
       // one to answer. The step-down fails and the instance stays MASTER (logged; the operator
@@ -551,7 +555,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
       if (s.state === 'RELEASING') {
         // Already handing over: a stop waits for the same new master; a forced stop ends it now.
         if (event.handover === true) {
-          s.release = { then: 'STOP', startMs: s.release?.startMs ?? nowMs };
+          s.release = { then: 'STOP', startMs: s.release?.startMs ?? nowMs, heard: s.release?.heard ?? null, heardIntervalCs: s.release?.heardIntervalCs ?? null };
           st.log(`${config.name}: stop requested while RELEASING: halo stops once the handover ends`);
           return st.result();
         }
@@ -583,7 +587,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     case 'ReleaseTimerFired': {
       if (s.state !== 'RELEASING' || !timerDue(state, 'release', nowMs)) return st.result();
       st.timers.release = null;
-      st.finishRelease(null, null);
+      st.finishRelease(s.release?.heard ?? null, s.release?.heardIntervalCs ?? null);
       return st.result();
     }
   }
@@ -603,8 +607,13 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
     // Any router advertising a real priority for our VRID has taken over (or was already
     // there): clients can move to it, so the VIPs go now. Priority 0 (another router leaving)
     // and our own looped-back adverts do not count.
-    if (event.priority !== PRIORITY_RELEASE && event.srcIp !== config.primaryAddress) {
-      st.finishRelease({ address: event.srcIp, priority: event.priority, atMs: nowMs }, event.advertIntervalCs);
+    // The VIPs go HANDOVER_GRACE_MS later: the new master sends its gratuitous ARP after its
+    // advert, so we hear the advert before the clients hear the ARP and must still answer them.
+    const r = s.release;
+    if (r !== null && r.heard === null && event.priority !== PRIORITY_RELEASE && event.srcIp !== config.primaryAddress) {
+      s.release = { ...r, heard: { address: event.srcIp, priority: event.priority, atMs: nowMs }, heardIntervalCs: event.advertIntervalCs };
+      st.setTimer('release', Math.min(st.timers.release ?? Infinity, nowMs + HANDOVER_GRACE_MS));
+      st.log(`${config.name}: new master ${event.srcIp} (priority ${event.priority}) heard: VIPs go in ${HANDOVER_GRACE_MS} ms`);
     }
     return;
   }

@@ -86,6 +86,16 @@ export function maxMasterDownIntervalMs(
 export const HANDOVER_MARGIN_MS = 100;
 
 /**
+ * After hearing the new master's advert, a releasing master keeps its VIPs this much longer: the
+ * new master sends its gratuitous ARP / unsolicited NA after its advert (RFC 5798 §6.4.1 order),
+ * and sending one costs it ~10 ms more (a packet socket per message), plus its event-loop lag (up
+ * to the 50 ms warning threshold, measured above 60 ms on a loaded machine). Until clients have
+ * the new MAC they still send to us; removing the VIP at once dropped such requests in the netns
+ * test. Both directors hold the VIP for this short moment; clients with an entry follow the ARP.
+ */
+export const HANDOVER_GRACE_MS = 200;
+
+/**
  * How long a master that sent priority 0 keeps its VIPs while waiting for the new master's
  * advert (halo's make-before-break stop and step-down). A backup takes over Skew_Time after the
  * priority 0 (RFC 5798 §6.4.2) and advertises at once; the bound takes the longest Skew_Time any
