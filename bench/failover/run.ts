@@ -6,16 +6,21 @@
 // backup (body "d2"), and the client requests that failed from the event on:
 //   crash       kill -9 of every process of the daemon on d1 at once (the VIP stays on d1's
 //               interface, as it would with any daemon killed this way)
-//   stop        SIGTERM to the daemon on d1 (priority-0 advert, VIP removed)
+//   stop        SIGTERM to the daemon on d1 (priority-0 advert; keepalived removes the VIP at
+//               once, halo keeps it until it hears d2's advert: make before break)
 //   link        d1's eth0 set down
 //   vrrp-crash  (halo only) kill -9 of the VRRP process alone; the supervisor hands over
+//   step-down   (halo only) a step-down request on d1's control socket (what `halo step-down`
+//               sends): the planned handover without stopping
 // for VRRPv2 at advert_int 1 and VRRPv3 at 100 ms, RUNS runs each, halo and keepalived taking
 // turns, each run placing the event at another point of the advert interval. Prints every run,
 // then the medians and the ratio table (halo / keepalived).
 // Needs root. Usage:
 //   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...]
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { controlRequest } from '../../src/api/control-socket.js';
 import { NetnsLab, type NetnsNode } from '../../test/netns/harness.js';
 import { childPids, cmdline, haloRunAvailable, keepalivedConf, startDaemon, type Daemon, type DaemonKind, type InstanceSpec } from '../../test/netns/directors.js';
 
@@ -27,7 +32,9 @@ const READY_TIMEOUT_MS = 15_000;
 /** Requests still counted after the backup first answers (late failures, a flapping VIP). */
 const TAIL_MS = 500;
 
-type Event = 'crash' | 'stop' | 'link' | 'vrrp-crash';
+type Event = 'crash' | 'stop' | 'link' | 'vrrp-crash' | 'step-down';
+/** Events only halo has. */
+const HALO_ONLY: ReadonlySet<Event> = new Set(['vrrp-crash', 'step-down']);
 interface Proto {
   readonly id: 'v2' | 'v3';
   readonly label: string;
@@ -40,12 +47,13 @@ const PROTOS: readonly Proto[] = [
   { id: 'v2', label: 'VRRPv2, advert_int 1', version: 2, advertIntS: 1, failoverMaxMs: 8000 },
   { id: 'v3', label: 'VRRPv3, advert_int 0.1', version: 3, advertIntS: 0.1, failoverMaxMs: 3000 },
 ];
-const EVENTS: readonly Event[] = ['crash', 'stop', 'link', 'vrrp-crash'];
+const EVENTS: readonly Event[] = ['crash', 'stop', 'link', 'vrrp-crash', 'step-down'];
 const EVENT_LABEL: Record<Event, string> = {
   crash: 'kill -9 of every daemon process',
   stop: 'clean stop (SIGTERM)',
   link: "master's link down",
   'vrrp-crash': 'kill -9 of the VRRP process alone',
+  'step-down': 'planned handover: `halo step-down`',
 };
 
 function argValue(name: string): string | undefined {
@@ -218,7 +226,7 @@ try {
       // Take turns so that neither daemon always runs first on a warm or a cold machine.
       const order = run % 2 === 0 ? kinds : [...kinds].reverse();
       for (const kind of order) {
-        if (event === 'vrrp-crash' && kind !== 'halo') continue;
+        if (HALO_ONLY.has(event) && kind !== 'halo') continue;
         const s = await measure(kind, proto, event, d1, d2, client, vip, (run + 0.5) / runsWanted);
         samples.push(s);
         console.log(
@@ -298,6 +306,15 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
         const pid = vrrpChild(master);
         if (pid === undefined) note = `no VRRP child under ${master.child.pid}`;
         else process.kill(pid, 'SIGKILL');
+        break;
+      }
+      case 'step-down': {
+        // Straight to the control socket (the file is reachable from the bench's namespace): the
+        // time of `halo step-down` itself is Node's start-up (1-3 s on a loaded machine), which
+        // is not halo's handover. Not awaited, as a signal is not.
+        void controlRequest(join(master.workDir ?? '', 'halo.sock'), { op: 'step-down' }).then((r) => {
+          if (!r.ok) note = `step-down refused: ${r.error.message}`;
+        });
         break;
       }
     }

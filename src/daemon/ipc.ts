@@ -53,17 +53,25 @@ export type ToVrrp =
       /** vrrp_script, track_file and vrrp_track_process runners (src/daemon/trackers.ts). */
       readonly trackers: TrackerSpecs;
     }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  /** An operator's step-down (control socket): `instance` null means every MASTER instance. */
+  | { readonly type: 'step-down'; readonly id: number; readonly instance: string | null; readonly holdMs: number | null };
+
+/** The VRRP process's answer to one `step-down`, matched by `id`. */
+export type StepDownReply =
+  | { readonly type: 'step-down-result'; readonly id: number; readonly ok: true; readonly instances: readonly string[] }
+  | { readonly type: 'step-down-result'; readonly id: number; readonly ok: false; readonly error: string };
 
 export type FromVrrp =
   | { readonly type: 'ready' }
   | { readonly type: 'state'; readonly instance: InstanceReport }
   | { readonly type: 'lag'; readonly lag: LagReport }
   | { readonly type: 'stats'; readonly stats: StatsReport }
-  | { readonly type: 'stopped' };
+  | { readonly type: 'stopped' }
+  | StepDownReply;
 
 const isObj = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
-const STATES: readonly string[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT'];
+const STATES: readonly string[] = ['INIT', 'BACKUP', 'MASTER', 'FAULT', 'RELEASING'];
 
 export function parseFromVrrp(m: unknown): FromVrrp | undefined {
   if (!isObj(m)) return undefined;
@@ -109,6 +117,16 @@ export function parseFromVrrp(m: unknown): FromVrrp | undefined {
         },
       };
     }
+    case 'step-down-result': {
+      const id = m['id'];
+      if (typeof id !== 'number' || !Number.isInteger(id)) return undefined;
+      if (m['ok'] === true) {
+        const list = m['instances'];
+        if (!Array.isArray(list) || !list.every((x): x is string => typeof x === 'string')) return undefined;
+        return { type: 'step-down-result', id, ok: true, instances: list };
+      }
+      return { type: 'step-down-result', id, ok: false, error: typeof m['error'] === 'string' ? m['error'] : 'Step-down failed' };
+    }
     default:
       return undefined;
   }
@@ -123,6 +141,15 @@ function numbers(o: Record<string, unknown>): Record<string, number> {
 export function parseToVrrp(m: unknown): ToVrrp | undefined {
   if (!isObj(m)) return undefined;
   if (m['type'] === 'stop') return { type: 'stop' };
+  if (m['type'] === 'step-down') {
+    const id = m['id'];
+    const instance = m['instance'];
+    const holdMs = m['holdMs'];
+    if (typeof id !== 'number' || !Number.isInteger(id)) return undefined;
+    if (instance !== null && typeof instance !== 'string') return undefined;
+    if (holdMs !== null && (typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0)) return undefined;
+    return { type: 'step-down', id, instance, holdMs };
+  }
   if (m['type'] === 'start' && Array.isArray(m['instances'])) {
     return {
       type: 'start',

@@ -23,6 +23,9 @@ test('state reports become keepalived transitions: INIT after running is STOP, p
   assert.equal(transitionFor({ state: 'MASTER', priority: 100 }, report('A', 'MASTER', 80), false), null);
   assert.equal(transitionFor({ state: 'MASTER', priority: 100 }, report('A', 'MASTER', 80), true)?.state, 'MASTER_PRIORITY');
   assert.equal(transitionFor({ state: 'BACKUP', priority: 100 }, report('A', 'BACKUP', 80), true)?.state, 'BACKUP_PRIORITY');
+  // Make before break: RELEASING still holds the VIPs; the notification is for where it ends.
+  assert.equal(transitionFor({ state: 'MASTER', priority: 100 }, report('A', 'RELEASING', 0), false), null);
+  assert.equal(transitionFor({ state: 'MASTER', priority: 0 }, report('A', 'BACKUP', 100), false)?.state, 'BACKUP');
   assert.equal(groupState(['MASTER', 'MASTER']), 'MASTER');
   assert.equal(groupState(['MASTER', 'BACKUP']), null);
   assert.equal(groupState(['MASTER', 'FAULT']), 'FAULT');

@@ -108,11 +108,20 @@ export function notifierConfigFromModel(model: KeepalivedModel, env: Readonly<Re
 
 type Reported = 'INIT' | 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
+/** The state a report stands for in notifications, given the last one of the same instance. */
+function reportedState(prev: Reported, state: InstanceReport['state']): Reported {
+  // INIT after running is a stop (the engine moves to INIT on ShutdownRequested).
+  if (state === 'INIT') return prev === 'INIT' || prev === 'STOP' ? prev : 'STOP';
+  // A releasing master still holds its VIPs (make before break): the notification is for where
+  // the release ends, BACKUP after a step-down or STOP after a stop.
+  if (state === 'RELEASING') return prev;
+  return state;
+}
+
 /** What one state report means for notifications, given the last one of the same instance. */
 export function transitionFor(before: { state: Reported; priority: number } | undefined, report: InstanceReport, priorityChanges: boolean): TransitionEvent | null {
   const prev: Reported = before?.state ?? 'INIT';
-  // INIT after running is a stop (the engine moves to INIT on ShutdownRequested).
-  const now: Reported = report.state === 'INIT' ? (prev === 'INIT' || prev === 'STOP' ? prev : 'STOP') : report.state;
+  const now = reportedState(prev, report.state);
   if (now !== prev) {
     if (now === 'INIT') return null;
     return { scope: 'INSTANCE', name: report.name, state: now, priority: report.priority, previousState: prev === 'STOP' ? 'INIT' : prev, cause: report.cause };
@@ -165,8 +174,7 @@ export function buildNotifiers(model: KeepalivedModel, opts: NotifiersOptions): 
     onReport(report) {
       const before = last.get(report.name);
       const t = transitionFor(before, report, priorityChanges.get(report.name) ?? globalPriorityChanges);
-      const now: Reported = report.state === 'INIT' ? (before === undefined || before.state === 'INIT' || before.state === 'STOP' ? (before?.state ?? 'INIT') : 'STOP') : report.state;
-      last.set(report.name, { state: now, priority: report.priority });
+      last.set(report.name, { state: reportedState(before?.state ?? 'INIT', report.state), priority: report.priority });
       if (t === null) return;
       log({ level: 'info', msg: `Notifying ${report.name} ${t.state}: ${report.cause}`, fields: { instance: report.name, state: t.state, priority: t.priority } });
       notifier.transition(t);

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AddressPort, Family, PortResult, VipSpec, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
 import { instanceConfig, type VrrpInstanceConfig } from '../vrrp/config.js';
+import { handoverBoundMs } from '../vrrp/timers.js';
 import { decodeAdvert } from '../vrrp/packet.js';
 import type { ToVrrp } from './ipc.js';
 import type { LogLine } from './log.js';
@@ -225,7 +226,10 @@ test('a VRRP process that does not stop in time is killed and released by the su
   await s.start();
   w.report('VI_1', 'MASTER');
   const done = s.stop();
-  await w.advance(999);
+  // The stop timeout counts from after the longest make-before-break handover of the instances.
+  const handoverMs = Math.max(...INSTANCES.map((c) => handoverBoundMs(c.version, c.advertIntervalCs)));
+  assert.ok(handoverMs > 2000);
+  await w.advance(1000 + handoverMs - 1);
   assert.deepEqual(w.child().kills, []);
   await w.advance(1);
   assert.deepEqual(w.child().kills, ['SIGKILL']);
@@ -294,4 +298,24 @@ test('counters reported by the VRRP process reach the status; malformed ones are
   await s.start();
   w.child().events.onMessage({ type: 'stats', stats: { instances: { VI_1: { advert_rcvd: 12, auth_failure: 3, junk: 'x' } }, unknownVridRcvd: 4, socketDrops: { wrong_interface: 1 } } });
   assert.deepEqual(s.status().stats, { instances: { VI_1: { advert_rcvd: 12, auth_failure: 3 } }, unknownVridRcvd: 4, socketDrops: { wrong_interface: 1 } });
+});
+
+test('step-down is forwarded to the VRRP process and its answer returned; no answer times out', async () => {
+  const w = new World();
+  const s = w.supervisor();
+  await s.start();
+  assert.deepEqual(await s.stepDown('VI_9', null), { ok: false, error: 'No instance named VI_9' });
+  const p = s.stepDown('VI_1', 30_000);
+  const sent = w.child().sent.at(-1);
+  assert.deepEqual(sent, { type: 'step-down', id: 1, instance: 'VI_1', holdMs: 30_000 });
+  // A reply for another id (or a malformed one) is not taken for this one.
+  w.child().events.onMessage({ type: 'step-down-result', id: 7, ok: true, instances: [] });
+  w.child().events.onMessage({ type: 'step-down-result', id: 1, ok: true, instances: 'VI_1' });
+  w.child().events.onMessage({ type: 'step-down-result', id: 1, ok: true, instances: ['VI_1'] });
+  assert.deepEqual(await p, { ok: true, instances: ['VI_1'] });
+  const silent = s.stepDown(null, null, 500);
+  await w.advance(500);
+  assert.deepEqual(await silent, { ok: false, error: 'VRRP process did not answer within 500 ms' });
+  void s.stop();
+  assert.deepEqual(await s.stepDown(null, null), { ok: false, error: 'VRRP process is not running (stopping)' });
 });

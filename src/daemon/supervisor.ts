@@ -24,8 +24,8 @@ import type { BackendState } from '../core/backend.js';
 import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/ports.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
-import { PRIORITY_RELEASE } from '../vrrp/timers.js';
-import { parseFromVrrp, type InstanceReport, type LagReport, type StatsReport, type ToVrrp } from './ipc.js';
+import { handoverBoundMs, PRIORITY_RELEASE } from '../vrrp/timers.js';
+import { parseFromVrrp, type InstanceReport, type LagReport, type StatsReport, type StepDownReply, type ToVrrp } from './ipc.js';
 import type { Logger } from './log.js';
 
 export interface ChildHandle {
@@ -93,6 +93,8 @@ export interface SupervisorOptions {
   /** Trackers the VRRP process runs (trackerSpecsFromModel); default none. */
   readonly trackers?: TrackerSpecs;
 }
+
+export type StepDownResult = { readonly ok: true; readonly instances: readonly string[] } | { readonly ok: false; readonly error: string };
 
 /** The backends of one virtual server, as the checker last reported them. */
 export interface PoolStatus {
@@ -166,6 +168,8 @@ export class Supervisor {
   private checkerExited: (() => void) | undefined;
   private readonly backends = new Map<string, Map<string, BackendState>>();
   private tearingDown = false;
+  private stepDownSeq = 0;
+  private readonly stepDownWaiting = new Map<number, (reply: StepDownResult) => void>();
   /** Resolves with the exit status when the supervisor has stopped (asked to, or gave up). */
   readonly done: Promise<number>;
 
@@ -207,11 +211,37 @@ export class Supervisor {
       if (!this.releasing) this.end();
       return this.done;
     }
-    this.cancelStopTimeout = this.deps.schedule(this.o.stopTimeoutMs, () => {
-      this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `VRRP process ${child.pid ?? '?'} did not stop within ${this.o.stopTimeoutMs} ms: killing it` });
+    // The VRRP process hands over make-before-break first (each instance waits at most its
+    // handover bound): that wait is part of a clean stop, not a hang.
+    const handoverMs = this.o.dontRelease ? 0 : Math.max(0, ...this.o.instances.map((c) => handoverBoundMs(c.version, c.advertIntervalCs)));
+    const stopTimeoutMs = this.o.stopTimeoutMs + handoverMs;
+    this.cancelStopTimeout = this.deps.schedule(stopTimeoutMs, () => {
+      this.deps.log({ level: 'error', code: 'HALO_DMN_STOP_TIMEOUT', msg: `VRRP process ${child.pid ?? '?'} did not stop within ${stopTimeoutMs} ms: killing it` });
       child.kill('SIGKILL');
     });
     return this.done;
+  }
+
+  /**
+   * An operator's step-down, forwarded to the VRRP process (the control socket's `step-down`).
+   * Answers within `replyTimeoutMs` even if the process does not.
+   */
+  stepDown(instance: string | null, holdMs: number | null, replyTimeoutMs = 2000): Promise<StepDownResult> {
+    const child = this.child;
+    if (child === undefined || this.phase !== 'running') return Promise.resolve({ ok: false, error: `VRRP process is not running (${this.phase})` });
+    if (instance !== null && !this.states.has(instance)) return Promise.resolve({ ok: false, error: `No instance named ${instance}` });
+    const id = ++this.stepDownSeq;
+    return new Promise((resolve) => {
+      const cancel = this.deps.schedule(replyTimeoutMs, () => {
+        this.stepDownWaiting.delete(id);
+        resolve({ ok: false, error: `VRRP process did not answer within ${replyTimeoutMs} ms` });
+      });
+      this.stepDownWaiting.set(id, (r) => {
+        cancel();
+        resolve(r);
+      });
+      child.send({ type: 'step-down', id, instance, holdMs });
+    });
   }
 
   status(): SupervisorStatus {
@@ -281,7 +311,17 @@ export class Supervisor {
       case 'stopped':
         this.childStopped = true;
         return;
+      case 'step-down-result':
+        this.onStepDownReply(m);
+        return;
     }
+  }
+
+  private onStepDownReply(m: StepDownReply): void {
+    const waiting = this.stepDownWaiting.get(m.id);
+    if (waiting === undefined) return;
+    this.stepDownWaiting.delete(m.id);
+    waiting(m.ok ? { ok: true, instances: m.instances } : { ok: false, error: m.error });
   }
 
   private onLag(lag: LagReport): void {

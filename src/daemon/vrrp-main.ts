@@ -16,6 +16,8 @@ import { LinuxNeighborAnnounce } from '../net/linux/announce.js';
 import { LinuxLinks } from '../net/linux/link.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
+import { handoverBoundMs } from '../vrrp/timers.js';
+import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
@@ -25,6 +27,8 @@ import { TimerWaker } from './waker.js';
 
 /** How long a clean stop waits for `ip addr del` of the VIPs before exiting anyway. */
 const STOP_DRAIN_MS = 3000;
+/** Slack over the instances' own handover bounds before a stop stops waiting for them. */
+const HANDOVER_SLACK_MS = 500;
 
 const monotonic: Clock = { nowMs: () => performance.now() };
 
@@ -88,6 +92,7 @@ function send(m: FromVrrp): void {
 }
 
 let runtime: VrrpRuntime | undefined;
+let instances: readonly VrrpInstanceConfig[] = [];
 let tracked: PendingAddresses | undefined;
 let trackers: RunningTrackers | undefined;
 let stopping = false;
@@ -96,6 +101,7 @@ const cleanups: Array<() => void> = [];
 
 async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   if (runtime !== undefined) return;
+  instances = m.instances;
   log = stderrLogger('vrrp', m.logDetail);
   const onAdapterError = (code: Parameters<Logger>[0]['code'], message: string): void => log({ level: 'warn', msg: message, ...(code !== undefined ? { code } : {}) });
   const inner = new LinuxAddresses({ onError: onAdapterError });
@@ -225,8 +231,27 @@ async function stop(why: string): Promise<void> {
     tracked.stopping = true;
     // Priority 0 first (RFC 5798 §6.4.3): the backups take over Skew_Time after it arrives, so
     // the log line waits for it, not the other way round.
-    r.stop();
-    log({ level: 'info', msg: `Stopping: ${why}` });
+    if (tracked.keepOnStop) {
+      // --dont-release-vrrp: the VIPs stay anyway, so there is nothing to wait for.
+      r.stop();
+      log({ level: 'info', msg: `Stopping: ${why}` });
+    } else {
+      // Make before break: masters keep answering on their VIPs until the new master is heard
+      // (each instance bounds its own wait); this bound only guards against a stuck runtime.
+      const boundMs = Math.max(0, ...instances.map((c) => handoverBoundMs(c.version, c.advertIntervalCs))) + HANDOVER_SLACK_MS;
+      const handover = r.stopWithHandover();
+      log({ level: 'info', msg: `Stopping: ${why}` });
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        handover.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), boundMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) log({ level: 'warn', msg: `Stopping: handover still running after ${boundMs} ms: releasing now` });
+      r.stop();
+    }
     if (!(await tracked.drained(STOP_DRAIN_MS))) log({ level: 'warn', msg: `Stopping: VIP removal still running after ${STOP_DRAIN_MS} ms` });
   } else {
     log({ level: 'info', msg: `Stopping: ${why}` });
@@ -242,7 +267,12 @@ survivePipeErrors();
 process.on('message', (raw: unknown) => {
   const m = parseToVrrp(raw);
   if (m === undefined) return;
-  if (m.type === 'start') {
+  if (m.type === 'step-down') {
+    const r = runtime;
+    const result = r === undefined || stopping ? { ok: false as const, error: 'VRRP is not running' } : r.stepDown(m.instance, m.holdMs);
+    send({ type: 'step-down-result', id: m.id, ...result });
+    if (result.ok) log({ level: 'info', msg: `Step-down requested: ${result.instances.length === 0 ? 'no MASTER instance' : result.instances.join(', ')}`, fields: { hold_ms: m.holdMs ?? 'until the new master fails' } });
+  } else if (m.type === 'start') {
     start(m).catch((e: unknown) => {
       log({ level: 'error', msg: `VRRP process failed to start: ${e instanceof Error ? e.message : String(e)}` });
       process.exit(1);

@@ -4,6 +4,7 @@ import { ManualClock } from '../core/clock.js';
 import type { AddressPort, NeighborAnnouncePort, PortResult, VipSpec, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
 import { instanceConfig } from '../vrrp/config.js';
 import { decodeAdvert, encodeAdvert } from '../vrrp/packet.js';
+import { handoverBoundMs } from '../vrrp/timers.js';
 import { VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
 import type { Waker } from './waker.js';
 
@@ -147,4 +148,88 @@ test('tracker changes reach the instances tracking them; adverts for other VRIDs
   h.receive('10.0.0.2', 150, 'secret', 99);
   assert.equal(h.runtime.unknownVridRcvd, 1);
   assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+});
+
+/** Brings the harness's instance to MASTER (no one else speaks). */
+async function masterHarness() {
+  const h = harness();
+  await h.runtime.start();
+  h.fireWake();
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'MASTER');
+  assert.ok(h.vips.has('192.168.1.100/32'));
+  return h;
+}
+
+const lastPriority = (sent: readonly VrrpSendRequest[]): number | undefined => {
+  const last = sent.at(-1);
+  if (last === undefined) return undefined;
+  const d = decodeAdvert(last.payload, { family: 4, src: last.src ?? '', dst: last.dst, ttl: last.ttl }, { version: 2, vrid: 51, authType: 1, authData: 'secret', advertIntervalCs: 100 });
+  return d.ok ? d.advert.priority : undefined;
+};
+
+test('stopWithHandover keeps the VIP after priority 0 until the new master advertises, then closes', async () => {
+  const h = await masterHarness();
+  let done = false;
+  const stopped = h.runtime.stopWithHandover().then(() => {
+    done = true;
+  });
+  assert.equal(lastPriority(h.sent), 0);
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'RELEASING');
+  assert.ok(h.vips.has('192.168.1.100/32'), 'VIP kept while RELEASING');
+  assert.ok(h.runtime.isRunning());
+  h.clock.advanceMs(700);
+  h.receive('10.0.0.2', 90);
+  assert.ok(h.vips.has('192.168.1.100/32'), 'VIP kept for the grace after hearing the new master');
+  assert.equal(h.fireWake() - h.clock.nowMs(), 0);
+  await stopped;
+  assert.ok(done);
+  assert.ok(!h.vips.has('192.168.1.100/32'));
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'INIT');
+  assert.equal(h.runtime.isRunning(), false);
+});
+
+test('stopWithHandover with no one answering removes the VIP at the bound; stop() cuts it short', async () => {
+  const h = await masterHarness();
+  const startMs = h.clock.nowMs();
+  const stopped = h.runtime.stopWithHandover();
+  assert.equal(h.wakeAt(), startMs + handoverBoundMs(2, 100));
+  h.fireWake();
+  await stopped;
+  assert.ok(!h.vips.has('192.168.1.100/32'));
+  assert.equal(h.runtime.isRunning(), false);
+
+  const h2 = await masterHarness();
+  const p = h2.runtime.stopWithHandover();
+  h2.runtime.stop();
+  await p;
+  assert.ok(!h2.vips.has('192.168.1.100/32'));
+  assert.equal(h2.runtime.instanceState('VI_1')?.running, false);
+});
+
+test('stepDown: unknown or non-MASTER instances are refused and nothing changes; a MASTER hands over and stays BACKUP', async () => {
+  const h = harness();
+  await h.runtime.start();
+  assert.deepEqual(h.runtime.stepDown('VI_9', null), { ok: false, error: 'No instance named VI_9' });
+  assert.deepEqual(h.runtime.stepDown('VI_1', null), { ok: false, error: 'Instance VI_1 is BACKUP, not MASTER' });
+  assert.deepEqual(h.runtime.stepDown(null, null), { ok: true, instances: [] });
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'BACKUP');
+  h.fireWake();
+  const sentBefore = h.sent.length;
+  assert.deepEqual(h.runtime.stepDown(null, null), { ok: true, instances: ['VI_1'] });
+  assert.equal(h.sent.length, sentBefore + 1);
+  assert.equal(lastPriority(h.sent), 0);
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'RELEASING');
+  assert.ok(h.vips.has('192.168.1.100/32'));
+  h.clock.advanceMs(650);
+  h.receive('10.0.0.2', 90);
+  h.fireWake();
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'BACKUP');
+  assert.ok(!h.vips.has('192.168.1.100/32'));
+  // Priority 100 > 90 with preempt: without the hold it would take over at Master_Down_Interval.
+  for (let i = 0; i < 10; i++) {
+    h.clock.advanceMs(1000);
+    h.receive('10.0.0.2', 90);
+  }
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'BACKUP');
+  assert.ok(h.runtime.isRunning());
 });

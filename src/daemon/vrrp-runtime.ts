@@ -107,7 +107,13 @@ const TIMER_EVENTS: Record<TimerName, VrrpEvent> = {
   advert: { type: 'AdvertTimerFired' },
   preemptDelay: { type: 'PreemptDelayFired' },
   startupDelay: { type: 'StartupDelayFired' },
+  release: { type: 'ReleaseTimerFired' },
 };
+
+/** The answer to an operator's step-down (the control socket passes it on). */
+export type StepDownResult =
+  | { readonly ok: true; readonly instances: readonly string[] }
+  | { readonly ok: false; readonly error: string };
 
 const DEFAULT_MAX_EVENTS_PER_TURN = 4096;
 
@@ -124,6 +130,8 @@ export class VrrpRuntime {
   /** Adverts for no instance of ours (keepalived counts these as vrid errors of the interface). */
   private unknownVrid = 0;
   private readonly maxEventsPerTurn: number;
+  /** Set by `stopWithHandover`: resolved once no instance is running any more. */
+  private handoverDone: (() => void) | undefined;
 
   constructor(private readonly opts: VrrpRuntimeOptions) {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
@@ -197,11 +205,58 @@ export class VrrpRuntime {
     this.drain();
   }
 
-  /** Clean stop: masters send priority 0 and drop their VIPs (RFC 5798 §6.4.3). */
+  /**
+   * Clean stop, at once: masters send priority 0 and drop their VIPs (RFC 5798 §6.4.3). Instances
+   * still RELEASING after `stopWithHandover` drop theirs now.
+   */
   stop(): void {
     if (!this.running) return;
     for (const name of this.instances.keys()) this.enqueue(name, { type: 'ShutdownRequested' });
     this.drain();
+    this.close();
+  }
+
+  /**
+   * halo's stop, make before break: masters send priority 0 but keep their VIPs (and so keep
+   * answering clients) until each hears its new master or its handover bound passes; then the
+   * VIPs go and the runtime closes. Each instance hands over on its own. Resolves when done; the
+   * caller may cut it short with `stop()`.
+   */
+  stopWithHandover(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    const done = new Promise<void>((resolve) => {
+      this.handoverDone = resolve;
+    });
+    for (const name of this.instances.keys()) this.enqueue(name, { type: 'ShutdownRequested', handover: true });
+    this.drain();
+    return done;
+  }
+
+  /**
+   * An operator's step-down of one instance (with its sync group, which moves together) or of
+   * every MASTER instance: make before break, then BACKUP with a hold (`holdMs`, null: until the
+   * new master fails). Asking for a named instance that is not MASTER changes nothing.
+   */
+  stepDown(instance: string | null, holdMs: number | null): StepDownResult {
+    if (!this.running) return { ok: false, error: 'VRRP is not running' };
+    let names: string[];
+    if (instance === null) {
+      names = [...this.instances.values()].filter((i) => i.state.state === 'MASTER').map((i) => i.config.name);
+    } else {
+      const inst = this.instances.get(instance);
+      if (inst === undefined) return { ok: false, error: `No instance named ${instance}` };
+      if (inst.state.state !== 'MASTER') return { ok: false, error: `Instance ${instance} is ${inst.state.state}, not MASTER` };
+      const group = inst.config.syncGroup;
+      // A sync group's VIPs must not end up split between two directors: its MASTERs go together.
+      names = group === undefined ? [instance] : [...this.instances.values()].filter((i) => i.config.syncGroup === group && i.state.state === 'MASTER').map((i) => i.config.name);
+    }
+    for (const name of names) this.enqueue(name, { type: 'StepDownRequested', holdMs });
+    this.drain();
+    return { ok: true, instances: names };
+  }
+
+  private close(): void {
+    if (!this.running) return;
     this.running = false;
     this.unwatchLinks?.();
     this.unwatchLinks = undefined;
@@ -211,6 +266,9 @@ export class VrrpRuntime {
     this.opts.waker.cancel();
     this.deadlines.clear();
     this.opts.socket.close();
+    const done = this.handoverDone;
+    this.handoverDone = undefined;
+    done?.();
   }
 
   /**
@@ -337,6 +395,10 @@ export class VrrpRuntime {
       }
     } finally {
       this.draining = false;
+    }
+    if (this.handoverDone !== undefined && [...this.instances.values()].every((i) => !i.state.running)) {
+      this.close();
+      return;
     }
     this.rearm();
   }

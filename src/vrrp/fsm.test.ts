@@ -186,7 +186,7 @@ test('a weight-0 tracker failing sends a master to FAULT with priority 0; recove
   assert.equal(f.state.counters.pri_zero_sent, 1);
   assert.deepEqual(f.last.find((e) => e.type === 'SendAdvert'), { type: 'SendAdvert', priority: 0, advertIntervalCs: 100 });
   assert.ok(f.last.some((e) => e.type === 'RemoveVips'));
-  assert.deepEqual(Object.values(f.state.timers), [null, null, null, null]);
+  assert.deepEqual(Object.values(f.state.timers), [null, null, null, null, null]);
   const ignored = run(c, [[4500, advert('10.0.0.2', 200)]], f.state);
   assert.equal(ignored.state.state, 'FAULT');
   const back = run(c, [[5000, { type: 'TrackerChanged', tracker: 'link', up: true }]], f.state);
@@ -280,12 +280,15 @@ const eventArb: fc.Arbitrary<VrrpEvent> = fc.oneof(
   fc.record({ type: fc.constant('TrackerChanged' as const), tracker: fc.constantFrom('w0', 'neg', 'nope'), up: fc.boolean() }),
   fc.record({ type: fc.constant('LinkChanged' as const), up: fc.boolean() }),
   fc.constant<VrrpEvent>({ type: 'ShutdownRequested' }),
+  fc.constant<VrrpEvent>({ type: 'ShutdownRequested', handover: true }),
+  fc.record({ type: fc.constant('StepDownRequested' as const), holdMs: fc.constantFrom(null, 0, 5000) }),
+  fc.constant<VrrpEvent>({ type: 'ReleaseTimerFired' }),
   fc.constant<VrrpEvent>({ type: 'SyncGroupMasterAllowed' }),
   fc.record({ type: fc.constant('SyncGroupBackupRequired' as const), member: fc.constant('x') }),
   fc.record({ type: fc.constant('SyncGroupFaultChanged' as const), member: fc.constant('x'), fault: fc.boolean() }),
 );
 
-test('property: timers match the state and VIPs are held exactly while MASTER', () => {
+test('property: timers match the state and VIPs are held exactly while MASTER or RELEASING', () => {
   fc.assert(
     fc.property(
       fc.record({
@@ -314,7 +317,7 @@ test('property: timers match the state and VIPs are held exactly while MASTER', 
         for (const [dt, event, fireDue] of events) {
           now += dt;
           // Half the time deliver timer events exactly at their deadline, as the runtime does.
-          const timerOf = { MasterDownTimerFired: 'masterDown', AdvertTimerFired: 'advert', PreemptDelayFired: 'preemptDelay', StartupDelayFired: 'startupDelay' } as const;
+          const timerOf = { MasterDownTimerFired: 'masterDown', AdvertTimerFired: 'advert', PreemptDelayFired: 'preemptDelay', StartupDelayFired: 'startupDelay', ReleaseTimerFired: 'release' } as const;
           const name = event.type in timerOf ? timerOf[event.type as keyof typeof timerOf] : null;
           const due = name === null ? null : state.timers[name];
           if (fireDue && due !== null && due > now) now = due;
@@ -325,8 +328,11 @@ test('property: timers match the state and VIPs are held exactly while MASTER', 
             if (e.type === 'SetTimer') assert.ok(e.atMs >= now, 'no timer in the past');
           }
           state = r.state;
-          assert.equal(vipsHeld, state.state === 'MASTER', `VIPs held ${vipsHeld} in ${state.state}`);
+          assert.equal(vipsHeld, state.state === 'MASTER' || state.state === 'RELEASING', `VIPs held ${vipsHeld} in ${state.state}`);
           assert.equal(state.timers.advert !== null, state.state === 'MASTER');
+          assert.equal(state.timers.release !== null, state.state === 'RELEASING', `release timer in ${state.state}`);
+          assert.equal(state.release !== null, state.state === 'RELEASING');
+          if (state.state === 'RELEASING') assert.ok(state.running, 'a RELEASING instance is still running');
           if (state.state === 'BACKUP') assert.equal(state.timers.masterDown !== null, !state.wantsMaster);
           if (state.wantsMaster) assert.equal(state.state, 'BACKUP', 'only a BACKUP waits for its group');
           if (state.state === 'FAULT' || !state.running) assert.equal(state.timers.masterDown, null);

@@ -27,11 +27,35 @@ import {
   PRIORITY_MIN,
   PRIORITY_OWNER,
   PRIORITY_RELEASE,
+  handoverBoundMs,
+  HANDOVER_GRACE_MS,
 } from './timers.js';
 
-export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
-export type TimerName = 'masterDown' | 'advert' | 'preemptDelay' | 'startupDelay';
-export const TIMER_NAMES: readonly TimerName[] = ['masterDown', 'advert', 'preemptDelay', 'startupDelay'];
+/**
+ * RELEASING is halo's make-before-break handover (not an RFC state): the instance has sent
+ * priority 0 and stopped advertising, but keeps its VIPs, so clients are still answered, until it
+ * hears the new master's advert or the `release` deadline passes (src/vrrp/timers.ts
+ * `handoverBoundMs`). Only then are the VIPs removed. See docs/vrrp.md, "Planned handover".
+ */
+export type VrrpStateName = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT' | 'RELEASING';
+export type TimerName = 'masterDown' | 'advert' | 'preemptDelay' | 'startupDelay' | 'release';
+export const TIMER_NAMES: readonly TimerName[] = ['masterDown', 'advert', 'preemptDelay', 'startupDelay', 'release'];
+
+/** What a RELEASING instance does once the new master is heard (or the bound passes). */
+export interface ReleaseIntent {
+  /** STOP: halo is stopping (INIT, not running, notify STOP). BACKUP: an operator's step-down. */
+  readonly then: 'STOP' | 'BACKUP';
+  readonly startMs: number;
+  /** The new master, once heard; the VIPs go `HANDOVER_GRACE_MS` later. */
+  readonly heard: HeardMaster | null;
+  readonly heardIntervalCs: number | null;
+}
+
+/** After a step-down: the instance accepts lower-priority masters (as `nopreempt`) until then. */
+export interface StepDownHold {
+  /** null: until the new master fails (its Master_Down_Interval runs out) or halo restarts. */
+  readonly untilMs: number | null;
+}
 
 /** Per-instance counters with keepalived's statistics names. */
 export interface VrrpCounters {
@@ -86,6 +110,10 @@ export interface VrrpInstanceState {
   /** preempt_delay: lower-priority masters are accepted until this time. */
   readonly preemptAllowedAtMs: number | null;
   readonly lastMaster: HeardMaster | null;
+  /** Set while RELEASING. */
+  readonly release: ReleaseIntent | null;
+  /** Set by a step-down; cleared when the instance becomes MASTER again. */
+  readonly stepDown: StepDownHold | null;
   readonly timers: Timers;
   readonly counters: VrrpCounters;
   /** Why the instance is in its state, for logs, the API and notify scripts. */
@@ -112,7 +140,15 @@ export type VrrpEvent =
    */
   | { readonly type: 'TrackerChanged'; readonly tracker: string; readonly up: boolean; readonly value?: number; readonly cause?: string }
   | { readonly type: 'LinkChanged'; readonly up: boolean }
-  | { readonly type: 'ShutdownRequested' }
+  /**
+   * `handover`: make before break (halo's stop): a MASTER sends priority 0 but keeps its VIPs
+   * while RELEASING. Without it the VIPs go at once (RFC 5798 §6.4.3 read literally; also how a
+   * RELEASING instance is cut short when the runtime cannot wait any longer).
+   */
+  | { readonly type: 'ShutdownRequested'; readonly handover?: boolean }
+  /** An operator's step-down: give up mastership make-before-break and stay BACKUP (see StepDownHold). */
+  | { readonly type: 'StepDownRequested'; readonly holdMs: number | null }
+  | { readonly type: 'ReleaseTimerFired' }
   | { readonly type: 'SyncGroupMasterAllowed' }
   | { readonly type: 'SyncGroupBackupRequired'; readonly member: string }
   | { readonly type: 'SyncGroupFaultChanged'; readonly fault: boolean; readonly member: string };
@@ -134,7 +170,7 @@ export interface StepResult {
   readonly effects: readonly VrrpEffect[];
 }
 
-const NO_TIMERS: Timers = { masterDown: null, advert: null, preemptDelay: null, startupDelay: null };
+const NO_TIMERS: Timers = { masterDown: null, advert: null, preemptDelay: null, startupDelay: null, release: null };
 
 /**
  * The signal of one tracker as the engine last heard it: booleans for scripts, processes and
@@ -192,6 +228,8 @@ export function initialInstanceState(config: VrrpInstanceConfig, nowMs = 0): Vrr
     masterDownSkewOnly: false,
     preemptAllowedAtMs: null,
     lastMaster: null,
+    release: null,
+    stepDown: null,
     timers: NO_TIMERS,
     counters: ZERO_COUNTERS,
     cause: 'Not started',
@@ -318,6 +356,7 @@ class Step {
     this.s.masterDownStartMs = null;
     this.s.preemptAllowedAtMs = null;
     this.s.lastMaster = null;
+    this.s.stepDown = null;
     // RFC 5798 §6.1: Master_Adver_Interval is our own while we are the master.
     this.s.masterAdverIntervalCs = this.config.advertIntervalCs;
     this.moveTo('MASTER', cause);
@@ -335,6 +374,9 @@ class Step {
       this.sendAdvert(PRIORITY_RELEASE);
       this.releaseMaster();
     }
+    // A fault ends a handover at once: an instance that cannot hear or speak VRRP must not hold VIPs.
+    if (this.s.state === 'RELEASING') this.dropReleasedVips();
+    this.s.release = null;
     this.cancelAllTimers();
     this.s.wantsMaster = false;
     this.s.masterDownStartMs = null;
@@ -372,6 +414,70 @@ class Step {
     return null;
   }
 
+  /**
+   * Make before break: priority 0 goes out so a backup takes over after its Skew_Time, but the
+   * VIPs stay until `finishRelease` (the new master is heard, or the bound passes). No adverts are
+   * sent while RELEASING: one with our priority would make the backups accept us again.
+   */
+  startRelease(then: ReleaseIntent['then'], cause: string): void {
+    this.sendAdvert(PRIORITY_RELEASE);
+    this.cancelAllTimers();
+    this.s.wantsMaster = false;
+    this.s.masterDownStartMs = null;
+    this.s.release = { then, startMs: this.nowMs, heard: null, heardIntervalCs: null };
+    this.moveTo('RELEASING', cause);
+    this.setTimer('release', this.nowMs + handoverBoundMs(this.config.version, this.config.advertIntervalCs));
+  }
+
+  /** The VIPs of a RELEASING instance go (they are no longer announced: GARPs stop with MASTER). */
+  dropReleasedVips(): void {
+    this.cancelTimer('release');
+    this.effects.push({ type: 'RemoveVips', vips: this.config.vips });
+    this.counters.released_master++;
+  }
+
+  /** Leaves RELEASING: `heard` is the new master, or null when the bound passed without one. */
+  finishRelease(heard: HeardMaster | null, advertIntervalCs: number | null): void {
+    const r = this.s.release;
+    if (r === null) return;
+    const tookMs = (heard?.atMs ?? this.nowMs) - r.startMs;
+    if (r.then === 'BACKUP' && heard === null) {
+      // Nobody took over within the bound: removing the VIPs now would leave clients with no
+      // one to answer. The step-down fails and the instance stays MASTER (logged; the operator
+      // can stop halo if the director must go anyway).
+      this.s.release = null;
+      this.s.stepDown = null;
+      this.cancelTimer('release');
+      this.moveTo('MASTER', `Step-down failed: no other router took over within ${tookMs} ms, staying MASTER`);
+      this.sendAdvert(this.s.effectivePriority);
+      this.effects.push({ type: 'SendGratuitousArp', vips: this.config.vips });
+      this.setTimer('advert', this.nowMs + advertIntervalMs(this.config.advertIntervalCs));
+      return;
+    }
+    this.dropReleasedVips();
+    this.s.release = null;
+    const how = heard === null ? `no new master heard within ${tookMs} ms` : `new master ${heard.address} (priority ${heard.priority}) heard after ${tookMs} ms`;
+    if (r.then === 'STOP') {
+      this.cancelAllTimers();
+      this.s.running = false;
+      this.s.lastMaster = null;
+      this.moveTo('INIT', `Shutdown requested: handed over, ${how}`);
+      this.notify('STOP', 'Shutdown requested');
+      return;
+    }
+    if (heard !== null) {
+      if (this.config.version === 3 && advertIntervalCs !== null) this.s.masterAdverIntervalCs = advertIntervalCs;
+      this.s.lastMaster = heard;
+    }
+    this.enterBackup(`Stepped down: ${how}`);
+  }
+
+  /** A step-down hold is in force: lower-priority masters are accepted (nopreempt). */
+  yielding(): boolean {
+    const h = this.s.stepDown;
+    return h !== null && (h.untilMs === null || this.nowMs < h.untilMs);
+  }
+
   /** A valid master was heard by a backup: learn its interval and restart the down timer. */
   acceptMaster(srcIp: string, priority: number, advertIntervalCs: number): void {
     if (this.config.version === 3) this.s.masterAdverIntervalCs = advertIntervalCs;
@@ -402,6 +508,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     case 'Started': {
       if (s.running) return st.result();
       s.running = true;
+      s.stepDown = null;
       if (config.startupDelayMs > 0) {
         // keepalived vrrp_startup_delay: hold the protocol back while the host settles.
         st.setTimer('startupDelay', nowMs + config.startupDelayMs);
@@ -437,7 +544,7 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
       st.timers.preemptDelay = null;
       // The delay is over: a backup still hearing a lower-priority master takes over now.
       const heard = s.lastMaster;
-      if (s.state === 'BACKUP' && config.preempt && heard !== null && heard.priority < s.effectivePriority) {
+      if (s.state === 'BACKUP' && config.preempt && !st.yielding() && heard !== null && heard.priority < s.effectivePriority) {
         st.becomeMaster(`Preempt delay over: ${heard.address} advertises priority ${heard.priority} < ${s.effectivePriority}`);
       }
       return st.result();
@@ -473,6 +580,20 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
     }
     case 'ShutdownRequested': {
       if (!s.running) return st.result();
+      if (event.handover === true && s.state === 'MASTER') {
+        st.startRelease('STOP', 'Shutdown requested: priority 0 sent, VIPs kept until the new master is heard');
+        return st.result();
+      }
+      if (s.state === 'RELEASING') {
+        // Already handing over: a stop waits for the same new master; a forced stop ends it now.
+        if (event.handover === true) {
+          s.release = { then: 'STOP', startMs: s.release?.startMs ?? nowMs, heard: s.release?.heard ?? null, heardIntervalCs: s.release?.heardIntervalCs ?? null };
+          st.log(`${config.name}: stop requested while RELEASING: halo stops once the handover ends`);
+          return st.result();
+        }
+        st.dropReleasedVips();
+        s.release = null;
+      }
       // RFC 5798 §6.4.3: a master that shuts down sends priority 0 so a backup takes over after Skew_Time.
       if (s.state === 'MASTER') {
         st.sendAdvert(PRIORITY_RELEASE);
@@ -483,8 +604,22 @@ export function step(config: VrrpInstanceConfig, state: VrrpInstanceState, event
       s.wantsMaster = false;
       s.masterDownStartMs = null;
       s.lastMaster = null;
+      s.stepDown = null;
       st.moveTo('INIT', 'Shutdown requested');
       st.notify('STOP', 'Shutdown requested');
+      return st.result();
+    }
+    case 'StepDownRequested': {
+      // Only a MASTER has something to hand over; the runtime answers the operator for the rest.
+      if (!s.running || s.state !== 'MASTER') return st.result();
+      s.stepDown = { untilMs: event.holdMs === null ? null : nowMs + Math.max(0, event.holdMs) };
+      st.startRelease('BACKUP', 'Step-down requested: priority 0 sent, VIPs kept until the new master is heard');
+      return st.result();
+    }
+    case 'ReleaseTimerFired': {
+      if (s.state !== 'RELEASING' || !timerDue(state, 'release', nowMs)) return st.result();
+      st.timers.release = null;
+      st.finishRelease(s.release?.heard ?? null, s.release?.heardIntervalCs ?? null);
       return st.result();
     }
   }
@@ -500,6 +635,20 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
     counters.advert_interval_err++;
     return;
   }
+  if (s.state === 'RELEASING') {
+    // Any router advertising a real priority for our VRID has taken over (or was already
+    // there): clients can move to it, so the VIPs go now. Priority 0 (another router leaving)
+    // and our own looped-back adverts do not count.
+    // The VIPs go HANDOVER_GRACE_MS later: the new master sends its gratuitous ARP after its
+    // advert, so we hear the advert before the clients hear the ARP and must still answer them.
+    const r = s.release;
+    if (r !== null && r.heard === null && event.priority !== PRIORITY_RELEASE && event.srcIp !== config.primaryAddress) {
+      s.release = { ...r, heard: { address: event.srcIp, priority: event.priority, atMs: nowMs }, heardIntervalCs: event.advertIntervalCs };
+      st.setTimer('release', Math.min(st.timers.release ?? Infinity, nowMs + HANDOVER_GRACE_MS));
+      st.log(`${config.name}: new master ${event.srcIp} (priority ${event.priority}) heard: VIPs go in ${HANDOVER_GRACE_MS} ms`);
+    }
+    return;
+  }
   if (s.state === 'BACKUP') {
     if (event.priority === PRIORITY_RELEASE) {
       // RFC 5798 §6.4.2: the master is leaving; take over after Skew_Time only.
@@ -509,6 +658,11 @@ function onAdvert(st: Step, event: Extract<VrrpEvent, { type: 'AdvertReceived' }
     }
     const mine = s.effectivePriority;
     const lower = event.priority < mine;
+    if (st.yielding()) {
+      // After a step-down: stay BACKUP behind the new master even if ours is higher.
+      st.acceptMaster(event.srcIp, event.priority, event.advertIntervalCs);
+      return;
+    }
     if (lower && config.preempt && config.preemptDelayMs > 0) {
       // keepalived preempt_delay: a lower master is accepted until the delay (counted from start,
       // or from first seeing a lower master) is over; then halo takes over at once.
@@ -558,6 +712,12 @@ function onConditionsChanged(st: Step, cause: string): void {
   if (!s.running || (s.state === 'INIT' && st.timers.startupDelay !== null)) return;
   const fault = st.faultCause();
   if (fault !== null) {
+    if (s.state === 'RELEASING' && s.release?.then === 'STOP') {
+      // Stopping anyway: finish the stop now rather than pass through FAULT.
+      st.log(`${config.name}: ${fault} while handing over: releasing at once`);
+      st.finishRelease(null, null);
+      return;
+    }
     if (s.state !== 'FAULT') st.enterFault(fault);
     return;
   }

@@ -76,3 +76,33 @@ export function maxMasterDownIntervalMs(
   for (const p of priorities) max = Math.max(max, masterDownIntervalMs(version, p, masterAdverIntervalCs, downTimerAdverts));
   return max;
 }
+
+/**
+ * Margin added to the handover bound for what the protocol does not count: delivery of the
+ * priority-0 advert and of the new master's first advert, and a backup's event loop running late
+ * (the VRRP process warns above 50 ms of lag, `lagWarnMs`); twice that covers a late backup and a
+ * late releaser.
+ */
+export const HANDOVER_MARGIN_MS = 100;
+
+/**
+ * After hearing the new master's advert, a releasing master keeps its VIPs this much longer: the
+ * new master sends its gratuitous ARP / unsolicited NA after its advert (RFC 5798 §6.4.1 order),
+ * and sending one costs it ~10 ms more (a packet socket per message), plus its event-loop lag (up
+ * to the 50 ms warning threshold, measured above 60 ms on a loaded machine). Until clients have
+ * the new MAC they still send to us; removing the VIP at once dropped such requests in the netns
+ * test. Both directors hold the VIP for this short moment; clients with an entry follow the ARP.
+ */
+export const HANDOVER_GRACE_MS = 200;
+
+/**
+ * How long a master that sent priority 0 keeps its VIPs while waiting for the new master's
+ * advert (halo's make-before-break stop and step-down). A backup takes over Skew_Time after the
+ * priority 0 (RFC 5798 §6.4.2) and advertises at once; the bound takes the longest Skew_Time any
+ * backup can have (priority 1) plus one advert interval, so that one lost first advert of the
+ * new master is covered by its second, plus `HANDOVER_MARGIN_MS`. With the default 1 s interval
+ * this is about 2.1 s in both versions.
+ */
+export function handoverBoundMs(version: VrrpVersion, advertIntervalCs: number): number {
+  return skewTimeMs(version, PRIORITY_MIN, advertIntervalCs) + advertIntervalMs(advertIntervalCs) + HANDOVER_MARGIN_MS;
+}

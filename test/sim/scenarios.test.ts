@@ -89,6 +89,23 @@ test('found by the simulator (seed 5020, sync groups): an owner in a sync group 
   assert.deepEqual(w.mastersOf(52), ['lb1']);
 });
 
+test('step-down: the master keeps its VIP until the backup advertises (+ grace), then stays BACKUP despite its higher priority', async () => {
+  const w = tutorialWorld([director('lb1', '10.0.0.1', [{ vrid: 51, name: 'VI_1', priority: 100 }]), director('lb2', '10.0.0.2', [{ vrid: 51, name: 'VI_1', priority: 90 }])]);
+  w.at(0, 'start lb1', () => w.startDirector(0));
+  w.at(0, 'start lb2', () => w.startDirector(1));
+  w.at(20_000, 'step-down lb1', () => w.stepDownDirector(0));
+  await w.runUntil(60_000);
+  assertClean(w);
+  assert.equal(enteredAt(w, 'lb1', 'VI_1', 'RELEASING', 19_999), 20_000);
+  // lb2 hears priority 0 after the 1 ms link delay and takes over Skew_Time(90) later.
+  const lb2Master = enteredAt(w, 'lb2', 'VI_1', 'MASTER', 20_000);
+  assert.equal(lb2Master, 20_000 + 1 + (166 * 1000) / 256);
+  // lb1 hears lb2's advert 1 ms later and lets the VIP go HANDOVER_GRACE_MS (200 ms) after that.
+  assert.equal(enteredAt(w, 'lb1', 'VI_1', 'BACKUP', 20_000), (lb2Master ?? 0) + 1 + 200);
+  assert.equal(enteredAt(w, 'lb1', 'VI_1', 'MASTER', 20_001), undefined, 'lb1 (priority 100, preempt) did not take the VIP back');
+  assert.deepEqual(w.mastersOf(51), ['lb2']);
+});
+
 test('docs/vrrp.md holds the failover table these scenarios measure (regenerate: node dist/test/sim/failover-table.js)', async () => {
   const doc = readFileSync(new URL('../../../docs/vrrp.md', import.meta.url), 'utf8');
   assert.ok(doc.includes(await failoverTable()), 'docs/vrrp.md failover table is stale');

@@ -534,6 +534,14 @@ export class SimWorld {
     d.wakeToken++;
   }
 
+  /** An operator's step-down on a director (`halo step-down`): make before break, then BACKUP. */
+  stepDownDirector(i: number, instance: string | null = null, holdMs: number | null = null): void {
+    const d = this.dir(i);
+    if (!d.alive || d.runtime === null) return;
+    this.disturb();
+    d.runtime.stepDown(instance, holdMs);
+  }
+
   setTracker(i: number, tracker: string, up: boolean): void {
     const d = this.dir(i);
     this.disturb();
@@ -699,7 +707,8 @@ export class SimWorld {
 
   /**
    * After every event:
-   * - VIPs are held exactly by MASTER instances (the runtime adds and removes them in the same step);
+   * - VIPs are held exactly by MASTER and RELEASING instances (the runtime adds and removes them in
+   *   the same step);
    * - within a connected part, two MASTERs of one VRID last no longer than Master_Down_Interval plus
    *   the maximum delay after the last disturbance;
    * - within a connected part with an eligible instance and no one-way partition, a MASTER exists
@@ -717,7 +726,8 @@ export class SimWorld {
         if (st === undefined) continue;
         for (const vip of cfg.vips) {
           const held = d.vips.has(vipKeyCached(vip));
-          if (held !== (st.state === 'MASTER')) this.violation('vips-only-on-master', `${d.name} ${cfg.name} is ${st.state} and ${held ? 'holds' : 'lacks'} ${vip.address}`);
+          // RELEASING (make-before-break handover) keeps the VIPs until the new master is heard.
+          if (held !== (st.state === 'MASTER' || st.state === 'RELEASING')) this.violation('vips-only-on-master', `${d.name} ${cfg.name} is ${st.state} and ${held ? 'holds' : 'lacks'} ${vip.address}`);
         }
       }
     }

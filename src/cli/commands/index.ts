@@ -19,6 +19,16 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./run.js')).runCommand,
   },
   {
+    name: 'step-down',
+    summary: 'Hand the MASTER instances of a running halo over to the backup, make before break',
+    load: async () => (await import('./control.js')).stepDownCommand,
+  },
+  {
+    name: 'status',
+    summary: 'Print the status of a running halo (instances, processes, counters) as JSON',
+    load: async () => (await import('./control.js')).statusCommand,
+  },
+  {
     name: 'serve',
     summary: 'Serve the proxies of an nginx.conf or keepalived.conf (no VRRP) in the foreground',
     load: async () => (await import('./serve.js')).serveCommand,

@@ -31,6 +31,15 @@ test('keepalived flags keep their meaning', () => {
   assert.equal(long.options.pidFile, DEFAULT_PID_FILE);
   assert.equal(long.options.statusFile, '/s.json');
   assert.equal(long.options.dontRelease, true);
+  assert.equal(long.options.controlSocket, '/run/halo/halo.sock');
+  // With --pid, the socket sits beside the pid file (two halos in one test machine do not clash).
+  assert.equal(r.options.controlSocket, '/run/halo.sock');
+  const own = parseRunArgs(['--control-socket', 'c.sock'], { cwd: '/var' });
+  assert.ok(own.ok);
+  assert.equal(own.options.controlSocket, '/var/c.sock');
+  const none = parseRunArgs(['--no-control-socket'], { cwd: '/' });
+  assert.ok(none.ok);
+  assert.equal(none.options.controlSocket, null);
 });
 
 test('other keepalived flags are refused with the reason; unknown flags and missing values too', () => {

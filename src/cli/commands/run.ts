@@ -21,6 +21,8 @@ import { servicesFromNginx, type MappedServices } from '../../daemon/services-fr
 import { toEngineConfig } from '../../config/keepalived/to-engine.js';
 import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
+import { ControlServer, DEFAULT_CONTROL_SOCKET } from '../../api/control-socket.js';
+import { addSupervisorOps } from '../../daemon/control-ops.js';
 import { checkerForker, linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
 import type { CliIo, Command } from '../command.js';
 import { loadForCli, renderAll, shortHostName, shown, DEFAULT_CONFIG_FILE, EXIT_CONFIG_ERRORS, EXIT_USAGE } from './config-common.js';
@@ -34,6 +36,8 @@ export interface RunOptions {
   readonly pidFile: string;
   readonly vrrpPidFile?: string;
   readonly statusFile: string;
+  /** The control socket (`halo step-down`, `halo status`); null: `--no-control-socket`. */
+  readonly controlSocket: string | null;
   readonly logDetail: boolean;
   readonly dontRelease: boolean;
   /** `--nginx FILE`: an nginx.conf served beside the keepalived virtual_servers. */
@@ -82,6 +86,10 @@ Options (keepalived's flags keep their meaning):
   -r, --vrrp_pid FILE      pid file of the VRRP process (written at each (re)start)
       --status-file FILE   status JSON (instances, VRRP process, event-loop lag); default: the
                            pid file's directory, halo.status.json
+      --control-socket PATH  control socket for \`halo step-down\` and \`halo status\` (mode
+                           0600); default ${DEFAULT_CONTROL_SOCKET}, or halo.sock in the
+                           directory of --pid when that is given
+      --no-control-socket  serve no control socket
   -D, --log-detail         also log debug lines (dropped adverts, VIP changes)
   -l, --log-console        accepted: halo always logs to stderr
   -n, --dont-fork          accepted: halo never forks into the background
@@ -93,8 +101,11 @@ Options (keepalived's flags keep their meaning):
 With virtual_servers (or --nginx) halo also runs the checker process (health checks) and the
 proxy workers; the checker's backend states go to the proxy.
 
-Signals: SIGTERM/SIGINT stop cleanly (priority 0, VIPs removed, then the proxy drains, then the
-checker stops with omega); SIGUSR2 writes the status file
+Signals: SIGTERM/SIGINT stop cleanly, make before break: priority 0 is sent, but each MASTER
+keeps its VIPs (and the proxy keeps serving) until it hears the new master, at most Skew_Time
+plus one advert interval (about 2.1 s with advert_int 1); then the VIPs go, the proxy drains and
+the checker stops with omega. \`halo step-down\` hands over the same way without stopping.
+SIGUSR2 writes the status file
 now; SIGHUP is logged and ignored (reload is not supported yet).
 Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
 5 the configuration has errors.
@@ -108,6 +119,7 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
   let pidFile: string | undefined;
   let vrrpPidFile: string | undefined;
   let statusFile: string | undefined;
+  let controlSocket: string | null | undefined;
   let logDetail = false;
   let dontRelease = false;
   let nginx: string | undefined;
@@ -163,6 +175,15 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
         statusFile = v;
         break;
       }
+      case '--control-socket': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a path` };
+        controlSocket = v;
+        break;
+      }
+      case '--no-control-socket':
+        controlSocket = null;
+        break;
       case '--nginx': {
         const v = need();
         if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
@@ -207,6 +228,7 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
       pidFile: pid,
       ...(vrrpPidFile !== undefined ? { vrrpPidFile: resolve(io.cwd, vrrpPidFile) } : {}),
       statusFile: resolve(io.cwd, statusFile ?? join(dirname(pid), 'halo.status.json')),
+      controlSocket: controlSocket === null ? null : resolve(io.cwd, controlSocket ?? (pidFile === undefined ? DEFAULT_CONTROL_SOCKET : join(dirname(pid), 'halo.sock'))),
       logDetail,
       dontRelease,
       ...(nginx !== undefined ? { nginx: resolve(io.cwd, nginx) } : {}),
@@ -418,6 +440,13 @@ export const runCommand: Command = {
       writeStatusFile(o.statusFile, supervisor.status(), log);
       log({ level: 'info', msg: `Status written to ${o.statusFile}` });
     };
+    const control = o.controlSocket === null ? undefined : new ControlServer({ path: o.controlSocket, log: (level, code, msg) => log({ level, ...(code !== undefined ? { code } : {}), msg }) });
+    if (control !== undefined) {
+      addSupervisorOps(control, supervisor);
+      const opened = await control.listen();
+      if (opened.ok) log({ level: 'info', msg: `Control socket ${o.controlSocket ?? ''} ready`, fields: { ops: control.ops().join(',') } });
+      else log({ level: 'error', code: 'HALO_CTL_SOCKET_FAILED', msg: `Cannot open control socket ${o.controlSocket ?? ''}: ${opened.error}` });
+    }
     const onHup = (): void => log({ level: 'warn', msg: 'SIGHUP: configuration reload is not supported yet; restart halo to apply changes' });
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
@@ -438,6 +467,7 @@ export const runCommand: Command = {
       process.off('SIGINT', onInt);
       process.off('SIGUSR2', onUsr2);
       process.off('SIGHUP', onHup);
+      await control?.close();
       removeFile(o.pidFile);
       if (vrrpPidFile !== undefined) removeFile(vrrpPidFile);
     }
