@@ -50,13 +50,24 @@ export type ToVrrp =
       /** `--dont-release-vrrp`: leave VIPs on the interfaces at stop. */
       readonly dontRelease: boolean;
     }
+  /** SIGHUP: the new instance set; matched instances keep their state (src/vrrp/reconfigure.ts). */
+  | { readonly type: 'reload'; readonly instances: readonly VrrpInstanceConfig[] }
   | { readonly type: 'stop' };
+
+/** What the VRRP process did with a `reload` (instance names). */
+export interface ReloadReport {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: ReadonlyArray<{ readonly name: string; readonly fields: readonly string[] }>;
+  readonly unchanged: readonly string[];
+}
 
 export type FromVrrp =
   | { readonly type: 'ready' }
   | { readonly type: 'state'; readonly instance: InstanceReport }
   | { readonly type: 'lag'; readonly lag: LagReport }
   | { readonly type: 'stats'; readonly stats: StatsReport }
+  | { readonly type: 'reloaded'; readonly report: ReloadReport }
   | { readonly type: 'stopped' };
 
 const isObj = (m: unknown): m is Record<string, unknown> => typeof m === 'object' && m !== null;
@@ -83,6 +94,15 @@ export function parseFromVrrp(m: unknown): FromVrrp | undefined {
           cause: String(i['cause']),
         },
       };
+    }
+    case 'reloaded': {
+      const r = m['report'];
+      if (!isObj(r)) return undefined;
+      const names = (k: string): string[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+      const changed = Array.isArray(r['changed'])
+        ? (r['changed'] as unknown[]).flatMap((c) => (isObj(c) && typeof c['name'] === 'string' ? [{ name: c['name'], fields: Array.isArray(c['fields']) ? (c['fields'] as unknown[]).map(String) : [] }] : []))
+        : [];
+      return { type: 'reloaded', report: { added: names('added'), removed: names('removed'), changed, unchanged: names('unchanged') } };
     }
     case 'lag': {
       const l = m['lag'];
@@ -120,6 +140,7 @@ function numbers(o: Record<string, unknown>): Record<string, number> {
 export function parseToVrrp(m: unknown): ToVrrp | undefined {
   if (!isObj(m)) return undefined;
   if (m['type'] === 'stop') return { type: 'stop' };
+  if (m['type'] === 'reload' && Array.isArray(m['instances'])) return { type: 'reload', instances: m['instances'] as VrrpInstanceConfig[] };
   if (m['type'] === 'start' && Array.isArray(m['instances'])) {
     return {
       type: 'start',

@@ -80,6 +80,10 @@ function send(m: FromVrrp): void {
 }
 
 let runtime: VrrpRuntime | undefined;
+/** The instance configs now running (replaced by a reload). */
+let current: Extract<ToVrrp, { type: 'start' }>['instances'] = [];
+/** Reloads run one at a time, in the order they came. */
+let reloading: Promise<void> = Promise.resolve();
 let tracked: PendingAddresses | undefined;
 let stopping = false;
 let log: Logger = stderrLogger('vrrp', false);
@@ -88,6 +92,7 @@ const cleanups: Array<() => void> = [];
 async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   if (runtime !== undefined) return;
   log = stderrLogger('vrrp', m.logDetail);
+  current = m.instances;
   const onAdapterError = (code: Parameters<Logger>[0]['code'], message: string): void => log({ level: 'warn', msg: message, ...(code !== undefined ? { code } : {}) });
   const inner = new LinuxAddresses({ onError: onAdapterError });
   const addresses = new PendingAddresses(inner);
@@ -119,7 +124,7 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
       const key = `${after.state}/${after.effectivePriority}`;
       if (lastReported.get(name) === key) return;
       lastReported.set(name, key);
-      const c = m.instances.find((i) => i.name === name);
+      const c = current.find((i) => i.name === name);
       if (c === undefined) return;
       // Sent before the effects of this step run: the supervisor learns of MASTER before any VIP is added.
       send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause: after.cause } });
@@ -177,6 +182,24 @@ function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
   });
 }
 
+/**
+ * SIGHUP reload from the supervisor: the runtime keeps the state of matched instances. Every
+ * instance's state is reported again afterwards (names and priorities may have changed).
+ */
+async function reload(instances: Extract<ToVrrp, { type: 'reload' }>['instances']): Promise<void> {
+  const r = runtime;
+  if (r === undefined || stopping) return;
+  const report = await r.reload(instances);
+  current = instances;
+  for (const snap of r.snapshot()) {
+    const s = snap.state;
+    send({ type: 'state', instance: { name: snap.name, vrid: snap.vrid, family: snap.family, ifname: snap.ifname, state: s.state, priority: s.effectivePriority, cause: s.cause } });
+  }
+  const changed = report.changed.map((c) => `${c.name} (${c.fields.join(', ')})`);
+  log({ level: 'info', msg: `Reloaded: ${report.added.length} instance(s) added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged`, fields: { added: report.added.join(',') || '-', changed: changed.join(';') || '-', removed: report.removed.join(',') || '-' } });
+  send({ type: 'reloaded', report });
+}
+
 async function stop(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -203,6 +226,8 @@ process.on('message', (raw: unknown) => {
       log({ level: 'error', msg: `VRRP process failed to start: ${e instanceof Error ? e.message : String(e)}` });
       process.exit(1);
     });
+  } else if (m.type === 'reload') {
+    reloading = reloading.then(() => reload(m.instances)).catch((e: unknown) => log({ level: 'error', code: 'HALO_DMN_RELOAD_FAILED', msg: `Reload failed in the VRRP process: ${e instanceof Error ? e.message : String(e)}` }));
   } else {
     void stop('asked by the supervisor');
   }
