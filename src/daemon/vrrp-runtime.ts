@@ -49,8 +49,9 @@ export interface RuntimeNotify {
   readonly cause: string;
   readonly atMs: number;
   /**
-   * The instance was removed by a reload: this STOP is keepalived's `notify_deleted` (a notifier
-   * runs notify_deleted when configured, else notify_stop, as keepalived does).
+   * The instance was removed by a reload. keepalived then reports DELETED to the notifiers (and
+   * runs the `notify_deleted` script) when `notify_deleted` is configured, and FAULT otherwise: a
+   * notifier maps this STOP accordingly.
    */
   readonly deleted?: boolean;
 }
