@@ -25,6 +25,7 @@ import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
 import { PRIORITY_RELEASE } from '../vrrp/timers.js';
 import { parseFromVrrp, type InstanceReport, type LagReport, type ReloadReport, type StatsReport, type ToVrrp } from './ipc.js';
+import type { CarriedServer } from './checker-ipc.js';
 import type { Logger } from './log.js';
 
 export interface ChildHandle {
@@ -48,7 +49,7 @@ export interface CheckerHandle {
 
 export interface SupervisorDeps {
   /** Starts the checker process (needed when `checker` is set in the options). */
-  forkChecker?(events: ChildEvents): CheckerHandle;
+  forkChecker?(events: ChildEvents, carried?: readonly CarriedServer[]): CheckerHandle;
   /** A backend's state changed in the checker (health, effective weight, cause): the proxy plane takes it. */
   onBackend?(vsId: string, state: BackendState): void;
   /** Drains the proxy plane (bounded by the plane) once VRRP has released, before the checker stops. */
@@ -355,7 +356,12 @@ export class Supervisor {
       old.stop(false);
     }
     this.checkerQuickDeaths = 0;
-    if (run && this.phase === 'running' && this.deps.forkChecker !== undefined) this.spawnChecker();
+    // The new process starts from the health the old one judged: an up server stays up.
+    const carried: CarriedServer[] = [];
+    for (const [vsId, pool] of this.backends) {
+      for (const b of pool.values()) if (b.health === 'up' || b.health === 'down') carried.push({ vsId, serverId: b.id, health: b.health });
+    }
+    if (run && this.phase === 'running' && this.deps.forkChecker !== undefined) this.spawnChecker(carried);
     this.emitStatus();
   }
 
@@ -542,7 +548,7 @@ export class Supervisor {
     this.finish?.(this.exitCode);
   }
 
-  private spawnChecker(): void {
+  private spawnChecker(carried?: readonly CarriedServer[]): void {
     const fork = this.deps.forkChecker;
     if (fork === undefined) return;
     this.checkerStartMs = this.deps.nowMs();
@@ -555,7 +561,7 @@ export class Supervisor {
       onExit: (code, signal) => {
         if (ref.handle !== undefined && ref.handle === this.checker) this.onCheckerExit(code, signal);
       },
-    });
+    }, carried);
     ref.handle = handle;
     this.checker = handle;
     this.deps.log({ level: 'info', msg: 'Checker process started', fields: { pid: handle.pid, start: this.checkerStarts } });

@@ -409,7 +409,8 @@ export const runCommand: Command = {
           deps.onStatus?.(s);
           if (vrrpPidFile !== undefined && s.vrrpPid !== null) writeVrrpPid(vrrpPidFile, s.vrrpPid);
         },
-        ...(hasVs ? { forkChecker: checkerForker({ type: 'start', file: o.file, configId: o.configId }) } : {}),
+        // Always given: a reload may bring the first virtual_server (the `checker` option gates it).
+        forkChecker: checkerForker({ type: 'start', file: o.file, configId: o.configId }),
         ...(livePlane !== undefined
           ? {
               onBackend: (vsId: string, state: BackendState) => livePlane.setStates((pools.get(vsId) ?? []).map((pool) => ({ ...state, pool }))),
