@@ -254,6 +254,16 @@ ${servers
       await new Promise((r) => setTimeout(r, 1000));
       await step([r1.ipv4(), r2.ipv4()], /Reloaded .*pools ~tcp\//);
       await until('r2 gets requests', () => loop.results.some((l) => l === 'ok r2'), 5000, [h]);
+      // The checker process started again on the new check set, with r1's health kept.
+      const causeOf = (addr: string): string | undefined => {
+        try {
+          const st = JSON.parse(readFileSync(join(h.dir, 'status.json'), 'utf8')) as { pools: Array<{ backends: Array<{ id: string; cause: { detail: string } }> }> };
+          return st.pools.flatMap((p) => p.backends).find((b) => b.id === `${addr}:${PORT}`)?.cause.detail;
+        } catch {
+          return undefined;
+        }
+      };
+      await until('r1 kept up by the new checker', () => causeOf(r1.ipv4()) === 'up before the reload (kept)', 5000, [h]);
       sawR2 = true;
       await new Promise((r) => setTimeout(r, 1000));
       const mark = loop.results.length;
