@@ -189,6 +189,10 @@ function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
 async function reload(instances: Extract<ToVrrp, { type: 'reload' }>['instances']): Promise<void> {
   const r = runtime;
   if (r === undefined || stopping) return;
+  // During the reload both sets are known, so every transition it causes is reported (a removed
+  // instance's release, a new instance's start).
+  const names = new Set(instances.map((c) => c.name));
+  current = [...instances, ...current.filter((c) => !names.has(c.name))];
   const report = await r.reload(instances);
   current = instances;
   for (const snap of r.snapshot()) {

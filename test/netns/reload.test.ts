@@ -165,7 +165,7 @@ describe('halo run: SIGHUP reload of the master of a pair under client traffic',
     process.stdout.write(`reload under traffic: ${ok.length} requests answered by d1, ${failed.length} failed, 4 reloads\n`);
     assert.deepEqual(failed, [], 'no request on the kept VIP failed');
     assert.equal(ok.length, loop.results.length, 'every request was answered by the master');
-    assert.ok(ok.length >= 80, `the loop ran (${ok.length} requests)`);
+    assert.ok(ok.length >= 40, `the loop ran (${ok.length} requests)`);
     // No failover: d1 never left MASTER, d2 never became MASTER and never held the VIP.
     assert.equal(countOf(h1, /from=MASTER/), masterLinesBefore, h1.lines.join('\n'));
     assert.equal(countOf(h2, /to=MASTER/), backupLinesBefore, h2.lines.join('\n'));
