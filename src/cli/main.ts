@@ -5,6 +5,7 @@ import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliIo } from './command.js';
 import { COMMANDS } from './commands/index.js';
+import { signum, signumArgument, SIGNUM_NAMES } from './signum.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -16,6 +17,7 @@ function help(io: CliIo): void {
   io.out('halo: high-availability load balancer (VRRP, health checks, L4/L7 balancing)\n\n');
   io.out('Usage: halo COMMAND [options]\n\nCommands:\n');
   for (const c of COMMANDS) io.out(`  ${c.name.padEnd(width)}  ${c.summary}\n`);
+  io.out(`\n\`halo --signum=NAME\` prints the number of the signal for NAME (RELOAD, DATA, STATS, STOP, JSON).\n`);
   io.out(`\nRun \`halo COMMAND --help\` for a command's options. halo ${version()}\n`);
 }
 
@@ -27,6 +29,16 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
   if (name === '--version' || name === '-v' || name === 'version') {
     io.out(`halo ${version()}\n`);
+    return 0;
+  }
+  const sig = signumArgument(argv);
+  if (sig !== undefined) {
+    const n = signum(sig.name);
+    if (n === undefined) {
+      io.err(`halo: Unknown signal name for --signum: ${sig.name || '(none)'}: use one of ${SIGNUM_NAMES.join(', ')} (HALO_CLI_SIGNUM_UNKNOWN)\n`);
+      return 1;
+    }
+    io.out(`${n}\n`);
     return 0;
   }
   const entry = COMMANDS.find((c) => c.name === name);

@@ -23,6 +23,14 @@ export interface StartMessage {
   readonly slowStartMs?: number;
   /** false: do not run notify_up/notify_down/quorum scripts nor write FIFOs (check-run --no-notify). */
   readonly notify?: boolean;
+  /** Reload: the health each real server had in the previous checker process (kept, not re-judged). */
+  readonly carried?: readonly CarriedServer[];
+}
+
+export interface CarriedServer {
+  readonly vsId: string;
+  readonly serverId: string;
+  readonly health: 'up' | 'down';
 }
 
 /** ha_suspend: the service address appeared on or left this director (from the VRRP process). */
@@ -120,14 +128,23 @@ export function parseParentMessage(x: unknown): { ok: true; message: ParentToChe
   if (!isRecord(x) || typeof x['type'] !== 'string') return { ok: false, reason: 'not an object with a type' };
   switch (x['type']) {
     case 'start': {
-      const { file, configId, slowStartMs, notify } = x;
+      const { file, configId, slowStartMs, notify, carried } = x;
       if (typeof file !== 'string' || file === '') return { ok: false, reason: 'start needs a file' };
       if (typeof configId !== 'string') return { ok: false, reason: 'start needs a configId' };
       if (slowStartMs !== undefined && (typeof slowStartMs !== 'number' || !Number.isInteger(slowStartMs) || slowStartMs < 0)) return { ok: false, reason: 'slowStartMs must be a non-negative integer' };
       if (notify !== undefined && typeof notify !== 'boolean') return { ok: false, reason: 'notify must be a boolean' };
+      const isCarried = (c: unknown): c is CarriedServer => isRecord(c) && typeof c['vsId'] === 'string' && typeof c['serverId'] === 'string' && (c['health'] === 'up' || c['health'] === 'down');
+      if (carried !== undefined && (!Array.isArray(carried) || !carried.every(isCarried))) return { ok: false, reason: 'carried must be a list of {vsId, serverId, health}' };
       return {
         ok: true,
-        message: { type: 'start', file, configId, ...(slowStartMs !== undefined ? { slowStartMs } : {}), ...(notify !== undefined ? { notify } : {}) },
+        message: {
+          type: 'start',
+          file,
+          configId,
+          ...(slowStartMs !== undefined ? { slowStartMs } : {}),
+          ...(notify !== undefined ? { notify } : {}),
+          ...(carried !== undefined ? { carried: (carried as CarriedServer[]).map((c) => ({ vsId: c.vsId, serverId: c.serverId, health: c.health })) } : {}),
+        },
       };
     }
     case 'address': {

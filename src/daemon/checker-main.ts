@@ -64,7 +64,13 @@ export function runCheckerMain(): void {
       void stop(false, 1, { type: 'failed', code: 'HALO_SVC_CHECKER_FAILED', message: `Cannot check ${m.file}: ${first?.message ?? 'configuration errors'}`, diagnostics: diagnostics.map(wireDiagnostic) });
       return;
     }
-    checker = new CheckerProcess(plan, { send, ...(m.notify !== undefined ? { notify: m.notify } : {}) });
+    // A reload hands over the health judged by the previous checker process (src/check/carry.ts).
+    const carried = new Map((m.carried ?? []).map((c) => [`${c.vsId}\u0000${c.serverId}`, c.health]));
+    checker = new CheckerProcess(plan, {
+      send,
+      ...(m.notify !== undefined ? { notify: m.notify } : {}),
+      ...(carried.size > 0 ? { runner: { carried: (vsId: string, serverId: string) => carried.get(`${vsId}\u0000${serverId}`) } } : {}),
+    });
     send({
       type: 'ready',
       pid: process.pid,

@@ -53,6 +53,8 @@ export type ToVrrp =
       /** vrrp_script, track_file and vrrp_track_process runners (src/daemon/trackers.ts). */
       readonly trackers: TrackerSpecs;
     }
+  /** SIGHUP: the new instance set; matched instances keep their state (src/vrrp/reconfigure.ts). */
+  | { readonly type: 'reload'; readonly instances: readonly VrrpInstanceConfig[] }
   | { readonly type: 'stop' }
   /** An operator's step-down (control socket): `instance` null means every MASTER instance. */
   | { readonly type: 'step-down'; readonly id: number; readonly instance: string | null; readonly holdMs: number | null };
@@ -62,11 +64,20 @@ export type StepDownReply =
   | { readonly type: 'step-down-result'; readonly id: number; readonly ok: true; readonly instances: readonly string[] }
   | { readonly type: 'step-down-result'; readonly id: number; readonly ok: false; readonly error: string };
 
+/** What the VRRP process did with a `reload` (instance names). */
+export interface ReloadReport {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  readonly changed: ReadonlyArray<{ readonly name: string; readonly fields: readonly string[] }>;
+  readonly unchanged: readonly string[];
+}
+
 export type FromVrrp =
   | { readonly type: 'ready' }
   | { readonly type: 'state'; readonly instance: InstanceReport }
   | { readonly type: 'lag'; readonly lag: LagReport }
   | { readonly type: 'stats'; readonly stats: StatsReport }
+  | { readonly type: 'reloaded'; readonly report: ReloadReport }
   | { readonly type: 'stopped' }
   | StepDownReply;
 
@@ -94,6 +105,15 @@ export function parseFromVrrp(m: unknown): FromVrrp | undefined {
           cause: String(i['cause']),
         },
       };
+    }
+    case 'reloaded': {
+      const r = m['report'];
+      if (!isObj(r)) return undefined;
+      const names = (k: string): string[] => (Array.isArray(r[k]) ? (r[k] as unknown[]).filter((x): x is string => typeof x === 'string') : []);
+      const changed = Array.isArray(r['changed'])
+        ? (r['changed'] as unknown[]).flatMap((c) => (isObj(c) && typeof c['name'] === 'string' ? [{ name: c['name'], fields: Array.isArray(c['fields']) ? (c['fields'] as unknown[]).map(String) : [] }] : []))
+        : [];
+      return { type: 'reloaded', report: { added: names('added'), removed: names('removed'), changed, unchanged: names('unchanged') } };
     }
     case 'lag': {
       const l = m['lag'];
@@ -150,6 +170,7 @@ export function parseToVrrp(m: unknown): ToVrrp | undefined {
     if (holdMs !== null && (typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0)) return undefined;
     return { type: 'step-down', id, instance, holdMs };
   }
+  if (m['type'] === 'reload' && Array.isArray(m['instances'])) return { type: 'reload', instances: m['instances'] as VrrpInstanceConfig[] };
   if (m['type'] === 'start' && Array.isArray(m['instances'])) {
     return {
       type: 'start',

@@ -39,9 +39,9 @@ export function forkVrrpProcess(events: ChildEvents): ChildHandle {
 export const CHECKER_STOP_GRACE_MS = 10_000;
 
 /** Forks the checker process (checker-main.js) for `start`; the supervisor restarts it through this. */
-export function checkerForker(start: StartMessage): (events: ChildEvents) => CheckerHandle {
-  return (events) => {
-    const c = forkChecker(start, (m) => events.onMessage(m));
+export function checkerForker(start: StartMessage): (events: ChildEvents, carried?: StartMessage['carried']) => CheckerHandle {
+  return (events, carried) => {
+    const c = forkChecker(carried !== undefined && carried.length > 0 ? { ...start, carried } : start, (m) => events.onMessage(m));
     c.child.once('exit', (code, signal) => events.onExit(code, signal));
     return {
       pid: c.child.pid,

@@ -25,7 +25,8 @@ import type { AddressPort, PortResult, RoutePort, VrrpSocketPort } from '../net/
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL } from '../vrrp/packet.js';
 import { handoverBoundMs, PRIORITY_RELEASE } from '../vrrp/timers.js';
-import { parseFromVrrp, type InstanceReport, type LagReport, type StatsReport, type StepDownReply, type ToVrrp } from './ipc.js';
+import { parseFromVrrp, type InstanceReport, type LagReport, type ReloadReport, type StatsReport, type StepDownReply, type ToVrrp } from './ipc.js';
+import type { CarriedServer } from './checker-ipc.js';
 import type { Logger } from './log.js';
 
 export interface ChildHandle {
@@ -49,7 +50,7 @@ export interface CheckerHandle {
 
 export interface SupervisorDeps {
   /** Starts the checker process (needed when `checker` is set in the options). */
-  forkChecker?(events: ChildEvents): CheckerHandle;
+  forkChecker?(events: ChildEvents, carried?: readonly CarriedServer[]): CheckerHandle;
   /** A backend's state changed in the checker (health, effective weight, cause): the proxy plane takes it. */
   onBackend?(vsId: string, state: BackendState): void;
   /** Drains the proxy plane (bounded by the plane) once VRRP has released, before the checker stops. */
@@ -139,7 +140,14 @@ const DEFAULTS = {
 type Phase = 'idle' | 'running' | 'releasing' | 'waiting-restart' | 'stopping' | 'stopped';
 
 export class Supervisor {
-  private readonly o: Required<Omit<SupervisorOptions, 'instances'>> & { instances: readonly VrrpInstanceConfig[] };
+  /** Replaced by a reload (instances, checker). */
+  private o: Required<Omit<SupervisorOptions, 'instances'>> & { instances: readonly VrrpInstanceConfig[] };
+  /**
+   * The instance set before a reload the VRRP process has not confirmed yet: if it dies in
+   * between, the supervisor releases these too (a removed instance may still hold its VIPs).
+   */
+  private retiring: readonly VrrpInstanceConfig[] = [];
+  private reloadWaiters: Array<(report: ReloadReport | undefined) => void> = [];
   private child: ChildHandle | undefined;
   private childStartMs = 0;
   private childStopped = false;
@@ -308,6 +316,14 @@ export class Supervisor {
         this.stats = m.stats;
         this.emitStatus();
         return;
+      case 'reloaded': {
+        this.retiring = [];
+        const names = new Set(this.o.instances.map((c) => c.name));
+        for (const name of [...this.states.keys()]) if (!names.has(name)) this.states.delete(name);
+        this.settleReload(m.report);
+        this.emitStatus();
+        return;
+      }
       case 'stopped':
         this.childStopped = true;
         return;
@@ -322,6 +338,80 @@ export class Supervisor {
     if (waiting === undefined) return;
     this.stepDownWaiting.delete(m.id);
     waiting(m.ok ? { ok: true, instances: m.instances } : { ok: false, error: m.error });
+  }
+
+  /** Instances whose VIPs this director may hold: the running set and, during a reload, the one before. */
+  private held(): VrrpInstanceConfig[] {
+    const running = new Set(this.o.instances.map((c) => JSON.stringify(c)));
+    return [...this.o.instances, ...this.retiring.filter((c) => !running.has(JSON.stringify(c)))];
+  }
+
+  private settleReload(report: ReloadReport | undefined): void {
+    const waiters = this.reloadWaiters;
+    this.reloadWaiters = [];
+    for (const w of waiters) w(report);
+  }
+
+  /** The instance configs running now (after the last reload). */
+  instances(): readonly VrrpInstanceConfig[] {
+    return this.o.instances;
+  }
+
+  /**
+   * Reload (SIGHUP, or a control request): the VRRP process gets the new instance set and keeps
+   * the state of the instances it matches (src/vrrp/reconfigure.ts). Resolves with its report,
+   * or undefined when no VRRP process runs (the next one starts with the new set) or it did not
+   * answer within the stop timeout.
+   */
+  reloadInstances(instances: readonly VrrpInstanceConfig[]): Promise<ReloadReport | undefined> {
+    const before = this.o.instances;
+    this.o = { ...this.o, instances };
+    for (const c of instances) {
+      if (!this.states.has(c.name)) this.states.set(c.name, { name: c.name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: 'INIT', priority: c.basePriority, cause: 'Not started' });
+    }
+    const child = this.child;
+    if (child === undefined || this.phase !== 'running') {
+      const names = new Set(instances.map((c) => c.name));
+      for (const name of [...this.states.keys()]) if (!names.has(name)) this.states.delete(name);
+      this.emitStatus();
+      return Promise.resolve(undefined);
+    }
+    this.retiring = [...this.retiring, ...before];
+    const answered = new Promise<ReloadReport | undefined>((resolve) => {
+      const cancel = this.deps.schedule(this.o.stopTimeoutMs, () => resolve(undefined));
+      this.reloadWaiters.push((r) => {
+        cancel();
+        resolve(r);
+      });
+    });
+    child.send({ type: 'reload', instances });
+    this.emitStatus();
+    return answered;
+  }
+
+  /**
+   * Reload of the checks: the checker process starts again on the file (its check set changed),
+   * or stops (no virtual_server left), or starts (the first one). The old one stops without
+   * omega: its servers are not reported down for a reload.
+   */
+  restartChecker(run: boolean): void {
+    this.o = { ...this.o, checker: run };
+    const old = this.checker;
+    this.checker = undefined;
+    this.cancelCheckerRestart?.();
+    this.cancelCheckerRestart = undefined;
+    if (old !== undefined) {
+      this.deps.log({ level: 'info', msg: run ? 'Checker process restarting for the new check set' : 'Checker process stopping: no virtual_server left', fields: { pid: old.pid } });
+      old.stop(false);
+    }
+    this.checkerQuickDeaths = 0;
+    // The new process starts from the health the old one judged: an up server stays up.
+    const carried: CarriedServer[] = [];
+    for (const [vsId, pool] of this.backends) {
+      for (const b of pool.values()) if (b.health === 'up' || b.health === 'down') carried.push({ vsId, serverId: b.id, health: b.health });
+    }
+    if (run && this.phase === 'running' && this.deps.forkChecker !== undefined) this.spawnChecker(carried);
+    this.emitStatus();
   }
 
   private onLag(lag: LagReport): void {
@@ -392,7 +482,7 @@ export class Supervisor {
     this.releasing = true;
     this.phase = this.phase === 'stopping' ? 'stopping' : 'releasing';
     try {
-      const masters = this.o.instances.filter((c) => this.states.get(c.name)?.state === 'MASTER');
+      const masters = this.held().filter((c) => this.states.get(c.name)?.state === 'MASTER');
       const opened = new Set<string>();
       for (const c of masters) {
         const key = `${c.ifname}/${c.family}`;
@@ -413,7 +503,8 @@ export class Supervisor {
         }
       }
       if (opened.size > 0) this.deps.socket.close();
-      if (!this.o.dontRelease) await this.removeAddresses(this.o.instances, 'released after the VRRP process died');
+      if (!this.o.dontRelease) await this.removeAddresses(this.held(), 'released after the VRRP process died');
+      this.retiring = [];
       for (const c of this.o.instances) {
         const s = this.states.get(c.name);
         if (s !== undefined) this.states.set(c.name, { ...s, state: 'INIT', cause: 'VRRP process died' });
@@ -506,7 +597,7 @@ export class Supervisor {
     this.finish?.(this.exitCode);
   }
 
-  private spawnChecker(): void {
+  private spawnChecker(carried?: readonly CarriedServer[]): void {
     const fork = this.deps.forkChecker;
     if (fork === undefined) return;
     this.checkerStartMs = this.deps.nowMs();
@@ -519,7 +610,7 @@ export class Supervisor {
       onExit: (code, signal) => {
         if (ref.handle !== undefined && ref.handle === this.checker) this.onCheckerExit(code, signal);
       },
-    });
+    }, carried);
     ref.handle = handle;
     this.checker = handle;
     this.deps.log({ level: 'info', msg: 'Checker process started', fields: { pid: handle.pid, start: this.checkerStarts } });

@@ -17,7 +17,6 @@ import { LinuxLinks } from '../net/linux/link.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { handoverBoundMs } from '../vrrp/timers.js';
-import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
@@ -92,7 +91,10 @@ function send(m: FromVrrp): void {
 }
 
 let runtime: VrrpRuntime | undefined;
-let instances: readonly VrrpInstanceConfig[] = [];
+/** The instance configs now running (replaced by a reload). */
+let current: Extract<ToVrrp, { type: 'start' }>['instances'] = [];
+/** Reloads run one at a time, in the order they came. */
+let reloading: Promise<void> = Promise.resolve();
 let tracked: PendingAddresses | undefined;
 let trackers: RunningTrackers | undefined;
 let stopping = false;
@@ -101,8 +103,8 @@ const cleanups: Array<() => void> = [];
 
 async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   if (runtime !== undefined) return;
-  instances = m.instances;
   log = stderrLogger('vrrp', m.logDetail);
+  current = m.instances;
   const onAdapterError = (code: Parameters<Logger>[0]['code'], message: string): void => log({ level: 'warn', msg: message, ...(code !== undefined ? { code } : {}) });
   const inner = new LinuxAddresses({ onError: onAdapterError });
   const addresses = new PendingAddresses(inner);
@@ -135,7 +137,7 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
       const key = `${after.state}/${after.effectivePriority}`;
       if (lastReported.get(name) === key) return;
       lastReported.set(name, key);
-      const c = m.instances.find((i) => i.name === name);
+      const c = current.find((i) => i.name === name);
       if (c === undefined) return;
       // A priority change names the tracker that caused it (a state change's cause already does).
       const tracker = event.type === 'TrackerChanged' ? event.tracker : undefined;
@@ -220,6 +222,28 @@ function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
   });
 }
 
+/**
+ * SIGHUP reload from the supervisor: the runtime keeps the state of matched instances. Every
+ * instance's state is reported again afterwards (names and priorities may have changed).
+ */
+async function reload(instances: Extract<ToVrrp, { type: 'reload' }>['instances']): Promise<void> {
+  const r = runtime;
+  if (r === undefined || stopping) return;
+  // During the reload both sets are known, so every transition it causes is reported (a removed
+  // instance's release, a new instance's start).
+  const names = new Set(instances.map((c) => c.name));
+  current = [...instances, ...current.filter((c) => !names.has(c.name))];
+  const report = await r.reload(instances);
+  current = instances;
+  for (const snap of r.snapshot()) {
+    const s = snap.state;
+    send({ type: 'state', instance: { name: snap.name, vrid: snap.vrid, family: snap.family, ifname: snap.ifname, state: s.state, priority: s.effectivePriority, cause: s.cause } });
+  }
+  const changed = report.changed.map((c) => `${c.name} (${c.fields.join(', ')})`);
+  log({ level: 'info', msg: `Reloaded: ${report.added.length} instance(s) added, ${report.changed.length} changed, ${report.removed.length} removed, ${report.unchanged.length} unchanged`, fields: { added: report.added.join(',') || '-', changed: changed.join(';') || '-', removed: report.removed.join(',') || '-' } });
+  send({ type: 'reloaded', report });
+}
+
 async function stop(why: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -238,7 +262,7 @@ async function stop(why: string): Promise<void> {
     } else {
       // Make before break: masters keep answering on their VIPs until the new master is heard
       // (each instance bounds its own wait); this bound only guards against a stuck runtime.
-      const boundMs = Math.max(0, ...instances.map((c) => handoverBoundMs(c.version, c.advertIntervalCs))) + HANDOVER_SLACK_MS;
+      const boundMs = Math.max(0, ...current.map((c) => handoverBoundMs(c.version, c.advertIntervalCs))) + HANDOVER_SLACK_MS;
       const handover = r.stopWithHandover();
       log({ level: 'info', msg: `Stopping: ${why}` });
       let timer: NodeJS.Timeout | undefined;
@@ -277,6 +301,8 @@ process.on('message', (raw: unknown) => {
       log({ level: 'error', msg: `VRRP process failed to start: ${e instanceof Error ? e.message : String(e)}` });
       process.exit(1);
     });
+  } else if (m.type === 'reload') {
+    reloading = reloading.then(() => reload(m.instances)).catch((e: unknown) => log({ level: 'error', code: 'HALO_DMN_RELOAD_FAILED', msg: `Reload failed in the VRRP process: ${e instanceof Error ? e.message : String(e)}` }));
   } else {
     void stop('asked by the supervisor');
   }

@@ -30,6 +30,7 @@ import {
   type VrrpInstanceState,
 } from '../vrrp/fsm.js';
 import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL, type DecodeExpect } from '../vrrp/packet.js';
+import { planReload, reconfigure, type ReconfigureResult } from '../vrrp/reconfigure.js';
 import { syncGroupOrders } from '../vrrp/sync-group.js';
 import type { Waker } from './waker.js';
 import { DeadlineQueue } from './deadline-queue.js';
@@ -48,6 +49,21 @@ export interface RuntimeNotify {
   readonly priority: number;
   readonly cause: string;
   readonly atMs: number;
+  /**
+   * The instance was removed by a reload. keepalived then reports DELETED to the notifiers (and
+   * runs the `notify_deleted` script) when `notify_deleted` is configured, and FAULT otherwise: a
+   * notifier maps this STOP accordingly.
+   */
+  readonly deleted?: boolean;
+}
+
+/** What a reload did to the instances (names as in the new config; removed ones as they were). */
+export interface RuntimeReloadSummary {
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
+  /** Matched instances whose config changed, with the names of the fields that changed. */
+  readonly changed: ReadonlyArray<{ readonly name: string; readonly fields: readonly string[] }>;
+  readonly unchanged: readonly string[];
 }
 
 export interface VrrpRuntimeOptions {
@@ -67,6 +83,8 @@ export interface VrrpRuntimeOptions {
   readonly instances: readonly VrrpInstanceConfig[];
   readonly log?: (record: RuntimeLogRecord) => void;
   readonly notify?: (notify: RuntimeNotify) => void;
+  /** A reload (`reload`) changed, added or removed instances: one line of what it did. */
+  readonly onReload?: (summary: RuntimeReloadSummary) => void;
   /** Observes every event an instance handles and the state it left (the simulator's trace). */
   readonly observe?: (instance: string, event: VrrpEvent, before: VrrpInstanceState, after: VrrpInstanceState, atMs: number) => void;
   /** Bound on events handled in one turn (an event plus the sync group orders it causes). */
@@ -83,7 +101,8 @@ export interface InstanceSnapshot {
 }
 
 interface Instance {
-  readonly config: VrrpInstanceConfig;
+  /** Replaced in place by a reload (`reload`), the state kept. */
+  config: VrrpInstanceConfig;
   state: VrrpInstanceState;
   readonly rx: VrrpRxCounters;
   /** Bumped on every takeover and release: announcement timers of an older epoch do nothing. */
@@ -118,10 +137,14 @@ export type StepDownResult =
 const DEFAULT_MAX_EVENTS_PER_TURN = 4096;
 
 export class VrrpRuntime {
-  private readonly instances = new Map<string, Instance>();
+  /** Replaced as a whole by a reload (names may change). */
+  private instances = new Map<string, Instance>();
+  /** Instances a reload is shutting down: their STOP notification says `deleted`. */
+  private readonly deleting = new Set<string>();
   /** (ifname, family, vrid) → instance name, for dispatching received adverts. */
   private readonly byVrid = new Map<string, string>();
-  private readonly deadlines: DeadlineQueue<TimerKey>;
+  /** Rebuilt from the instances' states by a reload that changes the instance set. */
+  private deadlines: DeadlineQueue<TimerKey>;
   private readonly queue: Array<{ instance: string; event: VrrpEvent }> = [];
   private draining = false;
   private running = false;
@@ -137,15 +160,7 @@ export class VrrpRuntime {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
     this.maxEventsPerTurn = opts.maxEventsPerTurn ?? DEFAULT_MAX_EVENTS_PER_TURN;
     for (const config of opts.instances) {
-      this.instances.set(config.name, {
-        config,
-        state: initialInstanceState(config, opts.clock.nowMs()),
-        rx: newRxCounters(),
-        garpEpoch: 0,
-        garpTimers: new Set(),
-        unicastSrcRejected: 0,
-        vipsReadded: 0,
-      });
+      this.instances.set(config.name, newInstance(config, opts.clock.nowMs()));
       this.byVrid.set(vridKey(config.ifname, config.family, config.vrid), config.name);
     }
   }
@@ -155,22 +170,7 @@ export class VrrpRuntime {
     if (this.running) return;
     this.running = true;
     this.opts.socket.onPacket((d) => this.onDatagram(d));
-    const sockets = new Map<string, { ifname: string; family: Family; groups: Set<string> }>();
-    for (const { config } of this.instances.values()) {
-      const key = `${config.ifname}/${config.family}`;
-      const s = sockets.get(key) ?? { ifname: config.ifname, family: config.family, groups: new Set<string>() };
-      // Unicast instances join no group (keepalived does not either): they hear only their peers.
-      if (config.unicastPeers.length === 0) s.groups.add(mcastGroupOf(config));
-      sockets.set(key, s);
-    }
-    const failed = new Set<string>();
-    for (const [key, s] of sockets) {
-      const r = await this.opts.socket.open(s.ifname, s.family, [...s.groups]);
-      if (!r.ok) {
-        failed.add(key);
-        this.log('error', `Cannot open VRRP socket on ${s.ifname} (IPv${s.family}): ${r.error}`, 'HALO_VRRP_SOCKET_OPEN_FAILED');
-      }
-    }
+    const failed = await this.openSockets([...this.instances.values()].map((i) => i.config));
     if (!this.running) return;
     const link = this.opts.link;
     const ifnames = [...new Set([...this.instances.values()].map((i) => i.config.ifname))];
@@ -191,11 +191,7 @@ export class VrrpRuntime {
         this.drain();
       });
     }
-    const vipIfnames = new Set<string>();
-    for (const inst of this.instances.values()) for (const v of [...inst.config.vips, ...(inst.config.excludedVips ?? [])]) vipIfnames.add(v.ifname);
-    if (this.opts.addresses.watch !== undefined && vipIfnames.size > 0) {
-      this.unwatchAddresses = this.opts.addresses.watch([...vipIfnames], (e) => this.onAddressEvent(e));
-    }
+    this.watchAddresses();
     if (!this.running) return;
     // An instance whose socket did not open cannot hear or speak VRRP: hold it in FAULT.
     for (const inst of this.instances.values()) {
@@ -203,6 +199,42 @@ export class VrrpRuntime {
       this.enqueue(inst.config.name, { type: 'Started' });
     }
     this.drain();
+  }
+
+  /**
+   * Opens one socket per interface and family with the multicast groups of its instances
+   * (idempotent: a reload opens new ones and joins new groups). Returns the `ifname/family` keys
+   * that failed.
+   */
+  private async openSockets(configs: readonly VrrpInstanceConfig[]): Promise<Set<string>> {
+    const sockets = new Map<string, { ifname: string; family: Family; groups: Set<string> }>();
+    for (const config of configs) {
+      const key = `${config.ifname}/${config.family}`;
+      const s = sockets.get(key) ?? { ifname: config.ifname, family: config.family, groups: new Set<string>() };
+      // Unicast instances join no group (keepalived does not either): they hear only their peers.
+      if (config.unicastPeers.length === 0) s.groups.add(mcastGroupOf(config));
+      sockets.set(key, s);
+    }
+    const failed = new Set<string>();
+    for (const [key, s] of sockets) {
+      const r = await this.opts.socket.open(s.ifname, s.family, [...s.groups]);
+      if (!r.ok) {
+        failed.add(key);
+        this.log('error', `Cannot open VRRP socket on ${s.ifname} (IPv${s.family}): ${r.error}`, 'HALO_VRRP_SOCKET_OPEN_FAILED');
+      }
+    }
+    return failed;
+  }
+
+  /** Watches the interfaces that carry VIPs (again after a reload: the set may have changed). */
+  private watchAddresses(): void {
+    this.unwatchAddresses?.();
+    this.unwatchAddresses = undefined;
+    const vipIfnames = new Set<string>();
+    for (const inst of this.instances.values()) for (const v of [...inst.config.vips, ...(inst.config.excludedVips ?? [])]) vipIfnames.add(v.ifname);
+    if (this.opts.addresses.watch !== undefined && vipIfnames.size > 0) {
+      this.unwatchAddresses = this.opts.addresses.watch([...vipIfnames], (e) => this.onAddressEvent(e));
+    }
   }
 
   /**
@@ -269,6 +301,89 @@ export class VrrpRuntime {
     const done = this.handoverDone;
     this.handoverDone = undefined;
     done?.();
+  }
+
+  /**
+   * A new set of instance configs (SIGHUP reload). src/vrrp/reconfigure.ts decides what each change
+   * means: instances matched by VRID + family + interface keep their state and timers and take
+   * their new settings in place (a MASTER changes only the VIPs, excluded VIPs and routes that were
+   * added or removed, and announces the added VIPs); removed instances shut down as at stop
+   * (priority 0 when MASTER, addresses removed, their STOP notification marked `deleted`); new
+   * ones start as at boot.
+   */
+  async reload(next: readonly VrrpInstanceConfig[]): Promise<RuntimeReloadSummary> {
+    const plan = planReload([...this.instances.values()].map((i) => i.config), next);
+    for (const c of plan.removed) {
+      this.deleting.add(c.name);
+      this.enqueue(c.name, { type: 'ShutdownRequested' });
+    }
+    this.drain();
+    for (const c of plan.removed) {
+      const inst = this.instances.get(c.name);
+      if (inst !== undefined) this.cancelGarp(inst);
+      for (const t of TIMER_NAMES) this.deadlines.cancel(timerKey(c.name, t));
+      this.deleting.delete(c.name);
+    }
+    const nowMs = this.opts.clock.nowMs();
+    const rebuilt = new Map<string, Instance>();
+    const changed: Array<{ inst: Instance; result: ReconfigureResult }> = [];
+    for (const k of plan.kept) {
+      const inst = this.instances.get(k.before.name);
+      if (inst === undefined) continue;
+      if (k.changes.length > 0) {
+        const result = reconfigure(k.before, k.after, inst.state, nowMs);
+        inst.state = result.state;
+        changed.push({ inst, result });
+      }
+      inst.config = k.after;
+      rebuilt.set(k.after.name, inst);
+    }
+    for (const c of plan.added) rebuilt.set(c.name, newInstance(c, nowMs));
+    this.instances = rebuilt;
+    this.byVrid.clear();
+    for (const inst of rebuilt.values()) this.byVrid.set(vridKey(inst.config.ifname, inst.config.family, inst.config.vrid), inst.config.name);
+    // Deadlines live in the states (src/vrrp/fsm.ts): the queue is rebuilt from them, under the
+    // new names and with room for the new instances.
+    this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(next));
+    for (const inst of rebuilt.values()) {
+      for (const t of TIMER_NAMES) {
+        const atMs = inst.state.timers[t];
+        if (atMs !== null) this.deadlines.set(timerKey(inst.config.name, t), atMs);
+      }
+    }
+    for (const { inst, result } of changed) this.applyReconfigure(inst, result, nowMs);
+    if (this.running) {
+      // Opening is idempotent: new interfaces get a socket, new multicast groups are joined.
+      const failed = await this.openSockets([...rebuilt.values()].map((i) => i.config));
+      this.watchAddresses();
+      for (const c of plan.added) {
+        if (failed.has(`${c.ifname}/${c.family}`)) this.enqueue(c.name, { type: 'LinkChanged', up: false });
+        this.enqueue(c.name, { type: 'Started' });
+      }
+    }
+    this.drain();
+    const summary: RuntimeReloadSummary = {
+      added: plan.added.map((c) => c.name),
+      removed: plan.removed.map((c) => c.name),
+      changed: plan.kept.filter((k) => k.changes.length > 0).map((k) => ({ name: k.after.name, fields: k.changes })),
+      unchanged: plan.kept.filter((k) => k.changes.length === 0).map((k) => k.after.name),
+    };
+    this.opts.onReload?.(summary);
+    return summary;
+  }
+
+  /** Addresses by difference (removals, then additions), announcements of added VIPs, then the engine's effects. */
+  private applyReconfigure(inst: Instance, r: ReconfigureResult, nowMs: number): void {
+    const c = inst.config;
+    const d = r.addresses;
+    const routes = this.opts.routes;
+    for (const rt of d.routesRemoved) if (routes) this.portResult(routes.remove(rt), c.name, `Cannot remove ${rt.kind} ${rt.args.join(' ')}`);
+    for (const v of [...d.vipsRemoved, ...d.excludedRemoved]) this.portResult(this.opts.addresses.remove(v), c.name, `Cannot remove VIP ${v.address}/${v.prefixLength} from ${v.ifname}`);
+    for (const v of [...d.vipsAdded, ...d.excludedAdded]) this.portResult(this.opts.addresses.add(v), c.name, `Cannot add VIP ${v.address}/${v.prefixLength} on ${v.ifname}`);
+    for (const rt of d.routesAdded) if (routes) this.portResult(routes.add(rt), c.name, `Cannot add ${rt.kind} ${rt.args.join(' ')}`);
+    // The refresh (garp_master_refresh) goes on for every VIP; the bursts are for the new ones.
+    if (r.announce.length > 0 && this.running) this.takeoverAnnouncements(inst, r.announce, c.vips);
+    for (const effect of r.effects) this.apply(inst, effect, nowMs);
   }
 
   /**
@@ -453,7 +568,7 @@ export class VrrpRuntime {
         this.deadlines.cancel(timerKey(c.name, effect.name));
         return;
       case 'RunNotify':
-        this.opts.notify?.({ instance: c.name, state: effect.state, priority: effect.priority, cause: effect.cause, atMs: nowMs });
+        this.opts.notify?.({ instance: c.name, state: effect.state, priority: effect.priority, cause: effect.cause, atMs: nowMs, ...(this.deleting.has(c.name) ? { deleted: true } : {}) });
         return;
       case 'Log':
         this.log(effect.level, effect.cause, undefined, c.name);
@@ -497,7 +612,7 @@ export class VrrpRuntime {
    * `garp_master_delay`, and a refresh burst every `garp_master_refresh` while MASTER. Without a
    * `schedule` option (the simulator), one announcement per VIP.
    */
-  private takeoverAnnouncements(inst: Instance, vips: readonly VipConfig[]): void {
+  private takeoverAnnouncements(inst: Instance, vips: readonly VipConfig[], refreshVips: readonly VipConfig[] = vips): void {
     this.cancelGarp(inst);
     const g = inst.config.garp;
     const schedule = this.opts.schedule;
@@ -510,7 +625,7 @@ export class VrrpRuntime {
     if (g.masterDelayMs > 0) this.later(inst, g.masterDelayMs, epoch, () => this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch));
     if (g.masterRefreshMs > 0) {
       const refresh = (): void => {
-        this.burst(inst, vips, Math.min(Math.max(1, g.masterRefreshRepeat), GARP_REPEAT_MAX), epoch);
+        this.burst(inst, refreshVips, Math.min(Math.max(1, g.masterRefreshRepeat), GARP_REPEAT_MAX), epoch);
         this.later(inst, g.masterRefreshMs, epoch, refresh);
       };
       this.later(inst, g.masterRefreshMs, epoch, refresh);
@@ -610,6 +725,10 @@ export class VrrpRuntime {
       ...(instance === undefined ? {} : { instance }),
     });
   }
+}
+
+function newInstance(config: VrrpInstanceConfig, nowMs: number): Instance {
+  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0 };
 }
 
 const TRACK_INTERFACE = 'interface:';

@@ -734,3 +734,14 @@ function onConditionsChanged(st: Step, cause: string): void {
   }
   st.retimeMasterDown();
 }
+
+/**
+ * A reload gave the instance a new config (src/vrrp/reconfigure.ts): priority, FAULT and the
+ * master down timer follow exactly as after a tracker change, so a reload is never an election
+ * of its own (a MASTER whose priority changed tells the backups at once, nothing more).
+ */
+export function conditionsChanged(config: VrrpInstanceConfig, state: VrrpInstanceState, cause: string, nowMs: number): StepResult {
+  const st = new Step(config, state, nowMs);
+  onConditionsChanged(st, cause);
+  return st.result();
+}

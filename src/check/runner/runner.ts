@@ -34,6 +34,7 @@ import {
   type ProbeOutcome,
 } from '../policy.js';
 import { runProbe, type ProbeContext } from '../probes/index.js';
+import { carryPool, type CarriedHealth } from '../carry.js';
 import { DueQueue, initialDelayMs, nextDelayMs, type SpreadMode } from '../schedule.js';
 import type { CheckSpec, VirtualServerSpec } from '../spec.js';
 
@@ -49,6 +50,8 @@ export interface RunnerOptions {
   readonly probe?: ProbeFn;
   /** Monotonic milliseconds (default performance.now). */
   readonly nowMs?: () => number;
+  /** Health judged before a reload, by virtual server and real server id (src/check/carry.ts). */
+  readonly carried?: (vsId: string, serverId: string) => CarriedHealth | undefined;
 }
 
 export interface ProbeRecord {
@@ -94,6 +97,7 @@ export class CheckRunner extends EventEmitter {
   private timer: NodeJS.Timeout | undefined;
   private timerAtMs = Infinity;
   private running = false;
+  private readonly carried: RunnerOptions['carried'];
   private readonly inFlight = new Set<Promise<void>>();
   readonly stats: RunnerStats = { probes: 0, failures: 0, inFlight: 0, deferred: 0 };
 
@@ -105,6 +109,7 @@ export class CheckRunner extends EventEmitter {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 4096);
     this.probe = options.probe ?? runProbe;
     this.now = options.nowMs ?? (() => performance.now());
+    this.carried = options.carried;
     services.forEach((vs, v) => vs.realServers.forEach((rs, r) => rs.checkers.forEach((_c, k) => this.slots.push({ vs: v, rs: r, ck: k, dueMs: 0, inFlight: false }))));
   }
 
@@ -113,7 +118,8 @@ export class CheckRunner extends EventEmitter {
     this.running = true;
     const nowMs = this.now();
     this.services.forEach((vs, v) => {
-      const init = initialPool(vs, nowMs);
+      const carried = this.carried;
+      const init = carried === undefined ? initialPool(vs, nowMs) : carryPool(vs, initialPool(vs, nowMs), (id) => carried(vs.id, id), nowMs);
       this.states[v] = init.state;
       this.backendKeys[v] = new Map();
       for (const e of init.events) this.emit('check', vs.id, e);

@@ -19,6 +19,9 @@ import { mergeServices, ProxyPlane } from '../../daemon/proxy-plane.js';
 import { servicesFromKeepalived } from '../../daemon/services-from-keepalived.js';
 import { servicesFromNginx, type MappedServices } from '../../daemon/services-from-nginx.js';
 import { toEngineConfig } from '../../config/keepalived/to-engine.js';
+import { keepalivedToChecks } from '../../config/keepalived/to-checks.js';
+import { Reloader, type LoadOutcome } from '../../daemon/reload.js';
+import { dataDump, statsDump, writeDump, type DumpInput } from '../../daemon/dump.js';
 import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { ControlServer, DEFAULT_CONTROL_SOCKET } from '../../api/control-socket.js';
@@ -38,6 +41,10 @@ export interface RunOptions {
   readonly statusFile: string;
   /** The control socket (`halo step-down`, `halo status`); null: `--no-control-socket`. */
   readonly controlSocket: string | null;
+  /** SIGUSR1 data dump (text; JSON beside it as FILE.json). */
+  readonly dataFile: string;
+  /** SIGUSR2 statistics (text; JSON beside it as FILE.json). */
+  readonly statsFile: string;
   readonly logDetail: boolean;
   readonly dontRelease: boolean;
   /** `--nginx FILE`: an nginx.conf served beside the keepalived virtual_servers. */
@@ -70,7 +77,8 @@ const REFUSED: ReadonlyArray<{ flags: readonly string[]; why: string }> = [
   { flags: ['-x', '--snmp', '-A', '--snmp-agent-socket'], why: 'halo has no SNMP agent' },
   { flags: ['-u', '--umask', '-m', '--core-dump', '-M', '--core-dump-pattern'], why: 'not applicable to a Node.js process' },
   { flags: ['-N', '--namespace'], why: 'start halo inside the namespace (`ip netns exec NS halo run ...`)' },
-  { flags: ['-s', '--namespace-name', '-e', '--all-config', '--signum', '--debug'], why: 'not supported by halo run' },
+  { flags: ['-s', '--namespace-name', '-e', '--all-config', '--debug'], why: 'not supported by halo run' },
+  { flags: ['--signum'], why: 'use `halo --signum=NAME` (without `run`)' },
 ];
 
 const USAGE = `Usage: halo run [-f FILE] [options]
@@ -90,6 +98,10 @@ Options (keepalived's flags keep their meaning):
                            0600); default ${DEFAULT_CONTROL_SOCKET}, or halo.sock in the
                            directory of --pid when that is given
       --no-control-socket  serve no control socket
+      --data-file FILE     SIGUSR1 data dump, text (and FILE.json); default: the pid file's
+                           directory, halo.data
+      --stats-file FILE    SIGUSR2 statistics, text (and FILE.json); default: the pid file's
+                           directory, halo.stats
   -D, --log-detail         also log debug lines (dropped adverts, VIP changes)
   -l, --log-console        accepted: halo always logs to stderr
   -n, --dont-fork          accepted: halo never forks into the background
@@ -105,8 +117,9 @@ Signals: SIGTERM/SIGINT stop cleanly, make before break: priority 0 is sent, but
 keeps its VIPs (and the proxy keeps serving) until it hears the new master, at most Skew_Time
 plus one advert interval (about 2.1 s with advert_int 1); then the VIPs go, the proxy drains and
 the checker stops with omega. \`halo step-down\` hands over the same way without stopping.
-SIGUSR2 writes the status file
-now; SIGHUP is logged and ignored (reload is not supported yet).
+SIGHUP reloads the configuration (a MASTER stays MASTER; a file with errors changes nothing);
+SIGUSR1 writes the data dump; SIGUSR2 writes the statistics and the status file.
+\`halo --signum=NAME\` prints a signal's number (RELOAD, DATA, STATS, STOP, JSON).
 Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
 5 the configuration has errors.
 `;
@@ -120,6 +133,8 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
   let vrrpPidFile: string | undefined;
   let statusFile: string | undefined;
   let controlSocket: string | null | undefined;
+  let dataFile: string | undefined;
+  let statsFile: string | undefined;
   let logDetail = false;
   let dontRelease = false;
   let nginx: string | undefined;
@@ -184,6 +199,14 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
       case '--no-control-socket':
         controlSocket = null;
         break;
+      case '--data-file':
+      case '--stats-file': {
+        const v = need();
+        if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
+        if (flag === '--data-file') dataFile = v;
+        else statsFile = v;
+        break;
+      }
       case '--nginx': {
         const v = need();
         if (typeof v !== 'string') return { ok: false, message: `Option ${flag} needs a file` };
@@ -229,6 +252,8 @@ export function parseRunArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>): P
       ...(vrrpPidFile !== undefined ? { vrrpPidFile: resolve(io.cwd, vrrpPidFile) } : {}),
       statusFile: resolve(io.cwd, statusFile ?? join(dirname(pid), 'halo.status.json')),
       controlSocket: controlSocket === null ? null : resolve(io.cwd, controlSocket ?? (pidFile === undefined ? DEFAULT_CONTROL_SOCKET : join(dirname(pid), 'halo.sock'))),
+      dataFile: resolve(io.cwd, dataFile ?? join(dirname(pid), 'halo.data')),
+      statsFile: resolve(io.cwd, statsFile ?? join(dirname(pid), 'halo.stats')),
       logDetail,
       dontRelease,
       ...(nginx !== undefined ? { nginx: resolve(io.cwd, nginx) } : {}),
@@ -334,6 +359,34 @@ function removeFile(path: string): void {
   }
 }
 
+/**
+ * Reads keepalived.conf (and `--nginx`) into what the director runs: at start and at every reload,
+ * so both see the same diagnostics. They are written to stderr with their positions; errors end
+ * with one HALO_DMN_CONFIG_REFUSED line naming `refusal` (what halo does instead).
+ */
+export function loadDirector(o: RunOptions, log: Logger, io: Pick<CliIo, 'err'>, refusal: string): LoadOutcome {
+  const loaded = loadForCli({ file: o.file, configId: o.configId, verbose: false });
+  const engine = toEngineConfig(loaded.model, { primaryAddress: interfacePrimaryAddress });
+  const diagnostics = [...loaded.diagnostics, ...engine.diagnostics];
+  const visible = shown(diagnostics, o.logDetail);
+  if (visible.length > 0) io.err(renderAll(visible, loaded.files));
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  if (errors > 0) {
+    io.err(`${summaryLine(visible)}\n`);
+    log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.file} has errors: ${refusal}` });
+    return { ok: false, errors };
+  }
+  const served = mapServices(loaded.model, o);
+  for (const s of served.shown) io.err(renderDiagnostic(s.d, s.files));
+  if (served.errors) {
+    log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.nginx ?? o.file} has errors: ${refusal}` });
+    return { ok: false, errors: served.shown.filter((x) => x.d.severity === 'error').length };
+  }
+  // Source positions are left out: moving a block in the file does not change the check set.
+  const checks = loaded.model.virtualServers.length > 0 ? JSON.stringify(keepalivedToChecks(loaded.model).pools, (k, v: unknown) => (k === 'pos' ? undefined : v)) : undefined;
+  return { ok: true, config: { instances: engine.instances, services: served.mapped, checks, model: loaded.model } };
+}
+
 export const runCommand: Command = {
   name: 'run',
   summary: 'Run the director: VRRP instances of a keepalived.conf, supervised',
@@ -347,28 +400,15 @@ export const runCommand: Command = {
     }
     const o = parsed.options;
     const log = stderrLogger('supervisor', o.logDetail, (t) => io.err(t));
-    const loaded = loadForCli({ file: o.file, configId: o.configId, verbose: false });
-    const engine = toEngineConfig(loaded.model, { primaryAddress: interfacePrimaryAddress });
-    const diagnostics = [...loaded.diagnostics, ...engine.diagnostics];
-    const visible = shown(diagnostics, o.logDetail);
-    if (visible.length > 0) io.err(renderAll(visible, loaded.files));
-    if (diagnostics.some((d) => d.severity === 'error')) {
-      io.err(`${summaryLine(visible)}\n`);
-      log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.file} has errors: not starting` });
-      return EXIT_CONFIG_ERRORS;
-    }
-    const served = mapServices(loaded.model, o);
-    for (const s of served.shown) io.err(renderDiagnostic(s.d, s.files));
-    if (served.errors) {
-      log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.nginx ?? o.file} has errors: not starting` });
-      return EXIT_CONFIG_ERRORS;
-    }
+    const first = loadDirector(o, log, io, 'not starting');
+    if (!first.ok) return EXIT_CONFIG_ERRORS;
+    const engine = { instances: first.config.instances };
     if (engine.instances.length === 0) log({ level: 'warn', msg: `Configuration ${o.file} has no vrrp_instance: running with nothing to do` });
     if (!writePidFile(o.pidFile, log)) return EXIT_RUNTIME;
     survivePipeErrors();
     const deps = linuxSupervisorDeps(log, o.statusFile);
-    const hasVs = loaded.model.virtualServers.length > 0;
-    const services = served.mapped;
+    const hasVs = first.config.checks !== undefined;
+    const services = first.config.services;
     let plane: ProxyPlane | undefined;
     if (services.services.length > 0) {
       plane = new ProxyPlane({
@@ -391,13 +431,13 @@ export const runCommand: Command = {
       if (missing.length > 0) log({ level: 'warn', code: 'HALO_PRX_LISTEN_FAILED', msg: `Not listening for ${missing.join(', ')}: set net.ipv4.ip_nonlocal_bind=1 to serve VIPs this director does not hold yet` });
       for (const s of services.services) log({ level: 'info', msg: `Serving ${s.name}`, fields: { protocol: s.protocol, listen: `${s.listenAddress}:${s.listenPort}`, pool: s.pool } });
     }
-    const pools = poolIndex(services);
+    let pools = poolIndex(services);
     const livePlane = plane;
     const vrrpPidFile = o.vrrpPidFile;
     // Notifications run here in the supervisor, fed by the VRRP process's state reports. Loaded
     // here, not at the top: other commands (check-config, ...) need not load the SMTP client.
     const { buildNotifiers } = await import('../../daemon/notifications.js');
-    const notifiers = buildNotifiers(loaded.model, { haloPid: process.pid, env: stringEnv(process.env), log });
+    const notifiers = buildNotifiers(first.config.model, { haloPid: process.pid, env: stringEnv(process.env), log });
     const supervisor = new Supervisor(
       {
         ...deps,
@@ -406,7 +446,8 @@ export const runCommand: Command = {
           deps.onStatus?.(s);
           if (vrrpPidFile !== undefined && s.vrrpPid !== null) writeVrrpPid(vrrpPidFile, s.vrrpPid);
         },
-        ...(hasVs ? { forkChecker: checkerForker({ type: 'start', file: o.file, configId: o.configId }) } : {}),
+        // Always given: a reload may bring the first virtual_server (the `checker` option gates it).
+        forkChecker: checkerForker({ type: 'start', file: o.file, configId: o.configId }),
         ...(livePlane !== undefined
           ? {
               onBackend: (vsId: string, state: BackendState) => livePlane.setStates((pools.get(vsId) ?? []).map((pool) => ({ ...state, pool }))),
@@ -417,7 +458,7 @@ export const runCommand: Command = {
             }
           : {}),
       },
-      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease, checker: hasVs, trackers: trackerSpecsFromModel(loaded.model) },
+      { instances: engine.instances, logDetail: o.logDetail, dontRelease: o.dontRelease, checker: hasVs, trackers: trackerSpecsFromModel(first.config.model) },
     );
     let lastVrrpPid = 0;
     function writeVrrpPid(path: string, pid: number): void {
@@ -438,7 +479,39 @@ export const runCommand: Command = {
     const onInt = onStop('SIGINT');
     const onUsr2 = (): void => {
       writeStatusFile(o.statusFile, supervisor.status(), log);
-      log({ level: 'info', msg: `Status written to ${o.statusFile}` });
+      const stats = writeDump(o.statsFile, statsDump(dumpInput()), log);
+      log({ level: 'info', msg: `Status written to ${o.statusFile}${stats ? `, statistics to ${o.statsFile} and ${o.statsFile}.json` : ''}` });
+    };
+    const reloader = new Reloader(
+      {
+        load: () => loadDirector(o, log, io, 'keeping the running configuration'),
+        vrrp: supervisor,
+        checker: supervisor,
+        ...(livePlane !== undefined ? { proxy: livePlane } : {}),
+        onServices: (mapped) => {
+          pools = poolIndex(mapped);
+        },
+        log,
+        source: o.nginx !== undefined ? `${o.file} and ${o.nginx}` : o.file,
+      },
+      first.config,
+    );
+    const dumpInput = (): DumpInput => ({
+      writtenAt: new Date().toISOString(),
+      configFile: o.file,
+      ...(o.nginx !== undefined ? { nginxFile: o.nginx } : {}),
+      instances: supervisor.instances(),
+      status: supervisor.status(),
+      services: reloader.config().services,
+      reload: reloader.status(),
+      ...(livePlane !== undefined ? { proxy: livePlane.counters() } : {}),
+    });
+    const onUsr1 = (): void => {
+      if (writeDump(o.dataFile, dataDump(dumpInput()), log)) log({ level: 'info', msg: `Data written to ${o.dataFile} and ${o.dataFile}.json` });
+    };
+    const onHup = (): void => {
+      log({ level: 'info', msg: 'SIGHUP: reloading the configuration' });
+      void reloader.reload();
     };
     const control = o.controlSocket === null ? undefined : new ControlServer({ path: o.controlSocket, log: (level, code, msg) => log({ level, ...(code !== undefined ? { code } : {}), msg }) });
     if (control !== undefined) {
@@ -447,9 +520,9 @@ export const runCommand: Command = {
       if (opened.ok) log({ level: 'info', msg: `Control socket ${o.controlSocket ?? ''} ready`, fields: { ops: control.ops().join(',') } });
       else log({ level: 'error', code: 'HALO_CTL_SOCKET_FAILED', msg: `Cannot open control socket ${o.controlSocket ?? ''}: ${opened.error}` });
     }
-    const onHup = (): void => log({ level: 'warn', msg: 'SIGHUP: configuration reload is not supported yet; restart halo to apply changes' });
     process.on('SIGTERM', onTerm);
     process.on('SIGINT', onInt);
+    process.on('SIGUSR1', onUsr1);
     process.on('SIGUSR2', onUsr2);
     process.on('SIGHUP', onHup);
     log({ level: 'info', msg: `Starting: ${engine.instances.length} VRRP instance(s) from ${o.file}`, fields: { pid: process.pid, pid_file: o.pidFile, status_file: o.statusFile } });
@@ -465,6 +538,7 @@ export const runCommand: Command = {
     } finally {
       process.off('SIGTERM', onTerm);
       process.off('SIGINT', onInt);
+      process.off('SIGUSR1', onUsr1);
       process.off('SIGUSR2', onUsr2);
       process.off('SIGHUP', onHup);
       await control?.close();

@@ -18,6 +18,7 @@ import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
 import { DATAPLANE_ERRORS } from './dataplane.js';
 import { CTL_ERRORS } from './ctl.js';
+import { RELOAD_ERRORS } from './reload.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -38,6 +39,7 @@ export const ERROR_CATALOG = {
   ...NOTIFY_ERRORS,
   ...DATAPLANE_ERRORS,
   ...CTL_ERRORS,
+  ...RELOAD_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
