@@ -17,6 +17,7 @@ import { PROXY_ERRORS } from './proxy.js';
 import { NOTIFY_ERRORS } from './notify.js';
 import { TRACK_ERRORS } from './track.js';
 import { DATAPLANE_ERRORS } from './dataplane.js';
+import { BFD_ERRORS } from './bfd.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -36,6 +37,7 @@ export const ERROR_CATALOG = {
   ...TRACK_ERRORS,
   ...NOTIFY_ERRORS,
   ...DATAPLANE_ERRORS,
+  ...BFD_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
