@@ -76,7 +76,8 @@ virtual_server 10.9.0.1 80 {
     assert.match(warn.message, /BFD session rs1 is Down: no BFD packet from the neighbor for 50 ms/);
     const ev = messages.find((m) => m.type === 'event' && m.event.type === 'server' && m.event.health === 'down');
     assert.ok(ev && ev.type === 'event');
-    assert.match(JSON.stringify(ev.event), /detection time/, 'the cause names the BFD reason');
+    t.diagnostic(`server event: ${JSON.stringify(ev.event)}`);
+    assert.match(JSON.stringify(ev.event), /detection time/, "the cause names the BFD reason");
   } finally {
     peer.stop();
     await checker.stop(false);
