@@ -13,9 +13,14 @@ import type { BackendState } from '../core/backend.js';
 import type { CheckerToParent } from './checker-ipc.js';
 import { CheckerProcess } from './checker-process.js';
 
+// Loopback addresses of this process only, so parallel test files never hear each other.
+const NET = `127.${(process.pid >> 8) & 255}.${process.pid & 255}`;
+const A = `${NET}.1`;
+const B = `${NET}.2`;
+
 async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => s.bind(0, A, () => r()));
   const port = s.address().port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
@@ -31,8 +36,8 @@ async function until(what: string, pred: () => boolean, limitMs: number): Promis
 test('BFD_CHECK: the real server is up while its BFD session is Up, down within the detection time after', async (t) => {
   const port = await freeUdpPort();
   const conf = `bfd_instance rs1 {
-  neighbor_ip 127.0.0.2
-  source_ip 127.0.0.1
+  neighbor_ip ${B}
+  source_ip ${A}
   min_rx 10
   min_tx 10
   multiplier 5
@@ -40,7 +45,7 @@ test('BFD_CHECK: the real server is up while its BFD session is Up, down within 
 virtual_server 10.9.0.1 80 {
   protocol TCP
   delay_loop 30
-  real_server 127.0.0.2 80 {
+  real_server ${B} 80 {
     BFD_CHECK {
       name rs1
     }
@@ -52,8 +57,8 @@ virtual_server 10.9.0.1 80 {
   const plan = keepalivedToChecks(loaded.model);
   assert.deepEqual(plan.diagnostics, []);
   const messages: CheckerToParent[] = [];
-  const checker = new CheckerProcess(plan, { send: (m) => messages.push(m), notify: false, bfd: { port, listenAddress: '127.0.0.1' } });
-  const peer = new BfdEngine([buildBfdInstance({ name: 'director', neighborIp: '127.0.0.1', sourceIp: '127.0.0.2', minTxUs: 10_000, minRxUs: 10_000 }).spec], { port, listenAddress: '127.0.0.2' });
+  const checker = new CheckerProcess(plan, { send: (m) => messages.push(m), notify: false, bfd: { port, listenAddress: A } });
+  const peer = new BfdEngine([buildBfdInstance({ name: 'director', neighborIp: A, sourceIp: B, minTxUs: 10_000, minRxUs: 10_000 }).spec], { port, listenAddress: B });
   const health = (): string | undefined => {
     const last = messages.filter((m): m is { type: 'backend'; vsId: string; state: BackendState } => m.type === 'backend').at(-1);
     return last?.state.health;

@@ -7,10 +7,15 @@ import { buildBfdInstance } from '../bfd/spec.js';
 import { BfdEngine, type BfdStateEvent } from './bfd-engine.js';
 
 const seed = process.env['HALO_SEED'] !== undefined ? Number(process.env['HALO_SEED']) : 77;
+// Loopback addresses of this process only (all of 127/8 is on lo): test files running in
+// parallel never hear each other's sessions, whatever ports they draw.
+const NET = `127.${(process.pid >> 8) & 255}.${process.pid & 255}`;
+const A = `${NET}.1`;
+const B = `${NET}.2`;
 
 async function freeUdpPort(): Promise<number> {
   const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => s.bind(0, A, () => r()));
   const port = s.address().port;
   await new Promise<void>((r) => s.close(() => r()));
   return port;
@@ -29,8 +34,8 @@ async function waitFor(what: string, cond: () => boolean, limitMs: number): Prom
 function pair(port: number, minTxMs = 10, mult = 5): { a: BfdEngine; b: BfdEngine; ev: { a: BfdStateEvent[]; b: BfdStateEvent[] } } {
   const inst = (name: string, src: string, dst: string): ReturnType<typeof buildBfdInstance>['spec'] =>
     buildBfdInstance({ name, neighborIp: dst, sourceIp: src, minTxUs: minTxMs * 1000, minRxUs: minTxMs * 1000, multiplier: mult }).spec;
-  const a = new BfdEngine([inst('to-b', '127.0.0.1', '127.0.0.2')], { port, listenAddress: '127.0.0.1', prng: new SeededPrng(seed) });
-  const b = new BfdEngine([inst('to-a', '127.0.0.2', '127.0.0.1')], { port, listenAddress: '127.0.0.2', prng: new SeededPrng(seed + 1) });
+  const a = new BfdEngine([inst('to-b', A, B)], { port, listenAddress: A, prng: new SeededPrng(seed) });
+  const b = new BfdEngine([inst('to-a', B, A)], { port, listenAddress: B, prng: new SeededPrng(seed + 1) });
   const ev = { a: [] as BfdStateEvent[], b: [] as BfdStateEvent[] };
   a.on('state', (_n: string, e: BfdStateEvent) => ev.a.push(e));
   b.on('state', (_n: string, e: BfdStateEvent) => ev.b.push(e));
@@ -91,8 +96,8 @@ test('garbage on the BFD port is counted by reason, never thrown', async () => {
   const s = createSocket('udp4');
   try {
     await a.start();
-    await new Promise<void>((r) => s.bind(0, '127.0.0.2', () => r()));
-    for (const bytes of [Buffer.from([1, 2, 3]), Buffer.alloc(24, 0)]) s.send(bytes, port, '127.0.0.1');
+    await new Promise<void>((r) => s.bind(0, B, () => r()));
+    for (const bytes of [Buffer.from([1, 2, 3]), Buffer.alloc(24, 0)]) s.send(bytes, port, A);
     await waitFor('counted', () => a.counters.too_short === 1 && a.counters.bad_version === 1, 2_000);
     assert.equal(a.counters.received >= 2, true);
   } finally {
