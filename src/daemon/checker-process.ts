@@ -94,6 +94,9 @@ export class CheckerProcess {
             enableScriptSecurity: plan.enableScriptSecurity,
             fifos,
             webhooks: [],
+            // smtp_alert: mail on real server and quorum changes (keepalived's checker mails).
+            ...(plan.smtp !== undefined ? { email: plan.smtp } : {}),
+            ...(plan.vsSmtpAlert !== undefined ? { lvsSmtpAlert: plan.vsSmtpAlert } : {}),
             env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
             ...(plan.scriptUser?.user !== undefined ? { scriptUser: { user: plan.scriptUser.user, ...(plan.scriptUser.group !== undefined ? { group: plan.scriptUser.group } : {}) } } : {}),
           },
@@ -171,7 +174,7 @@ export class CheckerProcess {
     const script = event.type === 'server' ? event.notify : event.type === 'quorum' ? event.script : undefined;
     if (script !== undefined) this.runScript(pool, script, event.type === 'server' ? `${event.health === 'up' ? 'notify_up' : 'notify_down'} of ${event.serverId}` : `${event.type === 'quorum' && event.up ? 'quorum_up' : 'quorum_down'} of ${vsId}`);
     const lvs = this.lvsEvent(pool, event, r);
-    if (lvs) this.notifier.lvs(lvs);
+    if (lvs) this.notifier.lvs(lvs, lvs.kind === 'RS' ? smtpAlert ?? false : undefined);
   }
 
   /** keepalived runs notify_up/notify_down/quorum scripts with no extra arguments. */

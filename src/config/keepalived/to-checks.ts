@@ -55,6 +55,13 @@ export interface CheckPlan {
   readonly scriptUser?: ScriptUser;
   /** global_defs `enable_script_security`. */
   readonly enableScriptSecurity: boolean;
+  /**
+   * Where smtp_alert mail goes (global_defs `notification_email`, `notification_email_from`,
+   * `smtp_server`, `smtp_connect_timeout`, `router_id`); absent without a server and a recipient.
+   */
+  readonly smtp?: { readonly to: readonly string[]; readonly from?: string; readonly host: string; readonly port: number; readonly connectTimeoutMs: number; readonly routerId?: string };
+  /** smtp_alert for virtual server (quorum) events: `smtp_alert_checker`, else `smtp_alert`. */
+  readonly vsSmtpAlert?: boolean;
   /** The `bfd_instance`s the checker process runs (those not marked `vrrp`-only). */
   readonly bfdInstances?: readonly BfdInstanceSpec[];
   readonly diagnostics: readonly Diagnostic[];
@@ -292,6 +299,19 @@ export function keepalivedToChecks(model: KeepalivedModel, options: ToChecksOpti
   return {
     pools,
     ...(bfdInstances.length > 0 ? { bfdInstances } : {}),
+    ...(g.smtpServer !== undefined && g.notificationEmail.length > 0
+      ? {
+          smtp: {
+            to: [...g.notificationEmail],
+            host: g.smtpServer.host,
+            port: g.smtpServer.port,
+            connectTimeoutMs: g.smtpConnectTimeoutMs,
+            ...(g.notificationEmailFrom !== undefined ? { from: g.notificationEmailFrom } : {}),
+            ...(g.routerId !== undefined ? { routerId: g.routerId } : {}),
+          },
+        }
+      : {}),
+    ...((g.smtpAlertChecker ?? g.smtpAlert) !== undefined ? { vsSmtpAlert: (g.smtpAlertChecker ?? g.smtpAlert) as boolean } : {}),
     diagnostics,
     enableScriptSecurity: g.enableScriptSecurity,
     ...(g.scriptUser !== undefined ? { scriptUser: { user: g.scriptUser.user, ...(g.scriptUser.group !== undefined ? { group: g.scriptUser.group } : {}) } } : {}),
