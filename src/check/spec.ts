@@ -16,7 +16,8 @@ export type CheckKind =
   | 'SMTP_CHECK'
   | 'UDP_CHECK'
   | 'PING_CHECK'
-  | 'FILE_CHECK';
+  | 'FILE_CHECK'
+  | 'BFD_CHECK';
 
 export const CHECK_KINDS: readonly CheckKind[] = [
   'TCP_CHECK',
@@ -28,6 +29,7 @@ export const CHECK_KINDS: readonly CheckKind[] = [
   'UDP_CHECK',
   'PING_CHECK',
   'FILE_CHECK',
+  'BFD_CHECK',
 ];
 
 /** Options every checker has (keepalived: "All checkers have the following options"). */
@@ -185,6 +187,16 @@ export interface FileCheckSpec extends CommonCheckOptions {
   readonly dynamic: boolean;
 }
 
+/**
+ * BFD_CHECK: the real server is up while the named bfd_instance's session is Up. The session
+ * runs in the checker process (src/check/runner/bfd-engine.ts); the probe reads its state and a
+ * state change triggers a check at once, so delay_loop only bounds how stale a missed event is.
+ */
+export interface BfdCheckSpec extends CommonCheckOptions {
+  readonly kind: 'BFD_CHECK';
+  readonly name: string;
+}
+
 export type CheckSpec =
   | TcpCheckSpec
   | HttpCheckSpec
@@ -193,7 +205,8 @@ export type CheckSpec =
   | SmtpCheckSpec
   | UdpCheckSpec
   | PingCheckSpec
-  | FileCheckSpec;
+  | FileCheckSpec
+  | BfdCheckSpec;
 
 /** A real server as the checker process sees it. */
 export interface RealServerSpec {
@@ -310,7 +323,8 @@ export type CheckInput =
       maxReplyLength?: number;
     } & CommonInput)
   | ({ kind: 'PING_CHECK' } & CommonInput)
-  | ({ kind: 'FILE_CHECK'; path: string; weight?: number; reverse?: boolean; dynamic?: boolean } & CommonInput);
+  | ({ kind: 'FILE_CHECK'; path: string; weight?: number; reverse?: boolean; dynamic?: boolean } & CommonInput)
+  | ({ kind: 'BFD_CHECK'; name: string } & CommonInput);
 
 export interface BuildResult<T> {
   readonly spec: T;
@@ -404,6 +418,9 @@ export function buildCheck(input: CheckInput): BuildResult<CheckSpec> {
     case 'TCP_CHECK':
     case 'PING_CHECK':
       return { spec: { kind: input.kind, ...common }, problems };
+    case 'BFD_CHECK':
+      if (input.name.trim() === '') problems.push('Missing name: BFD_CHECK needs the name of a bfd_instance');
+      return { spec: { kind: 'BFD_CHECK', ...common, name: input.name }, problems };
     case 'SMTP_CHECK':
       return { spec: { kind: 'SMTP_CHECK', ...common, ...(input.heloName !== undefined ? { heloName: input.heloName } : {}) }, problems };
     case 'DNS_CHECK': {
@@ -517,6 +534,8 @@ export function checkLabel(spec: CheckSpec): string {
       return `DNS_CHECK ${spec.type} ${spec.name}`;
     case 'FILE_CHECK':
       return `FILE_CHECK ${spec.path}`;
+    case 'BFD_CHECK':
+      return `BFD_CHECK ${spec.name}`;
     default:
       return spec.connectPort !== undefined ? `${spec.kind} :${spec.connectPort}` : spec.kind;
   }

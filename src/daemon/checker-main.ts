@@ -14,6 +14,7 @@ import { loadKeepalivedConfig } from '../config/keepalived/load.js';
 import { keepalivedToChecks } from '../config/keepalived/to-checks.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { nativeProberNotice } from '../check/probes/native-prober.js';
+import { IpMonitor } from '../net/linux/ip-monitor.js';
 import { fileConfigSource } from './config-source.js';
 import { parseParentMessage, wireDiagnostic, type CheckerToParent, type StartMessage } from './checker-ipc.js';
 import { CheckerProcess } from './checker-process.js';
@@ -33,6 +34,7 @@ export function runCheckerMain(): void {
   };
   let checker: CheckerProcess | undefined;
   let stopping = false;
+  let addressMonitor: IpMonitor | undefined;
 
   // Messages go out in order; waiting for the last one's callback means all were written.
   const sendLast = (m: CheckerToParent): Promise<void> =>
@@ -49,6 +51,7 @@ export function runCheckerMain(): void {
     if (stopping) return;
     stopping = true;
     clearTimeout(startTimer);
+    addressMonitor?.stop();
     const final = checker ? await checker.stop(omega) : last;
     if (final) await sendLast(final);
     if (process.connected) process.disconnect();
@@ -84,8 +87,39 @@ export function runCheckerMain(): void {
     if (notice) send({ type: 'warning', ...notice });
     // ha_suspend: until the VRRP process says otherwise, a service is checked when its address
     // is on this director now.
-    const local = localAddresses();
-    for (const p of plan.pools) if (p.spec.haSuspend) checker.setAddressPresent(p.spec.id, local.has(p.spec.address));
+    const suspendable = plan.pools.filter((p) => p.spec.haSuspend);
+    const present = new Map<string, boolean>();
+    const refresh = (): void => {
+      if (!checker) return;
+      const local = localAddresses();
+      for (const p of suspendable) {
+        const now = local.has(p.spec.address);
+        if (present.get(p.spec.id) === now) continue;
+        present.set(p.spec.id, now);
+        checker.setAddressPresent(p.spec.id, now);
+      }
+    };
+    refresh();
+    // ha_suspend follows the kernel's addresses as they change (a VIP added or removed by the VRRP
+    // process, or by hand), as keepalived's checker follows netlink address events. One
+    // refresh per burst of notifications.
+    if (suspendable.length > 0) {
+      let pending = false;
+      addressMonitor = new IpMonitor({
+        object: 'address',
+        onLine: () => {
+          if (pending) return;
+          pending = true;
+          setImmediate(() => {
+            pending = false;
+            refresh();
+          });
+        },
+        onStart: refresh,
+        onDied: (why, delayMs) => send({ type: 'warning', code: 'HALO_SVC_CHECKER_FAILED', message: `Address monitor for ha_suspend stopped: ${why} (restart in ${delayMs} ms)` }),
+      });
+      addressMonitor.start();
+    }
   };
 
   const startTimer = setTimeout(() => {

@@ -10,6 +10,8 @@
  * class follows from the policy's `checker` events (initially up unless `alpha`).
  */
 import { CheckRunner, type ProbeRecord, type RunnerOptions } from '../check/runner/runner.js';
+import { BfdEngine, type BfdEngineOptions, type BfdStateEvent } from '../check/runner/bfd-engine.js';
+import { runProbe } from '../check/probes/index.js';
 import { eventLog, type CheckEvent, type PoolEntry } from '../check/policy.js';
 import type { BackendState } from '../core/backend.js';
 import { checkLabel } from '../check/spec.js';
@@ -26,6 +28,8 @@ export interface CheckerProcessOptions {
   readonly runner?: RunnerOptions;
   /** How long stop() waits for notify scripts started by omega (default 5 s). */
   readonly scriptDrainMs?: number;
+  /** BFD engine options (tests: another port and a loopback listen address). */
+  readonly bfd?: BfdEngineOptions;
 }
 
 interface VerdictTrack {
@@ -39,6 +43,10 @@ interface VerdictTrack {
 
 export class CheckerProcess {
   private readonly runner: CheckRunner;
+  /** The sessions of the plan's bfd_instances (BFD_CHECK reads them); undefined without any. */
+  private readonly bfd: BfdEngine | undefined;
+  /** Per bfd_instance: why its session last left Up, for the BFD_CHECK probe's detail. */
+  private readonly bfdCause = new Map<string, string>();
   /** src/notify: scripts (ordered per program, bounded), FIFO lines (non-blocking, buffered). */
   private readonly notifier: Notifier | undefined;
   private readonly defaultUser: RunAs | { error: string };
@@ -57,10 +65,24 @@ export class CheckerProcess {
       this.byId.set(pool.spec.id, { index, pool, servers: new Map(pool.spec.realServers.map((rs, r) => [rs.id, r])) });
       this.verdictReady.push(new Set());
     });
+    const bfd = plan.bfdInstances !== undefined && plan.bfdInstances.length > 0 ? new BfdEngine(plan.bfdInstances, options.bfd ?? {}) : undefined;
+    this.bfd = bfd;
+    const baseProbe = options.runner?.probe ?? runProbe;
     this.runner = new CheckRunner(
       plan.pools.map((p) => p.spec),
-      options.runner ?? {},
+      {
+        ...(options.runner ?? {}),
+        // BFD_CHECK reads its session; every other kind goes to the probes.
+        probe: (spec, ctx) => {
+          if (spec.kind !== 'BFD_CHECK' || bfd === undefined) return baseProbe(spec, ctx);
+          const state = bfd.state(spec.name);
+          const ok = state === 'Up';
+          const why = this.bfdCause.get(spec.name);
+          return Promise.resolve({ ok, durationMs: 0, detail: ok ? `BFD session ${spec.name} is Up` : `BFD session ${spec.name} is ${state ?? 'not running'}${why !== undefined ? `: ${why}` : ''}` });
+        },
+      },
     );
+    bfd?.on('state', (name: string, e: BfdStateEvent) => this.onBfdState(name, e));
     const notify = options.notify ?? true;
     const fifos: { path: string; kind: FifoKind }[] = [];
     if (plan.lvsNotifyFifo !== undefined) fifos.push({ path: plan.lvsNotifyFifo, kind: 'lvs' });
@@ -72,6 +94,9 @@ export class CheckerProcess {
             enableScriptSecurity: plan.enableScriptSecurity,
             fifos,
             webhooks: [],
+            // smtp_alert: mail on real server and quorum changes (keepalived's checker mails).
+            ...(plan.smtp !== undefined ? { email: plan.smtp } : {}),
+            ...(plan.vsSmtpAlert !== undefined ? { lvsSmtpAlert: plan.vsSmtpAlert } : {}),
             env: { PATH: process.env['PATH'] ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
             ...(plan.scriptUser?.user !== undefined ? { scriptUser: { user: plan.scriptUser.user, ...(plan.scriptUser.group !== undefined ? { group: plan.scriptUser.group } : {}) } } : {}),
           },
@@ -92,6 +117,11 @@ export class CheckerProcess {
 
   start(): void {
     this.runner.start();
+    if (this.bfd) {
+      void this.bfd.start().then((problems) => {
+        for (const message of problems) this.options.send({ type: 'warning', code: 'HALO_BFD_SOCKET', message });
+      });
+    }
     // Servers without checkers are judged at once (always up, as in keepalived).
     this.plan.pools.forEach((_p, v) => this.verdicts[v]!.sent.forEach((_s, r) => this.maybeVerdict(v, r)));
   }
@@ -107,6 +137,7 @@ export class CheckerProcess {
   /** Stops checking; with `omega`, runs the shutdown events (their scripts and FIFO lines). */
   async stop(omega = true): Promise<StoppedMessage> {
     this.stopping = !omega;
+    this.bfd?.stop();
     await this.runner.stop();
     let drained = true;
     if (this.notifier) {
@@ -118,6 +149,15 @@ export class CheckerProcess {
     }
     if (!drained) this.options.send({ type: 'warning', code: 'HALO_SVC_NOTIFY_FAILED', message: 'Notify scripts still running at stop: they are left to finish on their own' });
     return { type: 'stopped', probes: this.runner.stats.probes, scriptsRun: this.notifier?.scripts.counters.started ?? 0 };
+  }
+
+  private onBfdState(name: string, e: BfdStateEvent): void {
+    if (e.from === 'Up') {
+      this.bfdCause.set(name, e.cause);
+      this.options.send({ type: 'warning', code: 'HALO_BFD_SESSION_DOWN', message: `BFD session ${name} is ${e.to}: ${e.cause}` });
+    }
+    // keepalived acts on BFD events at once; so does halo, through an immediate check.
+    this.runner.recheckNow((spec) => spec.kind === 'BFD_CHECK' && spec.name === name);
   }
 
   private onEvent(vsId: string, event: CheckEvent): void {
@@ -134,7 +174,7 @@ export class CheckerProcess {
     const script = event.type === 'server' ? event.notify : event.type === 'quorum' ? event.script : undefined;
     if (script !== undefined) this.runScript(pool, script, event.type === 'server' ? `${event.health === 'up' ? 'notify_up' : 'notify_down'} of ${event.serverId}` : `${event.type === 'quorum' && event.up ? 'quorum_up' : 'quorum_down'} of ${vsId}`);
     const lvs = this.lvsEvent(pool, event, r);
-    if (lvs) this.notifier.lvs(lvs);
+    if (lvs) this.notifier.lvs(lvs, lvs.kind === 'RS' ? smtpAlert ?? false : undefined);
   }
 
   /** keepalived runs notify_up/notify_down/quorum scripts with no extra arguments. */

@@ -115,12 +115,15 @@ export class Notifier {
     }
   }
 
-  /** A virtual or real server changed state (checker side). */
-  lvs(event: LvsEvent): void {
+  /**
+   * A virtual or real server changed state (checker side). `smtpAlert` is that server's own
+   * smtp_alert (keepalived resolves it per real server); without it the global lvsSmtpAlert applies.
+   */
+  lvs(event: LvsEvent, smtpAlert?: boolean): void {
     try {
       const line = fifoLine(event);
       for (const f of this.fifos) if (f.kind !== 'vrrp') f.writer.write(line);
-      if (this.email && this.config.lvsSmtpAlert) this.email.send(lvsMail(this.email.routerId, event));
+      if (this.email && (smtpAlert ?? this.config.lvsSmtpAlert)) this.email.send(lvsMail(this.email.routerId, event));
       for (const w of this.webhooks) w.post({ type: 'lvs', seq: ++this.seq, time: new Date().toISOString(), ...event });
     } catch (e) {
       this.log({ level: 'error', code: 'HALO_GEN_ASSERTION', message: `Notifier failed on ${event.kind} event: ${String(e)}` });

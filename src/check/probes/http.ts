@@ -198,11 +198,12 @@ export function md5Hex(body: Buffer): string {
 
 /** Judges one response against one url block; returns the failure detail, or undefined. */
 export function judgeResponse(url: UrlSpec, r: HttpResponse): string | undefined {
-  if (!statusMatches(r.status, url.statusCodes)) return `status ${r.status}`;
+  // Causes say what was expected too, so a log line alone explains the verdict.
+  if (!statusMatches(r.status, url.statusCodes)) return `status ${r.status} not in ${url.statusCodes.map((c) => (c.from === c.to ? String(c.from) : `${c.from}-${c.to}`)).join(' ')}`;
   if (url.digest !== undefined) {
     if (r.truncated) return 'body larger than max_body_bytes: cannot check its digest';
     const got = md5Hex(r.body);
-    if (got !== url.digest) return `digest mismatch: got ${got}`;
+    if (got !== url.digest) return `digest mismatch: got ${got}, expected ${url.digest}`;
   }
   if (url.regex !== undefined || url.expectBody !== undefined) {
     const text = r.body.toString('utf8');

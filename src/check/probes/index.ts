@@ -48,6 +48,10 @@ async function dispatch(spec: CheckSpec, ctx: ProbeContext): Promise<ProbeOutcom
       return probePing(spec, target);
     case 'FILE_CHECK':
       return probeFile(spec);
+    case 'BFD_CHECK':
+      // The session lives in the checker process's BFD engine, which wraps this function
+      // (checker-process.ts); reaching here means no engine runs the instance.
+      return { ok: false, detail: `no BFD session runs for bfd_instance ${spec.name}`, durationMs: 0 };
   }
 }
 

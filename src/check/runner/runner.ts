@@ -158,6 +158,30 @@ export class CheckRunner extends EventEmitter {
     this.states[v] = setSuspended(st, !present);
   }
 
+  /**
+   * Makes every checker whose spec matches due now (BFD_CHECK when its session changes state):
+   * event-driven checkers do not wait for their delay_loop. A probe in flight is left alone.
+   */
+  recheckNow(matches: (spec: CheckSpec) => boolean): number {
+    if (!this.running) return 0;
+    const nowMs = this.now();
+    let count = 0;
+    this.slots.forEach((slot, i) => {
+      if (slot.inFlight || !matches(this.specOf(slot))) return;
+      slot.dueMs = nowMs;
+      this.queue.set(i, nowMs);
+      count++;
+    });
+    if (count > 0) {
+      // The timer may be armed for later than now: re-arm for the new earliest deadline.
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAtMs = Infinity;
+      this.arm();
+    }
+    return count;
+  }
+
   pool(vsId: string): readonly PoolEntry[] {
     const v = this.services.findIndex((s) => s.id === vsId);
     const vs = this.services[v];

@@ -104,6 +104,35 @@ export interface TrackFile extends Located {
   keywordPos: KeywordPositions;
 }
 
+/** `bfd_instance NAME { ... }` (keepalived.conf(5) "BFD CONFIGURATION"); times in µs. */
+export interface BfdInstance extends Located {
+  name: string;
+  /** `neighbor_ip` (synonym `neighbour_ip`). */
+  neighborIp?: string;
+  sourceIp?: string;
+  /** `min_rx` in ms with µs resolution, default 10 ms. */
+  minRxUs: number;
+  /** `min_tx`, default 10 ms. */
+  minTxUs: number;
+  /** `idle_tx`, default 1000 ms. */
+  idleTxUs: number;
+  /** `multiplier`, default 5. */
+  multiplier: number;
+  passive: boolean;
+  /** `ttl`: outgoing IPv4 TTL, default 255. */
+  ttl?: number;
+  /** `hoplimit`: outgoing IPv6 hop limit (keepalived's default 64; RFC 5881 asks for 255). */
+  hoplimit?: number;
+  /** `max_hops`: how far below 255 a received TTL may be, default 0; 255 disables the check. */
+  maxHops?: number;
+  weight?: number;
+  weightReverse: boolean;
+  /** `vrrp` / `checker`: send events only to that process (both when neither is set). */
+  vrrpOnly: boolean;
+  checkerOnly: boolean;
+  keywordPos: KeywordPositions;
+}
+
 export interface TrackProcess extends Located {
   name: string;
   process?: string[];
@@ -401,6 +430,8 @@ export interface KeepalivedModel {
   vrrpScripts: VrrpScript[];
   trackFiles: TrackFile[];
   trackProcesses: TrackProcess[];
+  /** Present when the file has a `bfd_instance` (kept absent otherwise so older models stay equal). */
+  bfdInstances?: BfdInstance[];
   vrrpInstances: VrrpInstance[];
   vrrpSyncGroups: VrrpSyncGroup[];
   garpGroups: GarpGroup[];

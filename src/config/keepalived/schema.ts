@@ -6,7 +6,7 @@
  */
 import type { ConfNode, Word } from '../tree.js';
 import type {
-  Checker, CheckerType, Family, ForwardingMethod, GarpGroup, HttpUrl, RealServer, RouteEntry, TrackFile, TrackProcess, TrackRef,
+  BfdInstance, Checker, CheckerType, Family, ForwardingMethod, GarpGroup, HttpUrl, RealServer, RouteEntry, TrackFile, TrackProcess, TrackRef,
   UnicastPeer, VipEntry, VirtualServer, VirtualServerGroup, VrrpInstance, VrrpScript, VrrpSyncGroup, VsGroupEntry,
 } from './model.js';
 import type { BlockDef, BuildEnv, KeywordDef, Target } from './schema-core.js';
@@ -30,7 +30,7 @@ const WHY_NFT = 'halo programs its own firewall rules (see docs/architecture.md)
 const WHY_NS = 'halo runs in the network namespace it is started in';
 const WHY_PROC = 'halo names and supervises its own processes';
 const WHY_RELOAD = 'halo reloads on SIGHUP or through the API and validates before it applies';
-const WHY_BFD = 'halo has no BFD implementation';
+const WHY_BFD = 'halo runs BFD sessions for BFD_CHECK in the checker process; track_bfd does not move VRRP priority yet';
 const WHY_VMAC = 'halo does not create macvlan or ipvlan interfaces yet';
 
 const ROUTE_NOTE = 'ip-route syntax, kept as words';
@@ -537,7 +537,7 @@ export const CHECKERS: Record<CheckerType, BlockDef> = {
 };
 
 /** Checkers halo recognises but does not run. */
-const UNSUPPORTED_CHECKERS: Partial<Record<CheckerType, string>> = { BFD_CHECK: WHY_BFD };
+const UNSUPPORTED_CHECKERS: Partial<Record<CheckerType, string>> = {};
 
 function newChecker(type: CheckerType, pos: ConfNode['keyword']['pos']): Target {
   const base: Target = { type, pos, keywordPos: {} };
@@ -903,10 +903,34 @@ export const GLOBAL_DEFS = keywordsBlock('global_defs', {
 
 const INTERFACE_DELAYS = listBlock('interface_up_down_delays', '<IFNAME> <DOWN_DELAY> [<UP_DELAY>]', (ws) => Math.min(ws.length, ws[2] !== undefined && /^[\d.]+$/.test(ws[2]) ? 3 : 2));
 const TRACK_GROUP = keywordsBlock('track_group', { group: { min: 0, max: 0, status: 'unsupported', note: 'static track groups are not supported', block: listBlock('group', '<VRRP_INSTANCE_NAME>', () => 1) } });
-const BFD_INSTANCE = keywordsBlock('bfd_instance', Object.fromEntries(
-  ['neighbor_ip', 'neighbour_ip', 'source_ip', 'min_rx', 'min_tx', 'idle_tx', 'multiplier', 'passive', 'ttl', 'hoplimit', 'max_hops', 'weight', 'vrrp', 'checker']
-    .map((k) => [k, unsupported(WHY_BFD, 0, 2)]),
-));
+/** keepalived's BFD timers: milliseconds with up to three decimals (µs resolution). */
+function bfdTimerUs(field: string): KeywordDef {
+  return custom(1, 1, 'DECIMAL (ms)', (ctx, n, t) => {
+    const w = n.args[0] as Word;
+    const m = /^(\d{1,7})(?:\.(\d{1,3}))?$/.exec(w.text);
+    if (!m) { ctx.error('HALO_CFG_BAD_VALUE', `Value of ${n.keyword.text} is not a time in ms: "${w.text}" (expected a decimal with up to 3 places)`, w); return; }
+    const us = Number(m[1]) * 1000 + Number((m[2] ?? '').padEnd(3, '0'));
+    if (us < 1) { ctx.error('HALO_CFG_BAD_VALUE', `Value of ${n.keyword.text} is too small: "${w.text}" (at least 0.001 ms)`, w); return; }
+    t[field] = us;
+  });
+}
+
+export const BFD_INSTANCE = keywordsBlock('bfd_instance', {
+  neighbor_ip: ip('neighborIp'),
+  neighbour_ip: synonym(ip('neighborIp'), 'neighbor_ip'),
+  source_ip: ip('sourceIp'),
+  min_rx: bfdTimerUs('minRxUs'),
+  min_tx: bfdTimerUs('minTxUs'),
+  idle_tx: bfdTimerUs('idleTxUs'),
+  multiplier: int('multiplier', 1, 255),
+  passive: flag('passive'),
+  ttl: int('ttl', 1, 255),
+  hoplimit: int('hoplimit', 1, 255),
+  max_hops: int('maxHops', 0, 255),
+  weight: weightDef('weight', 'weightReverse', -253, 253),
+  vrrp: flag('vrrpOnly'),
+  checker: flag('checkerOnly'),
+});
 const SSL_BLOCK = keywordsBlock('SSL', Object.fromEntries(['password', 'ca', 'certificate', 'key'].map((k) => [k, unsupported('SSL_GET uses no client certificate in halo', 1, 1)])));
 
 function linkbeatShape(ws: readonly string[]): number {
@@ -943,7 +967,11 @@ export const TOP = keywordsBlock('top level', {
   static_rules: routeList('staticRules', 'static_rules'),
   track_file: named<TrackFile & Target>((name, n) => ({ name, weight: 1, weightReverse: false, deprecatedSpelling: false, pos: n.keyword.pos, keywordPos: {} } as TrackFile & Target), TRACK_FILE, (t) => t['trackFiles'] as (TrackFile & Target)[]),
   vrrp_track_process: named<TrackProcess & Target>((name, n) => ({ name, weight: 1, weightReverse: false, quorum: 1, fullCommand: false, pos: n.keyword.pos, keywordPos: {} } as TrackProcess & Target), TRACK_PROCESS, (t) => t['trackProcesses'] as (TrackProcess & Target)[]),
-  bfd_instance: unsupported(WHY_BFD, 1, 1, BFD_INSTANCE),
+  bfd_instance: named<BfdInstance & Target>(
+    (name, n) => ({ name, minRxUs: 10_000, minTxUs: 10_000, idleTxUs: 1_000_000, multiplier: 5, passive: false, weightReverse: false, vrrpOnly: false, checkerOnly: false, pos: n.keyword.pos, keywordPos: {} } as BfdInstance & Target),
+    BFD_INSTANCE,
+    (t) => ((t['bfdInstances'] as (BfdInstance & Target)[] | undefined) ?? (t['bfdInstances'] = [])) as (BfdInstance & Target)[],
+  ),
   vrrp_script: named<VrrpScript & Target>((name, n) => ({ name, intervalMs: 1000, weight: 0, weightReverse: false, rise: 1, fall: 1, initFail: false, pos: n.keyword.pos, keywordPos: {} } as VrrpScript & Target), VRRP_SCRIPT, (t) => t['vrrpScripts'] as (VrrpScript & Target)[]),
   vrrp_sync_group: named<VrrpSyncGroup & Target>((name, n) => ({ name, group: [], trackInterface: [], trackScript: [], trackFile: [], trackProcess: [], trackBfd: [], syncGroupTrackingWeight: false, pos: n.keyword.pos, keywordPos: {} } as VrrpSyncGroup & Target), SYNC_GROUP, (t) => t['vrrpSyncGroups'] as (VrrpSyncGroup & Target)[]),
   garp_group: block(GARP_GROUP, 0, 0, (ctx, n, t, env) => {

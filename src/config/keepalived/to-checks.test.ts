@@ -53,10 +53,10 @@ test('seed004: weights 1 and 5 and connect_timeout 10 of the wrr service', () =>
   assert.equal(kind(vs.realServers[1]!.checkers, 'TCP_CHECK').connectTimeoutMs, 10_000);
 });
 
-test('checkers-all: every checker kind is mapped with its own options; BFD_CHECK (dropped by the config layer) is absent', () => {
+test('checkers-all: every checker kind is mapped with its own options, BFD_CHECK with its bfd_instance', () => {
   const p = plan('checkers-all.conf');
   const rs = p.pools[0]!.spec.realServers[0]!;
-  assert.deepEqual(rs.checkers.map((c) => c.kind), ['HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'MISC_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK']);
+  assert.deepEqual(rs.checkers.map((c) => c.kind), ['HTTP_GET', 'SSL_GET', 'TCP_CHECK', 'SMTP_CHECK', 'DNS_CHECK', 'MISC_CHECK', 'UDP_CHECK', 'PING_CHECK', 'FILE_CHECK', 'BFD_CHECK']);
   assert.equal(rs.weight, 10);
   const http = kind(rs.checkers, 'HTTP_GET');
   assert.equal(http.httpProtocol, '1.1');
@@ -88,6 +88,13 @@ test('checkers-all: every checker kind is mapped with its own options; BFD_CHECK
   assert.equal(kind(rs.checkers, 'PING_CHECK').retry, 4, 'own retry beats the inherited one');
   const file = kind(rs.checkers, 'FILE_CHECK');
   assert.deepEqual([file.path, file.weight, file.reverse, file.dynamic], ['/run/halo/maint', 3, true, true]);
+  const bfd = kind(rs.checkers, 'BFD_CHECK');
+  // Down until the session is Up, and one read decides (keepalived acts on BFD events at once).
+  assert.deepEqual([bfd.name, bfd.alpha, bfd.retry, bfd.fall, bfd.warmupMs], ['bfd1', true, 0, 1, 0]);
+  assert.deepEqual(p.bfdInstances, [{
+    name: 'bfd1', neighborIp: '10.0.1.1', sourceIp: '10.0.0.5', ttl: 255, maxHops: 0,
+    session: { desiredMinTxUs: 15_500, requiredMinRxUs: 20_000, idleTxUs: 1_000_000, detectMult: 3, passive: true },
+  }]);
   assert.deepEqual(p.diagnostics, []);
 });
 

@@ -23,6 +23,7 @@ import { backendId } from '../../core/backend.js';
 import type { CheckEvent } from '../../check/policy.js';
 import { fifoLine } from '../../check/policy.js';
 import { buildCheck, parseHexString, type CheckInput, type CheckSpec, type CommonInput, type DnsType, type RealServerSpec, type VirtualServerSpec } from '../../check/spec.js';
+import { buildBfdInstance, type BfdInstanceSpec } from '../../check/bfd/spec.js';
 import { describeVs } from './build.js';
 import type { Checker, KeepalivedModel, RealServer, ScriptRef, TrackFile, VirtualServer } from './model.js';
 
@@ -54,6 +55,15 @@ export interface CheckPlan {
   readonly scriptUser?: ScriptUser;
   /** global_defs `enable_script_security`. */
   readonly enableScriptSecurity: boolean;
+  /**
+   * Where smtp_alert mail goes (global_defs `notification_email`, `notification_email_from`,
+   * `smtp_server`, `smtp_connect_timeout`, `router_id`); absent without a server and a recipient.
+   */
+  readonly smtp?: { readonly to: readonly string[]; readonly from?: string; readonly host: string; readonly port: number; readonly connectTimeoutMs: number; readonly routerId?: string };
+  /** smtp_alert for virtual server (quorum) events: `smtp_alert_checker`, else `smtp_alert`. */
+  readonly vsSmtpAlert?: boolean;
+  /** The `bfd_instance`s the checker process runs (those not marked `vrrp`-only). */
+  readonly bfdInstances?: readonly BfdInstanceSpec[];
   readonly diagnostics: readonly Diagnostic[];
 }
 
@@ -95,9 +105,16 @@ function checkInput(
 ): { input: CheckInput } | { skip: string; code: 'HALO_CFG_NOT_SUPPORTED' | 'HALO_CFG_UNKNOWN_REFERENCE' } {
   const logAllDefault = model.globalDefs.checkerLogAllFailures;
   switch (c.type) {
-    case 'BFD_CHECK':
-      // The config layer already drops BFD_CHECK with a warning; kept for a model built otherwise.
-      return { skip: `BFD_CHECK is not implemented: real server ${rs.address} is checked by its other checkers only`, code: 'HALO_CFG_NOT_SUPPORTED' };
+    case 'BFD_CHECK': {
+      const inst = c.name !== undefined ? (model.bfdInstances ?? []).find((b) => b.name === c.name) : undefined;
+      if (inst === undefined || inst.neighborIp === undefined) return { skip: `BFD_CHECK names no bfd_instance with a neighbor_ip: ${c.name ?? '(none)'}`, code: 'HALO_CFG_UNKNOWN_REFERENCE' };
+      if (inst.vrrpOnly) return { skip: `BFD_CHECK names bfd_instance ${inst.name}, which sends its events to VRRP only (vrrp keyword)`, code: 'HALO_CFG_NOT_SUPPORTED' };
+      // keepalived's BFD_CHECK has none of the common options and acts on the session's events:
+      // down when the session leaves Up, up when it comes Up. halo reads the session state at
+      // once on every change (the engine triggers the check), and every delay_loop besides;
+      // alpha: a server is down until its session has come Up.
+      return { input: { kind: 'BFD_CHECK', name: inst.name, delayLoopMs: rs.delayLoopMs ?? vs.delayLoopMs, retry: 0, warmupMs: 0, alpha: true } };
+    }
     case 'FILE_CHECK': {
       const tf = c.trackFile !== undefined ? files.get(c.trackFile) : undefined;
       if (tf === undefined || tf.file === undefined) return { skip: `FILE_CHECK names no track_file with a file: ${c.trackFile ?? '(none)'}`, code: 'HALO_CFG_UNKNOWN_REFERENCE' };
@@ -179,7 +196,7 @@ function checkInput(
 
 /** Checkers that open a connection to the real server and so need a port. */
 function needsPort(spec: CheckSpec): boolean {
-  return spec.kind !== 'MISC_CHECK' && spec.kind !== 'FILE_CHECK' && spec.kind !== 'PING_CHECK';
+  return spec.kind !== 'MISC_CHECK' && spec.kind !== 'FILE_CHECK' && spec.kind !== 'PING_CHECK' && spec.kind !== 'BFD_CHECK';
 }
 
 function addScript(users: Record<string, ScriptUser>, ref: ScriptRef | undefined): string | undefined {
@@ -260,8 +277,41 @@ export function keepalivedToChecks(model: KeepalivedModel, options: ToChecksOpti
     return { spec, fifoName: fifoNameOf(vs), scriptUsers, pos: vs.pos };
   });
   if (pools.length === 0) diagnostics.push({ severity: 'warning', code: 'HALO_SVC_NO_SERVICES', message: 'Nothing to check: the configuration has no virtual_server' });
+  const bfdInstances: BfdInstanceSpec[] = [];
+  for (const b of model.bfdInstances ?? []) {
+    if (b.vrrpOnly || b.neighborIp === undefined) continue;
+    const built = buildBfdInstance({
+      name: b.name,
+      neighborIp: b.neighborIp,
+      minRxUs: b.minRxUs,
+      minTxUs: b.minTxUs,
+      idleTxUs: b.idleTxUs,
+      multiplier: b.multiplier,
+      passive: b.passive,
+      ...(b.sourceIp !== undefined ? { sourceIp: b.sourceIp } : {}),
+      ...(b.ttl !== undefined ? { ttl: b.ttl } : {}),
+      ...(b.hoplimit !== undefined ? { hoplimit: b.hoplimit } : {}),
+      ...(b.maxHops !== undefined ? { maxHops: b.maxHops } : {}),
+    });
+    for (const p of built.problems) diagnostics.push({ severity: 'error', code: 'HALO_CHK_SPEC_INVALID', message: `bfd_instance ${b.name}: ${p}`, pos: b.pos });
+    bfdInstances.push(built.spec);
+  }
   return {
     pools,
+    ...(bfdInstances.length > 0 ? { bfdInstances } : {}),
+    ...(g.smtpServer !== undefined && g.notificationEmail.length > 0
+      ? {
+          smtp: {
+            to: [...g.notificationEmail],
+            host: g.smtpServer.host,
+            port: g.smtpServer.port,
+            connectTimeoutMs: g.smtpConnectTimeoutMs,
+            ...(g.notificationEmailFrom !== undefined ? { from: g.notificationEmailFrom } : {}),
+            ...(g.routerId !== undefined ? { routerId: g.routerId } : {}),
+          },
+        }
+      : {}),
+    ...((g.smtpAlertChecker ?? g.smtpAlert) !== undefined ? { vsSmtpAlert: (g.smtpAlertChecker ?? g.smtpAlert) as boolean } : {}),
     diagnostics,
     enableScriptSecurity: g.enableScriptSecurity,
     ...(g.scriptUser !== undefined ? { scriptUser: { user: g.scriptUser.user, ...(g.scriptUser.group !== undefined ? { group: g.scriptUser.group } : {}) } } : {}),

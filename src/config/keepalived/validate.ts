@@ -30,6 +30,15 @@ export function validateKeepalivedModel(model: KeepalivedModel): Diagnostic[] {
   const scripts = index(model.vrrpScripts, 'vrrp_script');
   const files = index(model.trackFiles, 'track_file');
   const processes = index(model.trackProcesses, 'vrrp_track_process');
+  const bfds = index(model.bfdInstances ?? [], 'bfd_instance');
+  for (const b of model.bfdInstances ?? []) {
+    if (b.neighborIp === undefined) err('HALO_CFG_MISSING_KEYWORD', `bfd_instance ${b.name} needs neighbor_ip`, b.pos);
+    else if (b.sourceIp !== undefined && b.sourceIp.includes(':') !== b.neighborIp.includes(':')) {
+      err('HALO_CFG_MIXED_FAMILIES', `bfd_instance ${b.name} mixes address families: neighbor_ip ${b.neighborIp}, source_ip ${b.sourceIp}`, b.keywordPos['source_ip'] ?? b.pos);
+    }
+    // RFC 5880 §6.8.3: while not Up, DesiredMinTx must be at least one second.
+    if (b.idleTxUs < 1_000_000) warn('HALO_CFG_BAD_VALUE', `bfd_instance ${b.name}: idle_tx ${b.idleTxUs / 1000} ms is below the 1000 ms RFC 5880 asks for while a session is not up`, b.keywordPos['idle_tx'] ?? b.pos);
+  }
   const instances = index(model.vrrpInstances, 'vrrp_instance');
   index(model.vrrpSyncGroups, 'vrrp_sync_group');
   const vsGroups = index(model.virtualServerGroups, 'virtual_server_group');
@@ -110,6 +119,10 @@ export function validateKeepalivedModel(model: KeepalivedModel): Diagnostic[] {
         err('HALO_CFG_MISSING_VALUE', `Virtual server ${name} has no port: a port may only be left out for a persistent service (persistence_timeout)`, vs.pos);
       }
       for (const c of rs.checkers) {
+        if (c.type === 'BFD_CHECK') {
+          if (c.name === undefined) err('HALO_CFG_MISSING_KEYWORD', 'BFD_CHECK needs name', c.pos);
+          else if (!bfds.has(c.name)) err('HALO_CFG_UNKNOWN_REFERENCE', `BFD_CHECK names no bfd_instance: ${c.name}`, c.keywordPos['name'] ?? c.pos, hintFor(c.name, bfds.keys()));
+        }
         if (c.type === 'FILE_CHECK') {
           if (c.trackFile === undefined) err('HALO_CFG_MISSING_KEYWORD', 'FILE_CHECK needs track_file', c.pos);
           else if (!files.has(c.trackFile)) err('HALO_CFG_UNKNOWN_REFERENCE', `FILE_CHECK names no track_file: ${c.trackFile}`, c.keywordPos['track_file'] ?? c.pos, hintFor(c.trackFile, files.keys()));

@@ -19,6 +19,7 @@ import { TRACK_ERRORS } from './track.js';
 import { DATAPLANE_ERRORS } from './dataplane.js';
 import { CTL_ERRORS } from './ctl.js';
 import { RELOAD_ERRORS } from './reload.js';
+import { BFD_ERRORS } from './bfd.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -40,6 +41,7 @@ export const ERROR_CATALOG = {
   ...DATAPLANE_ERRORS,
   ...CTL_ERRORS,
   ...RELOAD_ERRORS,
+  ...BFD_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

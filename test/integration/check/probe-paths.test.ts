@@ -155,11 +155,11 @@ test('HTTP_GET: right status and digest: up on both paths', { skip: skipNative }
 });
 
 test('HTTP_GET: wrong status: down on both paths', { skip: skipNative }, async () => {
-  same(await bothHttp(httpSpec({ urls: [{ path: '/error' }] }), target), false, 'status 500');
+  same(await bothHttp(httpSpec({ urls: [{ path: '/error' }] }), target), false, 'status 500 not in 200-299');
 });
 
 test('HTTP_GET: wrong digest: down on both paths', { skip: skipNative }, async () => {
-  same(await bothHttp(httpSpec({ urls: [{ path: '/other', digest: md5('ok\n') }] }), target), false, `digest mismatch: got ${md5('not ok\n')}`);
+  same(await bothHttp(httpSpec({ urls: [{ path: '/other', digest: md5('ok\n') }] }), target), false, `digest mismatch: got ${md5('not ok\n')}, expected ${md5('ok\n')}`);
 });
 
 test('HTTP_GET: regex and status ranges are judged the same', { skip: skipNative }, async () => {
