@@ -339,8 +339,9 @@ class ClientConn implements UpstreamOwner {
   private headStartMs = 0;
   private connectStartMs = 0;
   private paused = false;
-  private readonly remoteAddr: string;
-  private readonly remotePort: number;
+  /** The peer address, read on first use: getpeername is a syscall most requests never need. */
+  private peerAddr: string | undefined;
+  private peerPort = 0;
 
   // the exchange
   private req: RequestHead | undefined;
@@ -372,8 +373,6 @@ class ClientConn implements UpstreamOwner {
     private readonly svc: HttpService,
     private readonly sock: net.Socket,
   ) {
-    this.remoteAddr = sock.remoteAddress ?? '';
-    this.remotePort = sock.remotePort ?? 0;
     this.rs = svc.settings;
     const now = svc.deps.ticker.nowMs;
     this.lastClientMs = now;
@@ -383,6 +382,19 @@ class ClientConn implements UpstreamOwner {
     sock.on('drain', () => this.onClientDrain());
     sock.on('error', () => undefined);
     sock.on('close', () => this.onClientClose());
+  }
+
+  private get remoteAddr(): string {
+    if (this.peerAddr === undefined) {
+      this.peerAddr = this.sock.remoteAddress ?? '';
+      this.peerPort = this.sock.remotePort ?? 0;
+    }
+    return this.peerAddr;
+  }
+
+  private get remotePort(): number {
+    if (this.peerAddr === undefined) void this.remoteAddr;
+    return this.peerPort;
   }
 
   // ---- timeouts -------------------------------------------------------------------------------
@@ -664,9 +676,11 @@ class ClientConn implements UpstreamOwner {
     const now = this.svc.deps.ticker.refresh();
     const hashTemplate = pool.spec.hashKey;
     const b =
-      hashTemplate === undefined
-        ? pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now })
-        : pool.pick({ clientIp: this.remoteAddr, hashKey: expand(compiledKey(hashTemplate), this.vars(req, pool)), exclude: this.tried, nowMs: now });
+      hashTemplate !== undefined
+        ? pool.pick({ clientIp: this.remoteAddr, hashKey: expand(compiledKey(hashTemplate), this.vars(req, pool)), exclude: this.tried, nowMs: now })
+        : pool.usesClientIp
+          ? pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now })
+          : pool.pick({ exclude: this.tried, nowMs: now });
     if (b === undefined) {
       if (this.attempts === 0) {
         this.svc.counters.noLiveUpstreams++;
@@ -799,7 +813,22 @@ class ClientConn implements UpstreamOwner {
     let headOut: string | undefined;
     if (needRewrite) headOut = this.buildClientHead(head, framing.kind === 'chunked' && !this.dechunk);
     const bodyStart = head.headBytes;
-    if (this.dechunk || headOut !== undefined) {
+    if (headOut !== undefined && !this.dechunk) {
+      // the rewritten head and the first body bytes leave in one write (one buffer, no writev)
+      const st = this.resFramer.feed(b, bodyStart);
+      if (st.error !== undefined) {
+        this.attemptFailed({ kind: 'invalid_header' });
+        return;
+      }
+      const headLen = Buffer.byteLength(headOut, 'latin1');
+      const out = Buffer.allocUnsafe(headLen + st.used);
+      out.write(headOut, 0, 'latin1');
+      b.copy(out, headLen, bodyStart, bodyStart + st.used);
+      this.writeClient(out);
+      if (st.done) this.responseDone(bodyStart + st.used < b.length);
+      return;
+    }
+    if (this.dechunk) {
       // head and first body bytes leave in one writev
       this.sock.cork();
       if (headOut !== undefined) {
