@@ -521,7 +521,8 @@ class ClientConn implements UpstreamOwner {
     let base = svc.settings;
     if (svc.hosts !== undefined) {
       // nginx picks the server by server_name before it looks at locations
-      const h = svc.hosts.list[findServer(svc.hosts.names, req.host)];
+      // an absolute-form target names the host itself and wins over Host (RFC 9112 section 3.2.2)
+      const h = svc.hosts.list[findServer(svc.hosts.names, req.target.charCodeAt(0) === 47 ? req.host : (targetAuthority(req.target) ?? req.host))];
       if (h !== undefined) {
         table = h.routes;
         hostPool = h.pool;
@@ -1141,6 +1142,12 @@ function hasResponseHopByHop(head: ResponseHead): boolean {
 }
 
 /** absolute-form targets (RFC 9112 section 3.2.2) go to the backend in origin-form. */
+/** The authority of an absolute-form target (`http://host:port/path`), or undefined. */
+function targetAuthority(target: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+  return m?.[1] === undefined || m[1] === '' ? undefined : m[1];
+}
+
 function originForm(target: string): string {
   if (target.charCodeAt(0) === 47) return target;
   const m = /^https?:\/\/[^/?#]*/i.exec(target);

@@ -96,6 +96,8 @@ http {
       const got = host === null ? await get10(port, path) : await get(port, path, host);
       assert.equal(got, want, `Host ${host ?? '(none)'} ${path}`);
     }
+    // an absolute-form request target names the server itself, whatever Host says
+    assert.equal(await get(port, 'http://first.test/abs', 'www.example.test'), '200 a /abs');
   } finally {
     await worker.drain(1000);
     await Promise.all([a, b, c, d].map((x) => x.close()));
