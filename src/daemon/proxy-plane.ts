@@ -37,6 +37,9 @@ function clashes(a: ServiceSpec, b: ServiceSpec): boolean {
   if (a.listenAddress === b.listenAddress) return true;
   const v6 = (x: string): boolean => x.includes(':');
   const wild = (x: string): boolean => x === '0.0.0.0' || x === '::';
+  // `[::]` with ipv6only=off takes IPv4 too (nginx's default, on, keeps the families apart)
+  const dual = (x: ServiceSpec): boolean => x.listenAddress === '::' && x.ipv6Only === false;
+  if (dual(a) || dual(b)) return true;
   // a wildcard bind and a specific one of the same family on one port: the second bind fails
   return v6(a.listenAddress) === v6(b.listenAddress) && (wild(a.listenAddress) || wild(b.listenAddress));
 }
@@ -59,7 +62,7 @@ export function mergeServices(parts: readonly MappedServices[]): MappedServices 
         diagnostics.push({ severity: 'error', code: 'HALO_DPL_NOT_SERVED', message: `Service ${s.name} is left out: ${clash.name} already listens there (${listenKey(clash)})` });
         continue;
       }
-      const wanted = [s.pool, ...s.routes.map((r) => r.pool)].flatMap((n) => {
+      const wanted = [s.pool, ...s.routes.map((r) => r.pool), ...(s.vhosts ?? []).flatMap((v) => [v.pool, ...v.routes.map((r) => r.pool)])].flatMap((n) => {
         const p = localPools.get(n);
         return p !== undefined ? [p] : [];
       });

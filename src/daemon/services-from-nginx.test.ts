@@ -125,9 +125,9 @@ test('hash consistent, keepalive, proxy_set_header, retries, URI replacement, di
   assert.equal(routes.get('/')?.settings, undefined, 'location / is the service itself');
   assert.deepEqual(routes.get('/healthz')?.replaceUri, '/status');
   assert.equal(routes.get('/healthz')?.pool, '127.0.0.1:9999');
-  // `location = /healthz` is served as a prefix: said, positioned
-  assert.deepEqual(m.diagnostics.map((d) => [d.severity, d.code]), [['warning', 'HALO_DPL_EXACT_LOCATION'], ['warning', 'HALO_DPL_EXACT_LOCATION']]);
-  assert.ok(m.diagnostics.every((d) => d.pos !== undefined));
+  // `location = /healthz` is an exact location now, nothing to warn about
+  assert.equal(routes.get('/healthz')?.match, 'exact');
+  assert.deepEqual(m.diagnostics, []);
 });
 
 test('stream: tcp and udp services, stream pools apart from http ones, proxy_timeout and next_upstream', () => {
@@ -150,7 +150,7 @@ test('stream: tcp and udp services, stream pools apart from http ones, proxy_tim
   assert.deepEqual(m.pools.find((p) => p.name === `${STREAM_POOL_PREFIX}dns`)?.flags, ['two']);
 });
 
-test('two servers on one listen: the default_server is kept and the other reported', () => {
+test('two servers on one listen: both served as virtual hosts, the default_server takes unmatched names', () => {
   const src = new MemorySource({
     '/n.conf': `events {}
 http {
@@ -165,5 +165,54 @@ http {
   const m = servicesFromNginx(r.model);
   assert.equal(m.services.length, 1);
   assert.equal(m.services[0]?.pool, 'b');
-  assert.deepEqual(m.diagnostics.map((d) => [d.code, d.pos?.line]), [['HALO_DPL_SHARED_LISTEN', 5]]);
+  assert.deepEqual(m.services[0]?.vhosts?.map((v) => [v.names, v.pool]), [[['one'], 'a'], [['two'], 'b']]);
+  assert.deepEqual(m.diagnostics, []);
+});
+
+test('the first server on a listen is its default when none says default_server; listen options ipv6only', () => {
+  const src = new MemorySource({
+    '/n.conf': `events {}
+http {
+  upstream a { server 127.0.0.1:1; }
+  upstream b { server 127.0.0.1:2; }
+  server { listen [::]:8000; server_name one; location / { proxy_pass http://a; } }
+  server { listen [::]:8000; server_name two; location / { proxy_pass http://b; } location = /x { proxy_pass http://a; } }
+  server { listen [::]:8001 ipv6only=off; location / { proxy_pass http://b; } }
+}
+stream {
+  server { listen [::]:53 udp; proxy_pass 127.0.0.1:5353; }
+  server { listen [::]:54 udp ipv6only=off; proxy_pass 127.0.0.1:5353; }
+}`,
+  });
+  const r = loadNginxConfig('/n.conf', src);
+  assert.deepEqual(r.diagnostics.filter((d) => d.severity !== 'info'), []);
+  const m = servicesFromNginx(r.model);
+  assert.deepEqual(
+    m.services.map((s) => [s.name, s.pool, s.ipv6Only, s.vhosts?.length]),
+    [
+      ['http/[::]:8000', 'a', undefined, 2],
+      ['http/[::]:8001', 'b', false, undefined],
+      ['udp/[::]:53', 'stream:127.0.0.1:5353', undefined, undefined],
+      ['udp/[::]:54', 'stream:127.0.0.1:5353', false, undefined],
+    ],
+  );
+  assert.deepEqual(m.services[0]?.vhosts?.[1]?.routes.map((x) => [x.match, x.pathPrefix, x.pool]), [[undefined, '/', 'b'], ['exact', '/x', 'a']]);
+});
+
+test('listen ipv6only takes on or off, and means nothing on IPv4', () => {
+  const src = new MemorySource({
+    '/n.conf': `events {}
+stream {
+  server { listen [::]:53 udp ipv6only=maybe; proxy_pass 127.0.0.1:5353; }
+  server { listen 127.0.0.1:54 udp ipv6only=off; proxy_pass 127.0.0.1:5353; }
+}`,
+  });
+  const r = loadNginxConfig('/n.conf', src);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.pos?.line !== 1).map((d) => [d.severity, d.code, d.pos?.line, d.pos?.col]),
+    [
+      ['error', 'HALO_NGX_BAD_VALUE', 3, 31],
+      ['info', 'HALO_NGX_IGNORED', 4, 36],
+    ],
+  );
 });

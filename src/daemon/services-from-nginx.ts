@@ -1,6 +1,6 @@
 /**
  * From the nginx model (src/config/nginx/model.ts) to what the proxy runs (src/proxy/types.ts):
- * one http service per listening address, one stream service per stream listen, one pool per
+ * one http service per listening address (its servers chosen by server_name), one stream service per stream listen, one pool per
  * upstream (and one per `proxy_pass http://host:port` that names no upstream). Every option the
  * model carries is carried over; what the proxy cannot express comes back as a positioned
  * diagnostic, never silently dropped.
@@ -22,6 +22,7 @@ import {
   type RouteSettings,
   type ServiceSpec,
   type SetHeader,
+  type VirtualHost,
 } from '../proxy/types.js';
 
 export interface MappedServices {
@@ -139,24 +140,8 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
       return name;
     };
 
-    // one service per listening address: nginx would pick the server by server_name, halo keeps one
-    const byListen = new Map<string, { server: NginxHttpServer; listen: NginxListen }>();
-    for (const server of model.http.servers) {
-      for (const listen of server.listen) {
-        const key = listenKey(listen);
-        const had = byListen.get(key);
-        if (had === undefined) {
-          byListen.set(key, { server, listen });
-          continue;
-        }
-        const keepNew = listen.defaultServer && !had.listen.defaultServer;
-        const dropped = keepNew ? had : { server, listen };
-        if (keepNew) byListen.set(key, { server, listen });
-        note('warning', 'HALO_DPL_SHARED_LISTEN', `Server is left out on ${key}: another server listens there (server_name ${dropped.server.serverNames.join(' ') || '""'})`, dropped.listen.pos);
-      }
-    }
-
-    for (const [key, { server, listen }] of byListen) {
+    /** One server's routing: its pool for unmatched paths, its locations, its own settings. */
+    const mapServer = (server: NginxHttpServer, key: string): VirtualHost | null => {
       const routes: Route[] = [];
       const routeLocations: NginxLocation[] = [];
       let defaultPool = '';
@@ -164,19 +149,25 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
         const pool = poolFor(l);
         if (pool === null) continue;
         routeLocations.push(l);
-        if (l.match === 'exact') note('warning', 'HALO_DPL_EXACT_LOCATION', `Exact location served as a prefix: = ${l.path}`, l.pos);
         const uri = l.proxyPass?.uri ?? null;
-        routes.push({ pathPrefix: l.path, pool, ...(uri !== null ? { replaceUri: uri } : {}) });
-        if (l.path === '/' && uri === null) defaultPool = pool;
+        routes.push({
+          pathPrefix: l.path,
+          pool,
+          ...(l.match !== 'prefix' ? { match: l.match } : {}),
+          ...(l.noRegex === true ? { noRegex: true } : {}),
+          ...(l.caseless === true ? { caseless: true } : {}),
+          ...(uri !== null ? { replaceUri: uri } : {}),
+        });
+        if (l.path === '/' && l.match === 'prefix' && uri === null) defaultPool = pool;
       }
       // the settings of `location /`, or of the first location that proxies
       const passing = server.locations.filter((l) => l.proxyPass !== null);
-      const mainLoc = passing.find((l) => l.path === '/') ?? passing[0];
+      const mainLoc = passing.find((l) => l.path === '/' && l.match === 'prefix') ?? passing[0];
       if (mainLoc === undefined) {
         note('warning', 'HALO_DPL_NOT_SERVED', `Server on ${key} is left out: none of its locations has a proxy_pass`, server.pos);
-        continue;
+        return null;
       }
-      // a location whose proxy settings differ from the service's carries its own
+      // a location whose proxy settings differ from the server's carries its own
       for (const [i, l] of routeLocations.entries()) {
         const r = routes[i];
         if (r === undefined || l === mainLoc || settingsKey(l.proxy) === settingsKey(mainLoc.proxy)) continue;
@@ -185,21 +176,60 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
       if (defaultPool === '') {
         note('warning', 'HALO_DPL_NOT_SERVED', `Server on ${key} has no location / with a plain proxy_pass: requests outside its locations get 502 (nginx would serve files)`, server.pos);
       }
-      const mainPool = pools.get(routes.find((r) => r.pathPrefix === mainLoc.path)?.pool ?? defaultPool);
-      const mainSettings = settingsOf(mainLoc.proxy, (mainPool?.keepalive.maxIdle ?? 0) > 0);
+      const mainRoute = routes[routeLocations.indexOf(mainLoc)];
+      const mainPool = pools.get(mainRoute?.pool ?? defaultPool);
+      return {
+        names: server.serverNames,
+        pool: defaultPool,
+        // a lone `location /` without URI needs no routing table
+        routes: routes.length === 1 && routes[0]?.pathPrefix === '/' && routes[0].match === undefined && routes[0].replaceUri === undefined ? [] : routes,
+        settings: settingsOf(mainLoc.proxy, (mainPool?.keepalive.maxIdle ?? 0) > 0),
+      };
+    };
+
+    // the servers of each listening address, in config order, and its default server: the one
+    // marked default_server there, else the first (nginx, "How nginx processes a request")
+    const byListen = new Map<string, { listen: NginxListen; servers: NginxHttpServer[]; defaultServer: NginxHttpServer }>();
+    for (const server of model.http.servers) {
+      for (const listen of server.listen) {
+        const key = listenKey(listen);
+        const had = byListen.get(key);
+        if (had === undefined) byListen.set(key, { listen, servers: [server], defaultServer: server });
+        else {
+          had.servers.push(server);
+          if (listen.defaultServer) {
+            had.defaultServer = server;
+            had.listen = listen;
+          }
+        }
+      }
+    }
+
+    for (const [key, { listen, servers, defaultServer }] of byListen) {
+      const mapped = servers.map((s) => ({ server: s, vhost: mapServer(s, key) }));
+      const vhosts = mapped.flatMap((m) => (m.vhost !== null ? [m.vhost] : []));
+      let main = mapped.find((m) => m.server === defaultServer)?.vhost ?? null;
+      if (main === null) {
+        // the default server proxies nothing (already reported): the first server that does
+        // takes the requests no name matches, rather than losing the named ones too
+        main = vhosts[0] ?? null;
+        if (main === null) continue;
+        note('warning', 'HALO_DPL_NOT_SERVED', `Default server on ${key} proxies nothing: requests for other names go to server_name ${main.names.join(' ') || '""'}`, defaultServer.pos);
+      }
       services.push({
         name: `http/${key}`,
         protocol: 'http',
         listenAddress: listen.address,
         listenPort: listen.port,
-        pool: defaultPool,
-        // a lone `location /` without URI needs no routing table
-        routes: routes.length === 1 && routes[0]?.pathPrefix === '/' && routes[0].replaceUri === undefined ? [] : routes,
-        timeouts: { ...NGINX_TIMEOUTS, connectMs: mainSettings.connectMs, readMs: mainSettings.readMs, sendMs: mainSettings.sendMs },
+        ...(listen.address.includes(':') && !listen.ipv6Only ? { ipv6Only: false } : {}),
+        ...(vhosts.length > 1 ? { vhosts } : {}),
+        pool: main.pool,
+        routes: main.routes,
+        timeouts: { ...NGINX_TIMEOUTS, connectMs: main.settings.connectMs, readMs: main.settings.readMs, sendMs: main.settings.sendMs },
         limits: DEFAULT_LIMITS,
-        retry: mainSettings.retry,
-        setHeaders: mainSettings.setHeaders,
-        upstreamHttpVersion: mainSettings.upstreamHttpVersion,
+        retry: main.settings.retry,
+        setHeaders: main.settings.setHeaders,
+        upstreamHttpVersion: main.settings.upstreamHttpVersion,
       });
     }
   }
@@ -223,6 +253,7 @@ export function servicesFromNginx(model: NginxModel): MappedServices {
           protocol,
           listenAddress: listen.address,
           listenPort: listen.port,
+          ...(listen.address.includes(':') && !listen.ipv6Only ? { ipv6Only: false } : {}),
           pool,
           routes: [],
           timeouts: { ...NGINX_TIMEOUTS, connectMs: server.connectTimeoutMs, idleMs: server.timeoutMs },

@@ -31,6 +31,8 @@ import {
 import { countsAsFailure, failureStatus, shouldRetry, type Outcome } from './passive.js';
 import { UpstreamPool, type Ticker, type UpstreamConn, type UpstreamOwner } from './upstream.js';
 import { newCounters, type BackendSpec, type PoolSpec, type ProxyCounters, type RetryPolicy, type Route, type RouteSettings, type ServiceSpec } from './types.js';
+import { compileRoutes, findRoute, type RouteTable } from './routes.js';
+import { compileServerNames, findServer, type ServerNameTable } from './server-names.js';
 
 export type PickerRegistry = (algorithm: string) => PickerFactory | undefined;
 
@@ -154,24 +156,15 @@ function expand(parts: readonly TemplatePart[], v: Vars): string {
   return s;
 }
 
-/** nginx `location` prefix matching: the longest prefix wins. */
-export function matchRoute(routes: readonly Route[], target: string): Route | undefined {
-  let best: Route | undefined;
-  for (const r of routes) {
-    if (target.startsWith(r.pathPrefix) && (best === undefined || r.pathPrefix.length > best.pathPrefix.length)) best = r;
-  }
-  return best;
-}
-
 function routeTarget(best: Route | undefined, defaultPool: string, target: string): { pool: string; target: string } {
   if (best === undefined) return { pool: defaultPool, target };
-  if (best.replaceUri === undefined) return { pool: best.pool, target };
+  if (best.replaceUri === undefined || best.match === 'regex') return { pool: best.pool, target };
   return { pool: best.pool, target: best.replaceUri + target.slice(best.pathPrefix.length) };
 }
 
-/** nginx `location` prefix matching (longest prefix wins) and `proxy_pass` URI replacement. */
+/** nginx `location` matching (src/proxy/routes.ts) and `proxy_pass` URI replacement. */
 export function routeRequest(routes: readonly Route[], defaultPool: string, target: string): { pool: string; target: string } {
-  return routeTarget(matchRoute(routes, target), defaultPool, target);
+  return routeTarget(findRoute(compileRoutes(routes), target), defaultPool, target);
 }
 
 /** The proxy settings one request runs with: the service's, or its location's. */
@@ -198,6 +191,13 @@ function compileSettings(s: RouteSettings): RequestSettings {
   };
 }
 
+/** A virtual host at run time. */
+interface CompiledHost {
+  readonly pool: string;
+  readonly routes: RouteTable;
+  readonly settings: RequestSettings;
+}
+
 const enum Phase {
   Idle,
   Head,
@@ -216,6 +216,9 @@ export class HttpService {
   /** The service's own proxy settings, and those of the routes that set their own. */
   settings!: RequestSettings;
   routeSettings!: ReadonlyMap<Route, RequestSettings>;
+  routeTable!: RouteTable;
+  /** The servers sharing the listen, chosen by Host (absent: one server, no lookup). */
+  hosts: { readonly names: ServerNameTable; readonly list: readonly CompiledHost[] } | undefined;
   readonly conns = new Set<ClientConn>();
   pools: ReadonlyMap<string, UpstreamPool>;
   private draining = false;
@@ -243,7 +246,17 @@ export class HttpService {
     this.headLimits = { maxHeadBytes: l.maxHeadBytes, maxLineBytes: l.maxLineBytes, maxHeaders: l.maxHeaders };
     this.bodyLimits = { maxBodyBytes: l.maxBodyBytes, maxChunkLineBytes: 4096, maxTrailerBytes: 8192 };
     this.settings = compileSettings({ ...spec.timeouts, retry: spec.retry, setHeaders: spec.setHeaders, upstreamHttpVersion: spec.upstreamHttpVersion });
-    this.routeSettings = new Map(spec.routes.flatMap((r) => (r.settings !== undefined ? [[r, compileSettings(r.settings)] as const] : [])));
+    const allRoutes = [...spec.routes, ...(spec.vhosts ?? []).flatMap((v) => v.routes)];
+    this.routeSettings = new Map(allRoutes.flatMap((r) => (r.settings !== undefined ? [[r, compileSettings(r.settings)] as const] : [])));
+    this.routeTable = compileRoutes(spec.routes);
+    const vhosts = spec.vhosts ?? [];
+    this.hosts =
+      vhosts.length < 2
+        ? undefined
+        : {
+            names: compileServerNames(vhosts.map((v) => v.names)),
+            list: vhosts.map((v) => ({ pool: v.pool, routes: compileRoutes(v.routes), settings: compileSettings(v.settings) })),
+          };
     this.server.maxConnections = l.maxClientConns;
   }
 
@@ -255,7 +268,7 @@ export class HttpService {
         resolve();
       };
       if (handle !== undefined) this.server.listen(handle as net.Server, done);
-      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress === '::' }, done);
+      else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress.includes(':') && this.spec.ipv6Only !== false }, done);
     });
   }
 
@@ -326,8 +339,9 @@ class ClientConn implements UpstreamOwner {
   private headStartMs = 0;
   private connectStartMs = 0;
   private paused = false;
-  private readonly remoteAddr: string;
-  private readonly remotePort: number;
+  /** The peer address, read on first use: getpeername is a syscall most requests never need. */
+  private peerAddr: string | undefined;
+  private peerPort = 0;
 
   // the exchange
   private req: RequestHead | undefined;
@@ -359,8 +373,6 @@ class ClientConn implements UpstreamOwner {
     private readonly svc: HttpService,
     private readonly sock: net.Socket,
   ) {
-    this.remoteAddr = sock.remoteAddress ?? '';
-    this.remotePort = sock.remotePort ?? 0;
     this.rs = svc.settings;
     const now = svc.deps.ticker.nowMs;
     this.lastClientMs = now;
@@ -370,6 +382,19 @@ class ClientConn implements UpstreamOwner {
     sock.on('drain', () => this.onClientDrain());
     sock.on('error', () => undefined);
     sock.on('close', () => this.onClientClose());
+  }
+
+  private get remoteAddr(): string {
+    if (this.peerAddr === undefined) {
+      this.peerAddr = this.sock.remoteAddress ?? '';
+      this.peerPort = this.sock.remotePort ?? 0;
+    }
+    return this.peerAddr;
+  }
+
+  private get remotePort(): number {
+    if (this.peerAddr === undefined) void this.remoteAddr;
+    return this.peerPort;
   }
 
   // ---- timeouts -------------------------------------------------------------------------------
@@ -491,15 +516,28 @@ class ClientConn implements UpstreamOwner {
       return;
     }
     const path = originForm(req.target);
-    const matched = svc.spec.routes.length > 0 ? matchRoute(svc.spec.routes, path) : undefined;
-    this.rs = (matched !== undefined ? svc.routeSettings.get(matched) : undefined) ?? svc.settings;
+    let table = svc.routeTable;
+    let hostPool = svc.spec.pool;
+    let base = svc.settings;
+    if (svc.hosts !== undefined) {
+      // nginx picks the server by server_name before it looks at locations
+      // an absolute-form target names the host itself and wins over Host (RFC 9112 section 3.2.2)
+      const h = svc.hosts.list[findServer(svc.hosts.names, req.target.charCodeAt(0) === 47 ? req.host : (targetAuthority(req.target) ?? req.host))];
+      if (h !== undefined) {
+        table = h.routes;
+        hostPool = h.pool;
+        base = h.settings;
+      }
+    }
+    const matched = findRoute(table, path);
+    this.rs = (matched !== undefined ? svc.routeSettings.get(matched) : undefined) ?? base;
     if (req.framing.kind === 'chunked' && this.rs.upstreamHttpVersion === '1.0') {
       // an HTTP/1.0 backend cannot take a chunked body and halo streams instead of buffering;
       // nginx answers 411 in the same case (proxy_request_buffering off)
       this.reject(411, 'chunked-to-http10');
       return;
     }
-    const route = routeTarget(matched, svc.spec.pool, path);
+    const route = routeTarget(matched, hostPool, path);
     const pool = svc.pools.get(route.pool);
     if (pool === undefined) {
       this.respondError(502, 'unknown-pool');
@@ -639,9 +677,11 @@ class ClientConn implements UpstreamOwner {
     const now = this.svc.deps.ticker.refresh();
     const hashTemplate = pool.spec.hashKey;
     const b =
-      hashTemplate === undefined
-        ? pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now })
-        : pool.pick({ clientIp: this.remoteAddr, hashKey: expand(compiledKey(hashTemplate), this.vars(req, pool)), exclude: this.tried, nowMs: now });
+      hashTemplate !== undefined
+        ? pool.pick({ clientIp: this.remoteAddr, hashKey: expand(compiledKey(hashTemplate), this.vars(req, pool)), exclude: this.tried, nowMs: now })
+        : pool.usesClientIp
+          ? pool.pick({ clientIp: this.remoteAddr, exclude: this.tried, nowMs: now })
+          : pool.pick({ exclude: this.tried, nowMs: now });
     if (b === undefined) {
       if (this.attempts === 0) {
         this.svc.counters.noLiveUpstreams++;
@@ -774,7 +814,22 @@ class ClientConn implements UpstreamOwner {
     let headOut: string | undefined;
     if (needRewrite) headOut = this.buildClientHead(head, framing.kind === 'chunked' && !this.dechunk);
     const bodyStart = head.headBytes;
-    if (this.dechunk || headOut !== undefined) {
+    if (headOut !== undefined && !this.dechunk) {
+      // the rewritten head and the first body bytes leave in one write (one buffer, no writev)
+      const st = this.resFramer.feed(b, bodyStart);
+      if (st.error !== undefined) {
+        this.attemptFailed({ kind: 'invalid_header' });
+        return;
+      }
+      const headLen = Buffer.byteLength(headOut, 'latin1');
+      const out = Buffer.allocUnsafe(headLen + st.used);
+      out.write(headOut, 0, 'latin1');
+      b.copy(out, headLen, bodyStart, bodyStart + st.used);
+      this.writeClient(out);
+      if (st.done) this.responseDone(bodyStart + st.used < b.length);
+      return;
+    }
+    if (this.dechunk) {
       // head and first body bytes leave in one writev
       this.sock.cork();
       if (headOut !== undefined) {
@@ -1087,6 +1142,12 @@ function hasResponseHopByHop(head: ResponseHead): boolean {
 }
 
 /** absolute-form targets (RFC 9112 section 3.2.2) go to the backend in origin-form. */
+/** The authority of an absolute-form target (`http://host:port/path`), or undefined. */
+function targetAuthority(target: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+  return m?.[1] === undefined || m[1] === '' ? undefined : m[1];
+}
+
 function originForm(target: string): string {
   if (target.charCodeAt(0) === 47) return target;
   const m = /^https?:\/\/[^/?#]*/i.exec(target);

@@ -38,7 +38,7 @@ export class TcpService {
   listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress === '::' }, () => {
+      this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress.includes(':') && this.spec.ipv6Only !== false }, () => {
         this.server.off('error', reject);
         resolve();
       });

@@ -120,9 +120,16 @@ export interface SetHeader {
   readonly value: string;
 }
 
-/** A `location` prefix with its `proxy_pass` target. */
+/** A `location` with its `proxy_pass` target. */
 export interface Route {
+  /** The path (prefix or exact) or, for `regex`, the regular expression's source. */
   readonly pathPrefix: string;
+  /** nginx `location` kinds (absent: prefix); see src/proxy/routes.ts for the order they are tried in. */
+  readonly match?: 'prefix' | 'exact' | 'regex';
+  /** `^~`: this prefix, when it is the longest match, stops the regex search. */
+  readonly noRegex?: boolean;
+  /** `~*`: the regex ignores case. */
+  readonly caseless?: boolean;
   readonly pool: string;
   /** `proxy_pass http://pool/uri`: the matched prefix is replaced by this (nginx semantics). */
   readonly replaceUri?: string;
@@ -140,11 +147,33 @@ export interface RouteSettings {
   readonly upstreamHttpVersion: '1.0' | '1.1';
 }
 
+/**
+ * One nginx `server` among several on the same listen, chosen by the request's Host as nginx
+ * chooses by `server_name` (src/proxy/server-names.ts).
+ */
+export interface VirtualHost {
+  /** `server_name` entries as written (`example.com`, `*.example.com`, `.example.com`, `www.*`, `~regex`). */
+  readonly names: readonly string[];
+  /** The pool when no route matches. */
+  readonly pool: string;
+  readonly routes: readonly Route[];
+  /** The server's own proxy settings (its `location /`, or its first proxying location). */
+  readonly settings: RouteSettings;
+}
+
 export interface ServiceSpec {
   readonly name: string;
   readonly protocol: ServiceProtocol;
   readonly listenAddress: string;
   readonly listenPort: number;
+  /** For `::`: take IPv6 only (nginx `ipv6only=on`, the default; absent = true). */
+  readonly ipv6Only?: boolean;
+  /**
+   * http: the servers sharing this listen, in config order. A request goes to the one whose
+   * names match its Host; when none does, to the service's own pool, routes and settings (the
+   * default server, which is also listed here so a name match on it is found in nginx's order).
+   */
+  readonly vhosts?: readonly VirtualHost[];
   /** tcp/udp: the pool. http: the pool when no route matches (and for a service without routes). */
   readonly pool: string;
   readonly routes: readonly Route[];

@@ -50,7 +50,10 @@ export class UdpService {
   ) {
     this.pools = pools;
     this.counters = deps.counters ?? newCounters();
-    this.socket = dgram.createSocket({ type: net.isIPv6(spec.listenAddress) ? 'udp6' : 'udp4', reuseAddr: true });
+    // nginx's ipv6only=on default: `listen [::]:53 udp` takes IPv6 datagrams only, so a `listen 53 udp`
+    // beside it binds its own IPv4 socket instead of failing or sharing
+    const v6 = net.isIPv6(spec.listenAddress);
+    this.socket = dgram.createSocket({ type: v6 ? 'udp6' : 'udp4', reuseAddr: true, ...(v6 ? { ipv6Only: spec.ipv6Only !== false } : {}) });
     this.socket.on('message', (msg, rinfo) => this.onMessage(msg, rinfo));
     this.socket.on('error', (e) => this.deps.log?.('error', 'HALO_PRX_LISTEN_FAILED', `UDP service ${spec.name}: ${e.message}`));
     deps.ticker.add(this);

@@ -110,8 +110,16 @@ export interface PickRequest {
   readonly nowMs: number;
 }
 
+/** Pickers that read the client address (src/balance: nginx ip_hash, LVS sh and mh). */
+const CLIENT_IP_PICKERS: ReadonlySet<string> = new Set(['ip_hash', 'sh', 'mh']);
+
 export class UpstreamPool {
   readonly passive: PassiveHealth;
+  /**
+   * Whether a pick needs the client address: reading it costs a getpeername per connection,
+   * which the new-connection-per-request path would pay for nothing with round robin.
+   */
+  readonly usesClientIp: boolean;
   private readonly picker: Picker;
   private readonly backends = new Map<string, BackendSpec>();
   private readonly idle = new Map<string, UpstreamConn[]>();
@@ -134,6 +142,7 @@ export class UpstreamPool {
       if (b.down) this.picker.setAvailable(b.id, false);
     }
     this.passive = new PassiveHealth(spec.backends);
+    this.usesClientIp = spec.persistence !== undefined || CLIENT_IP_PICKERS.has(spec.algorithm);
   }
 
   backend(id: string): BackendSpec | undefined {

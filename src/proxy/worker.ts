@@ -19,7 +19,7 @@ import { Ticker, type UpstreamPool } from './upstream.js';
 type AnyService = HttpService | TcpService | UdpService;
 
 function listenKey(s: ServiceSpec): string {
-  return `${s.protocol}|${s.listenAddress}|${s.listenPort}`;
+  return `${s.protocol}|${s.listenAddress}|${s.listenPort}|${s.ipv6Only === false ? 'dual' : 'v6only'}`;
 }
 
 export class ProxyWorker {

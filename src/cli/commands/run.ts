@@ -287,6 +287,13 @@ function mapServices(model: KeepalivedModel, o: RunOptions): Served {
   const k = servicesFromKeepalived(model);
   for (const d of k.diagnostics) shownList.push({ d, files: new Map() });
   parts.push({ ...k, diagnostics: [] });
+  // `include_nginx FILE` in keepalived.conf: loaded with it (its diagnostics came with the load)
+  for (const inc of model.nginxIncludes ?? []) {
+    if (inc.model === undefined) continue;
+    const m = servicesFromNginx(inc.model);
+    for (const d of m.diagnostics) shownList.push({ d, files: new Map() });
+    parts.push({ ...m, diagnostics: [] });
+  }
   if (o.nginx !== undefined) {
     const r = loadNginxConfig(o.nginx, fileConfigSource());
     const m = servicesFromNginx(r.model);

@@ -84,6 +84,13 @@ function load(o: ServeOptions): Loaded {
     for (const d of [...r.diagnostics, ...m.diagnostics]) shown.push({ d, files: r.files });
     errors ||= hasErrors(r.diagnostics);
     parts.push({ ...m, diagnostics: [] });
+    // `include_nginx FILE`: read by the keepalived load, served as --nginx FILE would be
+    for (const inc of r.model.nginxIncludes ?? []) {
+      if (inc.model === undefined) continue;
+      const n = servicesFromNginx(inc.model);
+      for (const d of n.diagnostics) shown.push({ d, files: r.files });
+      parts.push({ ...n, diagnostics: [] });
+    }
   }
   const merged = mergeServices(parts);
   for (const d of merged.diagnostics) shown.push({ d, files: new Map() });

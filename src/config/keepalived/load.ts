@@ -3,7 +3,9 @@
  * onto one line are split as keepalived would read them), build with keepalived's defaults, check
  * across sections. Diagnostics come back sorted by file, line and column. Pure; never throws.
  */
+import { posix } from 'node:path';
 import type { Diagnostic } from '../../core/diagnostic.js';
+import { loadNginxConfig } from '../nginx/load.js';
 import { parseConfig } from '../parse.js';
 import type { ConfNode, ConfigSource, Word } from '../tree.js';
 import type { SourcePos } from '../../core/diagnostic.js';
@@ -67,10 +69,33 @@ export function loadKeepalivedConfig(entryFile: string, source: ConfigSource, op
       return chain === undefined || d.includeChain !== undefined ? d : { ...d, includeChain: chain };
     });
   }
+  const nginx = loadNginxIncludes(built.model, source);
+  const files = nginx.files.size === 0 ? parsed.files : new Map([...parsed.files, ...nginx.files]);
   const fileOrder = new Map<string, number>();
   let i = 0;
-  for (const f of parsed.files.keys()) fileOrder.set(f, i++);
+  for (const f of files.keys()) fileOrder.set(f, i++);
   // Stable sort: diagnostics at one place keep the order they were found in.
-  const diagnostics = [...parsed.diagnostics, ...built.diagnostics, ...checks].sort((a, b) => compareDiagnostics(a, b, fileOrder));
-  return { model: built.model, diagnostics, files: parsed.files };
+  const diagnostics = [...parsed.diagnostics, ...built.diagnostics, ...checks, ...nginx.diagnostics].sort((a, b) => compareDiagnostics(a, b, fileOrder));
+  return { model: built.model, diagnostics, files };
+}
+
+/**
+ * halo's `include_nginx FILE`: each file is loaded as `halo run --nginx FILE` loads it, its model
+ * kept in the include. Its diagnostics keep their own positions, with the include_nginx line as
+ * their include chain; a file that cannot be read is reported at that line.
+ */
+function loadNginxIncludes(model: KeepalivedModel, source: ConfigSource): { diagnostics: Diagnostic[]; files: Map<string, string> } {
+  const diagnostics: Diagnostic[] = [];
+  const files = new Map<string, string>();
+  for (const inc of model.nginxIncludes ?? []) {
+    const path = inc.file.startsWith('/') ? posix.normalize(inc.file) : posix.join(posix.dirname(inc.pos.file), inc.file);
+    const r = loadNginxConfig(path, source);
+    inc.path = path;
+    inc.model = r.model;
+    for (const [f, text] of r.files) files.set(f, text);
+    for (const d of r.diagnostics) {
+      diagnostics.push(d.pos === undefined ? { ...d, pos: inc.pos } : { ...d, includeChain: [inc.pos, ...(d.includeChain ?? [])] });
+    }
+  }
+  return { diagnostics, files };
 }

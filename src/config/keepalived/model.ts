@@ -8,6 +8,7 @@
  * `keywordPos` records where each setting was written so that later checks can point at it.
  */
 import type { SourcePos } from '../../core/diagnostic.js';
+import type { NginxModel } from '../nginx/model.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -441,4 +442,16 @@ export interface KeepalivedModel {
   linkbeatInterfaces: { name: string; pollType?: string; pos: SourcePos }[];
   virtualServerGroups: VirtualServerGroup[];
   virtualServers: VirtualServer[];
+  /** halo's `include_nginx FILE`: nginx.conf files served beside this one, loaded (absent: none). */
+  nginxIncludes?: NginxInclude[];
+}
+
+export interface NginxInclude {
+  /** The file as written. */
+  file: string;
+  /** The file read (relative names resolved against the including file's directory). */
+  path?: string;
+  /** Its model, once ./load.ts has read it. */
+  model?: NginxModel;
+  pos: SourcePos;
 }

@@ -2,7 +2,8 @@
  * halo's own keywords in keepalived.conf, written like keepalived's: `http_proxy { ... }` inside a
  * `virtual_server` makes it an L7 service of halo's HTTP proxy. The directives inside carry
  * nginx's names and meaning (docs/configuration.md, "halo extensions"), so an operator who knows
- * one knows the other.
+ * one knows the other. `include_nginx FILE` at the top level serves an nginx.conf beside the
+ * keepalived.conf, as `halo run --nginx FILE` does (the file is read by ./load.ts).
  */
 import type { Word } from '../tree.js';
 import { block, custom, int, keywordsBlock, oneOf, timerMs, type KeywordDef, type Target } from './schema-core.js';
@@ -56,4 +57,14 @@ export const HTTP_PROXY_KEYWORD: KeywordDef = block(HTTP_PROXY, 0, 0, (ctx, n, t
   const hp: Target = { setHeaders: [], pos: n.keyword.pos, keywordPos: {} };
   walkBlock(ctx, HTTP_PROXY, n.block ?? [], hp, childEnv(env, 'http_proxy'));
   t['httpProxy'] = hp;
+});
+
+/**
+ * `include_nginx FILE` (top level): the nginx.conf to serve with this keepalived.conf. A relative
+ * FILE is taken from the directory of the file that names it, as keepalived's `include` is.
+ * Recorded here; ./load.ts reads it and reports its diagnostics with their own positions.
+ */
+export const INCLUDE_NGINX_KEYWORD: KeywordDef = custom(1, 1, 'FILE', (_c, n, t) => {
+  const list = (t['nginxIncludes'] ??= []) as Target[];
+  list.push({ file: (n.args[0] as Word).text, pos: n.keyword.pos });
 });

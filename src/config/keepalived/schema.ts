@@ -17,7 +17,7 @@ import {
 import type { BuildContext } from './values.js';
 import { ipFamily, parseInt10, parseIp, parseIpPrefix, parseTimerUs } from './values.js';
 import { childEnv, KEYWORD_HOMES, walkBlock } from './walk.js';
-import { HTTP_PROXY_KEYWORD } from './schema-halo.js';
+import { HTTP_PROXY_KEYWORD, INCLUDE_NGINX_KEYWORD } from './schema-halo.js';
 
 /** Raw `advert_int` in microseconds, kept aside until the version is known (build.ts rounds it). */
 export const ADVERT_US = new WeakMap<object, { us: number; word: Word }>();
@@ -982,6 +982,8 @@ export const TOP = keywordsBlock('top level', {
   vrrp_instance: named<VrrpInstance & Target>((name, n) => newInstance(name, n), INSTANCE, (t) => t['vrrpInstances'] as (VrrpInstance & Target)[]),
   virtual_server_group: vsGroupDef,
   virtual_server: virtualServerDef,
+  // halo extension: serve an nginx.conf too (./schema-halo.ts)
+  include_nginx: INCLUDE_NGINX_KEYWORD,
   SSL: unsupported('SSL_GET uses no client certificate in halo', 0, 0, SSL_BLOCK),
   // keepalived's include variants with stricter checks; halo's parser reads plain `include`.
   ...Object.fromEntries(['includer', 'includem', 'includew', 'includeb', 'includea'].map((k) => [k, unsupported('write `include` (halo reports unreadable and cyclic includes itself); the file is not read', 1, 1)])),

@@ -106,3 +106,46 @@ http {
   assert.deepEqual(two?.proxy.setHeaders.map((h) => `${h.name}: ${h.value}`), ['Host: $proxy_host', 'Connection: close', 'X-B: b']);
   assert.equal(one?.proxyPass?.uri, null);
 });
+
+test('locations: = exact, ^~, ~ and ~* regexes modelled; bad or unservable regexes refused with a position', () => {
+  const conf = `events {}
+http {
+  upstream u { server 127.0.0.1:1; }
+  server {
+    listen 8080;
+    server_name a.example *.b.example www.* ~^c\\d+$;
+    location = /x { proxy_pass http://u; }
+    location ^~ /img/ { proxy_pass http://u; }
+    location ~* \\.(gif|png)$ { proxy_pass http://u; }
+    location ~/api { proxy_pass http://u; }
+    location ~ ([a- { proxy_pass http://u; }
+    location ~ /v2 { proxy_pass http://u/v3; }
+    location /p/ { location ~ \\.php$ { proxy_pass http://u; } proxy_pass http://u; }
+    location = /e { location /e/f { proxy_pass http://u; } proxy_pass http://u; }
+  }
+  server { listen 8080; server_name bad*name ~(; location / { proxy_pass http://u; } }
+}`;
+  const r = loadNginxConfig('/n.conf', new MemorySource({ '/n.conf': conf }));
+  const locs = r.model.http?.servers[0]?.locations.map((l) => [l.match, l.path, l.noRegex === true, l.caseless === true]);
+  assert.deepEqual(locs, [
+    ['exact', '/x', false, false],
+    ['prefix', '/img/', true, false],
+    ['regex', '\\.(gif|png)$', false, true],
+    ['regex', '/api', false, false],
+    ['regex', '/v2', false, false], // kept without its refused proxy_pass
+    ['prefix', '/p/', false, false],
+    ['exact', '/e', false, false],
+  ]);
+  assert.deepEqual(r.model.http?.servers[0]?.serverNames, ['a.example', '*.b.example', 'www.*', '~^c\\d+$']);
+  assert.deepEqual(
+    r.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.pos?.line, d.pos?.col, d.message.split(':')[0]]),
+    [
+      ['HALO_NGX_BAD_VALUE', 11, 16, 'Invalid regular expression in location'],
+      ['HALO_NGX_BAD_VALUE', 12, 33, 'proxy_pass cannot have a URI part in a regular expression location'],
+      ['HALO_NGX_NOT_SUPPORTED', 13, 20, 'Not supported'],
+      ['HALO_NGX_BAD_VALUE', 14, 30, 'Location cannot be inside the exact location'],
+      ['HALO_NGX_BAD_VALUE', 16, 37, 'Invalid server name'],
+      ['HALO_NGX_BAD_VALUE', 16, 46, 'Invalid server name'],
+    ],
+  );
+});

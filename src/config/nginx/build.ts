@@ -419,11 +419,19 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
     }
     let defaultServer = false;
     let udp = false;
+    let ipv6Only = true;
+    const address = hp.host === '*' ? '0.0.0.0' : hp.host;
     for (const p of d.args.slice(1)) {
       const key = p.text.includes('=') ? p.text.slice(0, p.text.indexOf('=')) : p.text;
       if ((key === 'default_server' || key === 'default') && !stream) defaultServer = true;
       else if (key === 'udp' && stream) udp = true;
-      else if (['reuseport', 'backlog', 'rcvbuf', 'sndbuf', 'deferred', 'bind', 'ipv6only', 'so_keepalive', 'fastopen', 'setfib', 'accept_filter'].includes(key)) {
+      else if (key === 'ipv6only') {
+        // nginx: ipv6only=on by default, and it only means something on an IPv6 address
+        const v = p.text.slice(key.length + 1);
+        if (v !== 'on' && v !== 'off') report('error', 'HALO_NGX_BAD_VALUE', `Invalid value in listen: ${p.text} (ipv6only=on or ipv6only=off)`, p);
+        else if (!address.includes(':')) report('info', 'HALO_NGX_IGNORED', `Ignored because the address is IPv4: listen ${p.text}`, p);
+        else ipv6Only = v === 'on';
+      } else if (['reuseport', 'backlog', 'rcvbuf', 'sndbuf', 'deferred', 'bind', 'so_keepalive', 'fastopen', 'setfib', 'accept_filter'].includes(key)) {
         report('info', 'HALO_NGX_IGNORED', `Ignored because halo sets its own socket options: listen ${key}`, p);
       } else if (['ssl', 'http3', 'quic', 'proxy_protocol'].includes(key)) {
         // Serving plain text where clients expect TLS (or a PROXY header) cannot work: refuse.
@@ -434,8 +442,7 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
         report('error', 'HALO_NGX_BAD_VALUE', `Invalid parameter in listen: ${p.text}`, p);
       }
     }
-    const address = hp.host === '*' ? '0.0.0.0' : hp.host;
-    return { address, port: hp.port ?? NGINX_DEFAULTS.listenPort, defaultServer, udp, pos: d.keyword.pos };
+    return { address, port: hp.port ?? NGINX_DEFAULTS.listenPort, defaultServer, udp, ipv6Only, pos: d.keyword.pos };
   };
 
   // ---- http ----------------------------------------------------------------------------------
@@ -472,49 +479,58 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
   };
 
   interface PendingLocation {
-    readonly match: 'prefix' | 'exact';
+    readonly match: 'prefix' | 'exact' | 'regex';
     readonly path: string;
+    readonly noRegex: boolean;
+    readonly caseless: boolean;
     readonly pass: PendingPass | null;
     readonly layers: ProxyLayer[];
     readonly pos: SourcePos;
     readonly keyword: Word;
   }
 
-  const buildLocation = (node: ConfNode, parentLayers: readonly ProxyLayer[], out: PendingLocation[], parentPath: string | null): void => {
+  const buildLocation = (node: ConfNode, parentLayers: readonly ProxyLayer[], out: PendingLocation[], parent: PendingLocation | null): void => {
     if (!wantBlock(node, true) || !argCount(node, 1, 2)) return;
-    let match: 'prefix' | 'exact' = 'prefix';
+    let mod = '';
     let pathWord = node.args[0];
     // nginx also takes the modifier glued to the path: `location =/x`, `location ^~/x`, `location ~\.php$`.
     const glued = node.args.length === 1 && pathWord !== undefined ? /^(=|\^~|~\*|~)(.+)$/.exec(pathWord.text) : null;
     if (glued !== null && pathWord !== undefined) {
-      const mod = glued[1] ?? '';
-      const rest: Word = { ...pathWord, text: glued[2] ?? '', pos: { ...pathWord.pos, col: pathWord.pos.col + mod.length } };
-      if (mod === '~' || mod === '~*') {
-        report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported: regular expression locations: location ${pathWord.text}`, node.keyword);
-        return;
-      }
-      match = mod === '=' ? 'exact' : 'prefix';
-      pathWord = rest;
+      mod = glued[1] ?? '';
+      pathWord = { ...pathWord, text: glued[2] ?? '', pos: { ...pathWord.pos, col: pathWord.pos.col + mod.length } };
     } else if (node.args.length === 2) {
-      const mod = node.args[0]?.text ?? '';
+      mod = node.args[0]?.text ?? '';
       pathWord = node.args[1];
-      if (mod === '=') match = 'exact';
-      else if (mod === '^~') match = 'prefix';
-      else if (mod === '~' || mod === '~*') {
-        report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported: regular expression locations: location ${mod} ${pathWord?.text ?? ''}`, node.keyword);
-        return;
-      } else {
+      if (mod !== '=' && mod !== '^~' && mod !== '~' && mod !== '~*') {
         report('error', 'HALO_NGX_BAD_VALUE', `Invalid location modifier: ${mod}`, node.args[0] ?? node.keyword);
         return;
       }
     }
     if (pathWord === undefined) return;
-    if (pathWord.text.startsWith('@')) {
+    const match = mod === '=' ? 'exact' : mod === '~' || mod === '~*' ? 'regex' : 'prefix';
+    if (match === 'regex') {
+      // nginx tries the regexes nested in the longest prefix before the others; halo keeps one
+      // flat list in the order written, so it refuses the nested form rather than reorder it.
+      if (parent !== null) {
+        report('error', 'HALO_NGX_NOT_SUPPORTED', `Not supported: regular expression locations inside another location: location ${mod} ${pathWord.text}`, node.keyword, 'write it at the server level');
+        return;
+      }
+      const why = regexError(pathWord.text, mod === '~*');
+      if (why !== undefined) {
+        report('error', 'HALO_NGX_BAD_VALUE', `Invalid regular expression in location: ${pathWord.text} (${why})`, pathWord, 'halo uses JavaScript regular expressions: most PCRE patterns work as written');
+        return;
+      }
+    } else if (pathWord.text.startsWith('@')) {
       report('warning', 'HALO_NGX_NOT_SUPPORTED', `Not supported: named locations: ${pathWord.text}`, pathWord);
       return;
     }
-    if (parentPath !== null && !pathWord.text.startsWith(parentPath)) {
-      report('error', 'HALO_NGX_BAD_VALUE', `Location is outside its parent location: ${pathWord.text} (in ${parentPath})`, pathWord);
+    if (parent !== null && parent.match === 'exact') {
+      // nginx: "location ... cannot be inside the exact location"
+      report('error', 'HALO_NGX_BAD_VALUE', `Location cannot be inside the exact location: ${pathWord.text} (in = ${parent.path})`, pathWord);
+      return;
+    }
+    if (parent !== null && !pathWord.text.startsWith(parent.path)) {
+      report('error', 'HALO_NGX_BAD_VALUE', `Location is outside its parent location: ${pathWord.text} (in ${parent.path})`, pathWord);
       return;
     }
     const layer: ProxyLayer = {};
@@ -530,10 +546,16 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
           continue;
         }
         pass = parseProxyPass(d) ?? null;
+        if (pass !== null && pass.uri !== null && match === 'regex') {
+          // nginx refuses this too: which part of the URI to replace is undefined for a regex
+          report('error', 'HALO_NGX_BAD_VALUE', `proxy_pass cannot have a URI part in a regular expression location: ${pass.word.text}`, pass.word);
+          pass = null;
+        }
       } else proxySetting(d, layer, false);
     }
-    out.push({ match, path: pathWord.text, pass, layers, pos: node.keyword.pos, keyword: node.keyword });
-    for (const d of nested) buildLocation(d, layers, out, pathWord.text);
+    const here: PendingLocation = { match, path: pathWord.text, noRegex: mod === '^~', caseless: mod === '~*', pass, layers, pos: node.keyword.pos, keyword: node.keyword };
+    out.push(here);
+    for (const d of nested) buildLocation(d, layers, out, here);
   };
 
   interface PendingServer {
@@ -563,7 +585,13 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
           break;
         }
         case 'server_name':
-          if (wantBlock(d, false) && argCount(d, 1, Infinity)) serverNames.push(...d.args.map((w) => w.text));
+          if (wantBlock(d, false) && argCount(d, 1, Infinity)) {
+            for (const w of d.args) {
+              const why = serverNameError(w.text);
+              if (why !== undefined) report('error', 'HALO_NGX_BAD_VALUE', `Invalid server name: ${w.text} (${why})`, w);
+              else serverNames.push(w.text);
+            }
+          }
           break;
         case 'location':
           locationNodes.push(d);
@@ -573,12 +601,12 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
       }
     }
     // nginx: a server without listen listens on *:80 (when run as root).
-    if (listens.length === 0) listens.push({ address: '0.0.0.0', port: NGINX_DEFAULTS.listenPort, defaultServer: false, udp: false, pos: node.keyword.pos });
+    if (listens.length === 0) listens.push({ address: '0.0.0.0', port: NGINX_DEFAULTS.listenPort, defaultServer: false, udp: false, ipv6Only: true, pos: node.keyword.pos });
     const locations: PendingLocation[] = [];
     for (const d of locationNodes) buildLocation(d, [httpLayer, layer], locations, null);
     const seen = new Set<string>();
     for (const l of locations) {
-      const key = `${l.match} ${l.path}`;
+      const key = l.match === 'exact' ? `= ${l.path}` : l.match === 'regex' ? `~${l.caseless ? '*' : ''} ${l.path}` : l.path;
       if (seen.has(key)) report('error', 'HALO_NGX_DUPLICATE', `Duplicate location: ${l.path}`, l.keyword);
       seen.add(key);
     }
@@ -623,8 +651,8 @@ export function buildNginxModel(nodes: readonly ConfNode[]): { model: NginxModel
       serverNames: s.serverNames,
       pos: s.pos,
       locations: s.locations.map((l): NginxLocation => {
-        if (l.pass === null) report('warning', 'HALO_NGX_NO_PROXY_PASS', `Location has no proxy_pass: ${l.path} (halo answers 404 there)`, l.keyword);
-        return { match: l.match, path: l.path, proxyPass: l.pass === null ? null : resolvePass(l.pass, upstreams), proxy: mergeHttp(l.layers), pos: l.pos };
+        if (l.pass === null) report('warning', 'HALO_NGX_NO_PROXY_PASS', `Location has no proxy_pass: ${l.match === 'exact' ? '= ' : l.match === 'regex' ? (l.caseless ? '~* ' : '~ ') : l.noRegex ? '^~ ' : ''}${l.path} (halo answers 404 there)`, l.keyword);
+        return { match: l.match, path: l.path, ...(l.noRegex ? { noRegex: true } : {}), ...(l.caseless ? { caseless: true } : {}), proxyPass: l.pass === null ? null : resolvePass(l.pass, upstreams), proxy: mergeHttp(l.layers), pos: l.pos };
       }),
     }));
     return { pos: node.keyword.pos, upstreams, servers };
@@ -750,4 +778,25 @@ function contextName(context: NginxContext): string {
     default:
       return context;
   }
+}
+
+/** Why a location regex does not compile (undefined when it does). */
+function regexError(source: string, caseless: boolean): string | undefined {
+  try {
+    new RegExp(source, caseless ? 'i' : '');
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e.message.replace(/^Invalid regular expression: /, '') : 'does not compile';
+  }
+}
+
+/**
+ * nginx's server_name forms: exact, `*.x` or `.x` (leading wildcard), `x.*` (trailing wildcard),
+ * `~regex`. A `*` anywhere else is an error in nginx ("invalid server name").
+ */
+function serverNameError(name: string): string | undefined {
+  if (name.startsWith('~')) return regexError(name.slice(1), false);
+  const inner = name.startsWith('*.') ? name.slice(2) : name.endsWith('.*') ? name.slice(0, -2) : name;
+  if (inner.includes('*')) return 'a * only at the start as *. or at the end as .*';
+  return undefined;
 }

@@ -70,6 +70,11 @@ export interface NginxListen {
   readonly defaultServer: boolean;
   /** Stream `listen ... udp`. */
   readonly udp: boolean;
+  /**
+   * `ipv6only=on|off` (nginx's default on): a `[::]` listener takes IPv6 only, so `listen [::]:53`
+   * beside `listen 53` binds two sockets, as nginx does. Meaningless for IPv4 addresses.
+   */
+  readonly ipv6Only: boolean;
   readonly pos: SourcePos;
 }
 
@@ -114,9 +119,18 @@ export interface NginxProxyPass {
 }
 
 export interface NginxLocation {
-  /** `prefix` (also `^~`), or `exact` (`=`). Regex locations are not supported. */
-  readonly match: 'prefix' | 'exact';
+  /**
+   * `prefix` (no modifier, or `^~`), `exact` (`=`) or `regex` (`~`, `~*`). nginx's order: an exact
+   * match wins; else the longest prefix, which wins at once when it is `^~`; else the first regex
+   * in the order written; else that longest prefix.
+   */
+  readonly match: 'prefix' | 'exact' | 'regex';
+  /** The path, or the regular expression's source for `regex`. */
   readonly path: string;
+  /** `^~`: when this is the longest matching prefix, regex locations are not tried. */
+  readonly noRegex?: boolean;
+  /** `~*`: the regex ignores case. */
+  readonly caseless?: boolean;
   readonly proxyPass: NginxProxyPass | null;
   readonly proxy: NginxProxySettings;
   readonly pos: SourcePos;

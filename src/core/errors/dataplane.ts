@@ -12,11 +12,11 @@ export const DATAPLANE_ERRORS = {
   },
   HALO_DPL_SHARED_LISTEN: {
     summary: 'Several nginx servers listen on the same address and port',
-    help: 'halo serves one nginx `server` per listening address (no server_name virtual hosting yet): it keeps the `default_server` one, or the first, and leaves the others out. Give each server its own listen address or port.',
+    help: 'No longer reported: halo now chooses among the servers of one listening address by server_name, as nginx does. Older halo versions kept only the `default_server` one, or the first.',
   },
   HALO_DPL_EXACT_LOCATION: {
     summary: 'An nginx exact location is served as a prefix location',
-    help: 'halo routes by path prefix: `location = /path` also matches `/path` followed by anything. Requests for the exact path go where nginx sends them; longer paths may go there too unless a longer prefix location matches them.',
+    help: 'No longer reported: halo now serves `location = /path` as an exact match, as nginx does. Older halo versions served it as a prefix.',
   },
   HALO_DPL_SCHEDULER: {
     summary: 'The LVS scheduler has no halo picker and another one is used',
