@@ -10,14 +10,11 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { networkInterfaces } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { renderDiagnostic, summaryLine } from '../../config/render.js';
-import { loadNginxConfig } from '../../config/nginx/load.js';
 import type { KeepalivedModel } from '../../config/keepalived/model.js';
 import type { BackendState } from '../../core/backend.js';
-import { hasErrors, type Diagnostic } from '../../core/diagnostic.js';
-import { fileConfigSource } from '../../daemon/config-source.js';
-import { mergeServices, ProxyPlane } from '../../daemon/proxy-plane.js';
-import { servicesFromKeepalived } from '../../daemon/services-from-keepalived.js';
-import { servicesFromNginx, type MappedServices } from '../../daemon/services-from-nginx.js';
+import { ProxyPlane } from '../../daemon/proxy-plane.js';
+import { servedServices, type Served } from '../../daemon/served.js';
+import type { MappedServices } from '../../daemon/services-from-nginx.js';
 import { toEngineConfig } from '../../config/keepalived/to-engine.js';
 import { keepalivedToChecks } from '../../config/keepalived/to-checks.js';
 import { Reloader, type LoadOutcome } from '../../daemon/reload.js';
@@ -273,38 +270,10 @@ export function interfacePrimaryAddress(ifname: string, family: 4 | 6, exclude: 
   return entries.find((e) => e.family === 'IPv6' && e.address.toLowerCase().startsWith('fe80:'))?.address;
 }
 
-interface Served {
-  readonly mapped: MappedServices;
-  readonly shown: { d: Diagnostic; files: ReadonlyMap<string, string> }[];
-  readonly errors: boolean;
-}
-
-/** The services of the keepalived virtual_servers and of `--nginx`, merged (as `halo serve` does). */
-function mapServices(model: KeepalivedModel, o: RunOptions): Served {
-  const parts: MappedServices[] = [];
-  const shownList: Served['shown'] = [];
-  let errors = false;
-  const k = servicesFromKeepalived(model);
-  for (const d of k.diagnostics) shownList.push({ d, files: new Map() });
-  parts.push({ ...k, diagnostics: [] });
-  // `include_nginx FILE` in keepalived.conf: loaded with it (its diagnostics came with the load)
-  for (const inc of model.nginxIncludes ?? []) {
-    if (inc.model === undefined) continue;
-    const m = servicesFromNginx(inc.model);
-    for (const d of m.diagnostics) shownList.push({ d, files: new Map() });
-    parts.push({ ...m, diagnostics: [] });
-  }
-  if (o.nginx !== undefined) {
-    const r = loadNginxConfig(o.nginx, fileConfigSource());
-    const m = servicesFromNginx(r.model);
-    for (const d of [...r.diagnostics, ...m.diagnostics]) shownList.push({ d, files: r.files });
-    errors ||= hasErrors(r.diagnostics);
-    parts.push({ ...m, diagnostics: [] });
-  }
-  const merged = mergeServices(parts);
-  for (const d of merged.diagnostics) shownList.push({ d, files: new Map() });
-  errors ||= shownList.some((s) => s.d.severity === 'error');
-  return { mapped: merged, shown: shownList.filter((s) => s.d.severity !== 'info' || o.logDetail), errors };
+/** The services of the keepalived virtual_servers, its include_nginx files and `--nginx`, merged (as `halo serve` does). */
+function mapServices(loaded: { model: KeepalivedModel; files: ReadonlyMap<string, string> }, o: RunOptions): Served {
+  const served = servedServices({ keepalived: loaded, ...(o.nginx !== undefined ? { nginxFile: o.nginx } : {}) });
+  return { ...served, shown: served.shown.filter((s) => s.d.severity !== 'info' || o.logDetail) };
 }
 
 /**
@@ -383,7 +352,7 @@ export function loadDirector(o: RunOptions, log: Logger, io: Pick<CliIo, 'err'>,
     log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.file} has errors: ${refusal}` });
     return { ok: false, errors };
   }
-  const served = mapServices(loaded.model, o);
+  const served = mapServices(loaded, o);
   for (const s of served.shown) io.err(renderDiagnostic(s.d, s.files));
   if (served.errors) {
     log({ level: 'error', code: 'HALO_DMN_CONFIG_REFUSED', msg: `Configuration ${o.nginx ?? o.file} has errors: ${refusal}` });

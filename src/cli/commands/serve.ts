@@ -2,15 +2,12 @@ import { resolve } from 'node:path';
 import process from 'node:process';
 import { parseArgs } from 'node:util';
 import type { Command, CliIo } from '../command.js';
-import type { Diagnostic } from '../../core/diagnostic.js';
 import { hasErrors } from '../../core/diagnostic.js';
-import { loadNginxConfig } from '../../config/nginx/load.js';
 import { loadKeepalivedConfig } from '../../config/keepalived/load.js';
 import { renderDiagnostic, summaryLine } from '../../config/render.js';
 import { fileConfigSource } from '../../daemon/config-source.js';
-import { servicesFromNginx, type MappedServices } from '../../daemon/services-from-nginx.js';
-import { servicesFromKeepalived } from '../../daemon/services-from-keepalived.js';
-import { mergeServices, ProxyPlane } from '../../daemon/proxy-plane.js';
+import { ProxyPlane } from '../../daemon/proxy-plane.js';
+import { servedServices, type Served } from '../../daemon/served.js';
 import { EXIT_CONFIG_ERRORS, EXIT_USAGE, shortHostName } from './config-common.js';
 
 interface ServeOptions {
@@ -60,42 +57,14 @@ function parse(argv: readonly string[], io: CliIo): ServeOptions | null {
   }
 }
 
-interface Loaded {
-  readonly mapped: MappedServices;
-  /** Load and mapping diagnostics, each with the files it may quote. */
-  readonly shown: { d: Diagnostic; files: ReadonlyMap<string, string> }[];
-  readonly errors: boolean;
-}
+type Loaded = Served;
 
 function load(o: ServeOptions): Loaded {
-  const parts: MappedServices[] = [];
-  const shown: Loaded['shown'] = [];
-  let errors = false;
-  if (o.nginx !== undefined) {
-    const r = loadNginxConfig(o.nginx, fileConfigSource());
-    const m = servicesFromNginx(r.model);
-    for (const d of [...r.diagnostics, ...m.diagnostics]) shown.push({ d, files: r.files });
-    errors ||= hasErrors(r.diagnostics);
-    parts.push({ ...m, diagnostics: [] });
-  }
-  if (o.keepalived !== undefined) {
-    const r = loadKeepalivedConfig(o.keepalived, fileConfigSource(), { configId: o.configId });
-    const m = servicesFromKeepalived(r.model);
-    for (const d of [...r.diagnostics, ...m.diagnostics]) shown.push({ d, files: r.files });
-    errors ||= hasErrors(r.diagnostics);
-    parts.push({ ...m, diagnostics: [] });
-    // `include_nginx FILE`: read by the keepalived load, served as --nginx FILE would be
-    for (const inc of r.model.nginxIncludes ?? []) {
-      if (inc.model === undefined) continue;
-      const n = servicesFromNginx(inc.model);
-      for (const d of n.diagnostics) shown.push({ d, files: r.files });
-      parts.push({ ...n, diagnostics: [] });
-    }
-  }
-  const merged = mergeServices(parts);
-  for (const d of merged.diagnostics) shown.push({ d, files: new Map() });
-  errors ||= shown.some((s) => s.d.severity === 'error');
-  return { mapped: merged, shown, errors };
+  if (o.keepalived === undefined) return servedServices(o.nginx !== undefined ? { nginxFile: o.nginx } : {});
+  const r = loadKeepalivedConfig(o.keepalived, fileConfigSource(), { configId: o.configId });
+  const served = servedServices({ keepalived: { model: r.model, files: r.files }, ...(o.nginx !== undefined ? { nginxFile: o.nginx } : {}) });
+  // The keepalived file's own diagnostics come first, as the file is read first.
+  return { ...served, shown: [...r.diagnostics.map((d) => ({ d, files: r.files })), ...served.shown], errors: served.errors || hasErrors(r.diagnostics) };
 }
 
 /** Notes said once per process, not again at each reload. */
