@@ -179,11 +179,17 @@ describe(`mixed groups: ${HALO} with keepalived`, { skip }, () => {
       // counters; -D also logs rejected adverts (the first of a run at least).
       const rejected = h.log.filter((l) => l.includes(`${g.d(2).ipv4()} has the wrong PASS password`));
       assert.ok(rejected.length >= 1, `halo logged no wrong-password rejection:${g.logs()}`);
-      await sleep(1200);
-      const status = JSON.parse(readFileSync(join(h.workDir ?? '', 'halo.status.json'), 'utf8')) as {
-        stats?: { instances?: Record<string, Record<string, number>>; unknownVridRcvd?: number };
-      };
-      const counters = status.stats?.instances?.['VI_71'] ?? {};
+      // The counters reach the status file with the VRRP process's periodic report (every
+      // second): read it until both peers' adverts show, bounded (a loaded machine delays them).
+      type Stats = { instances?: Record<string, Record<string, number>>; unknownVridRcvd?: number };
+      const readStats = (): Stats => (JSON.parse(readFileSync(join(h.workDir ?? '', 'halo.status.json'), 'utf8')) as { stats?: Stats }).stats ?? {};
+      let stats = readStats();
+      for (let i = 0; i < 20 && ((stats.instances?.['VI_71']?.['auth_failure'] ?? 0) < 2 || (stats.unknownVridRcvd ?? 0) < 2); i++) {
+        await sleep(500);
+        stats = readStats();
+      }
+      const status = { stats };
+      const counters = status.stats.instances?.['VI_71'] ?? {};
       assert.ok((counters['auth_failure'] ?? 0) >= 2, `auth_failure ${counters['auth_failure']} in ${JSON.stringify(status.stats)}`);
       assert.ok((status.stats?.unknownVridRcvd ?? 0) >= 2, `unknownVridRcvd ${status.stats?.unknownVridRcvd}`);
       assert.equal(counters['became_master'], 1, 'halo became master more than once');
