@@ -25,7 +25,7 @@ import { dataDump, statsDump, writeDump, type DumpInput } from '../../daemon/dum
 import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { ControlServer, DEFAULT_CONTROL_SOCKET } from '../../api/control-socket.js';
-import { addSupervisorOps } from '../../daemon/control-ops.js';
+import { addReloadOp, addSupervisorOps } from '../../daemon/control-ops.js';
 import { checkerForker, linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
 import type { CliIo, Command } from '../command.js';
 import { loadForCli, renderAll, shortHostName, shown, DEFAULT_CONFIG_FILE, EXIT_CONFIG_ERRORS, EXIT_USAGE } from './config-common.js';
@@ -436,8 +436,9 @@ export const runCommand: Command = {
     const vrrpPidFile = o.vrrpPidFile;
     // Notifications run here in the supervisor, fed by the VRRP process's state reports. Loaded
     // here, not at the top: other commands (check-config, ...) need not load the SMTP client.
-    const { buildNotifiers } = await import('../../daemon/notifications.js');
-    const notifiers = buildNotifiers(first.config.model, { haloPid: process.pid, env: stringEnv(process.env), log });
+    // A reload swaps the set (NotifierSwitch), carrying each instance's last state over.
+    const { NotifierSwitch } = await import('../../daemon/notifications.js');
+    const notifiers = new NotifierSwitch(first.config.model, { haloPid: process.pid, env: stringEnv(process.env), log });
     const supervisor = new Supervisor(
       {
         ...deps,
@@ -487,6 +488,7 @@ export const runCommand: Command = {
         load: () => loadDirector(o, log, io, 'keeping the running configuration'),
         vrrp: supervisor,
         checker: supervisor,
+        notifiers,
         ...(livePlane !== undefined ? { proxy: livePlane } : {}),
         onServices: (mapped) => {
           pools = poolIndex(mapped);
@@ -516,6 +518,7 @@ export const runCommand: Command = {
     const control = o.controlSocket === null ? undefined : new ControlServer({ path: o.controlSocket, log: (level, code, msg) => log({ level, ...(code !== undefined ? { code } : {}), msg }) });
     if (control !== undefined) {
       addSupervisorOps(control, supervisor);
+      addReloadOp(control, reloader, log);
       const opened = await control.listen();
       if (opened.ok) log({ level: 'info', msg: `Control socket ${o.controlSocket ?? ''} ready`, fields: { ops: control.ops().join(',') } });
       else log({ level: 'error', code: 'HALO_CTL_SOCKET_FAILED', msg: `Cannot open control socket ${o.controlSocket ?? ''}: ${opened.error}` });
