@@ -94,7 +94,7 @@ Options (keepalived's flags keep their meaning):
   -r, --vrrp_pid FILE      pid file of the VRRP process (written at each (re)start)
       --status-file FILE   status JSON (instances, VRRP process, event-loop lag); default: the
                            pid file's directory, halo.status.json
-      --control-socket PATH  control socket for \`halo step-down\` and \`halo status\` (mode
+      --control-socket PATH  control socket for \`halo step-down\`, \`halo status\` and \`halo reload\` (mode
                            0600); default ${DEFAULT_CONTROL_SOCKET}, or halo.sock in the
                            directory of --pid when that is given
       --no-control-socket  serve no control socket
@@ -117,7 +117,7 @@ Signals: SIGTERM/SIGINT stop cleanly, make before break: priority 0 is sent, but
 keeps its VIPs (and the proxy keeps serving) until it hears the new master, at most Skew_Time
 plus one advert interval (about 2.1 s with advert_int 1); then the VIPs go, the proxy drains and
 the checker stops with omega. \`halo step-down\` hands over the same way without stopping.
-SIGHUP reloads the configuration (a MASTER stays MASTER; a file with errors changes nothing);
+SIGHUP (or \`halo reload\`) reloads the configuration (a MASTER stays MASTER; a file with errors changes nothing);
 SIGUSR1 writes the data dump; SIGUSR2 writes the statistics and the status file.
 \`halo --signum=NAME\` prints a signal's number (RELOAD, DATA, STATS, STOP, JSON).
 Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
