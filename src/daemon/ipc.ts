@@ -17,6 +17,11 @@ export interface InstanceReport {
   readonly state: VrrpStateName;
   readonly priority: number;
   readonly cause: string;
+  /**
+   * Set on the reports of an instance a reload removed (its release and STOP): the supervisor's
+   * notifiers report it as keepalived does, DELETED with `notify_deleted`, else FAULT.
+   */
+  readonly deleted?: boolean;
 }
 
 export interface LagReport {
@@ -53,8 +58,11 @@ export type ToVrrp =
       /** vrrp_script, track_file and vrrp_track_process runners (src/daemon/trackers.ts). */
       readonly trackers: TrackerSpecs;
     }
-  /** SIGHUP: the new instance set; matched instances keep their state (src/vrrp/reconfigure.ts). */
-  | { readonly type: 'reload'; readonly instances: readonly VrrpInstanceConfig[] }
+  /**
+   * SIGHUP: the new instance set; matched instances keep their state (src/vrrp/reconfigure.ts).
+   * `trackers`: the new tracker runners (unchanged ones keep running); absent: keep them as they are.
+   */
+  | { readonly type: 'reload'; readonly instances: readonly VrrpInstanceConfig[]; readonly trackers?: TrackerSpecs }
   | { readonly type: 'stop' }
   /** An operator's step-down (control socket): `instance` null means every MASTER instance. */
   | { readonly type: 'step-down'; readonly id: number; readonly instance: string | null; readonly holdMs: number | null };
@@ -103,6 +111,7 @@ export function parseFromVrrp(m: unknown): FromVrrp | undefined {
           state: i['state'] as VrrpStateName,
           priority: Number(i['priority']),
           cause: String(i['cause']),
+          ...(i['deleted'] === true ? { deleted: true } : {}),
         },
       };
     }
@@ -170,7 +179,10 @@ export function parseToVrrp(m: unknown): ToVrrp | undefined {
     if (holdMs !== null && (typeof holdMs !== 'number' || !Number.isFinite(holdMs) || holdMs < 0)) return undefined;
     return { type: 'step-down', id, instance, holdMs };
   }
-  if (m['type'] === 'reload' && Array.isArray(m['instances'])) return { type: 'reload', instances: m['instances'] as VrrpInstanceConfig[] };
+  if (m['type'] === 'reload' && Array.isArray(m['instances'])) {
+    const trackers = trackerSpecsOf(m['trackers']);
+    return { type: 'reload', instances: m['instances'] as VrrpInstanceConfig[], ...(trackers !== undefined ? { trackers } : {}) };
+  }
   if (m['type'] === 'start' && Array.isArray(m['instances'])) {
     return {
       type: 'start',
@@ -179,8 +191,14 @@ export function parseToVrrp(m: unknown): ToVrrp | undefined {
       lagReportMs: typeof m['lagReportMs'] === 'number' && m['lagReportMs'] >= 100 ? m['lagReportMs'] : 1000,
       dontRelease: m['dontRelease'] === true,
       // Sent by our own supervisor from trackerSpecsFromModel; absent from an older one: none.
-      trackers: isObj(m['trackers']) && Array.isArray(m['trackers']['scripts']) ? (m['trackers'] as unknown as TrackerSpecs) : NO_TRACKERS,
+      trackers: trackerSpecsOf(m['trackers']) ?? NO_TRACKERS,
     };
   }
   return undefined;
+}
+
+/** Tracker specs as our own supervisor sends them (trackerSpecsFromModel); undefined when absent or malformed. */
+function trackerSpecsOf(t: unknown): TrackerSpecs | undefined {
+  if (!isObj(t) || !Array.isArray(t['scripts']) || !Array.isArray(t['files']) || !Array.isArray(t['processes'])) return undefined;
+  return t as unknown as TrackerSpecs;
 }

@@ -106,7 +106,7 @@ export function notifierConfigFromModel(model: KeepalivedModel, env: Readonly<Re
   };
 }
 
-type Reported = 'INIT' | 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
+export type Reported = 'INIT' | 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
 
 /** The state a report stands for in notifications, given the last one of the same instance. */
 function reportedState(prev: Reported, state: InstanceReport['state']): Reported {
@@ -124,7 +124,10 @@ export function transitionFor(before: { state: Reported; priority: number } | un
   const now = reportedState(prev, report.state);
   if (now !== prev) {
     if (now === 'INIT') return null;
-    return { scope: 'INSTANCE', name: report.name, state: now, priority: report.priority, previousState: prev === 'STOP' ? 'INIT' : prev, cause: report.cause };
+    // An instance a reload removed: keepalived notifies DELETED (notify_deleted), and FAULT for
+    // an instance without notify_deleted (the Notifier maps it), instead of STOP.
+    const state = now === 'STOP' && report.deleted === true ? 'DELETED' : now;
+    return { scope: 'INSTANCE', name: report.name, state, priority: report.priority, previousState: prev === 'STOP' ? 'INIT' : prev, cause: report.cause };
   }
   if (priorityChanges && before !== undefined && before.priority !== report.priority && (now === 'MASTER' || now === 'BACKUP')) {
     return { scope: 'INSTANCE', name: report.name, state: now === 'MASTER' ? 'MASTER_PRIORITY' : 'BACKUP_PRIORITY', priority: report.priority, cause: report.cause };
@@ -147,15 +150,23 @@ export interface NotifiersOptions {
   readonly log: Logger;
 }
 
+/** The last state each instance and group was notified in: a new set carries on from it. */
+export interface NotifierMemory {
+  readonly instances: ReadonlyMap<string, { readonly state: Reported; readonly priority: number }>;
+  readonly groups: ReadonlyMap<string, Reported>;
+}
+
 export interface RunningNotifiers {
   /** A state report from the VRRP process. Returns at once. */
   onReport(report: InstanceReport): void;
+  /** The last states (a copy), for the set that replaces this one at a reload. */
+  memory(): NotifierMemory;
   /** Resolves when scripts, email and webhooks have nothing running or queued (tests, stop). */
   idle(): Promise<void>;
   close(): void;
 }
 
-export function buildNotifiers(model: KeepalivedModel, opts: NotifiersOptions): RunningNotifiers {
+export function buildNotifiers(model: KeepalivedModel, opts: NotifiersOptions, carried?: NotifierMemory): RunningNotifiers {
   const log = opts.log;
   const sink = (e: LogEvent): void => log({ level: e.level, code: e.code, msg: e.message, ...(e.fields !== undefined ? { fields: e.fields } : {}) });
   const env = compatEnv(opts.env, { haloPid: opts.haloPid });
@@ -168,9 +179,10 @@ export function buildNotifiers(model: KeepalivedModel, opts: NotifiersOptions): 
     groups.set(sg.name, sg.group.map((m) => m.name));
     for (const m of sg.group) groupOf.set(m.name, sg.name);
   }
-  const last = new Map<string, { state: Reported; priority: number }>();
-  const lastGroup = new Map<string, Reported>();
+  const last = new Map<string, { state: Reported; priority: number }>(carried?.instances ?? []);
+  const lastGroup = new Map<string, Reported>(carried?.groups ?? []);
   return {
+    memory: () => ({ instances: new Map(last), groups: new Map(lastGroup) }),
     onReport(report) {
       const before = last.get(report.name);
       const t = transitionFor(before, report, priorityChanges.get(report.name) ?? globalPriorityChanges);
@@ -190,4 +202,67 @@ export function buildNotifiers(model: KeepalivedModel, opts: NotifiersOptions): 
     idle: () => notifier.idle(),
     close: () => notifier.close(),
   };
+}
+
+/** How long a replaced set may finish what it queued before it is closed (scripts go on running). */
+export const RETIRE_BOUND_MS = 5000;
+
+/**
+ * The notifiers of a running director across reloads. `reload(model)` builds the new set from the
+ * new model, carrying on from the last state of every instance and group (a kept instance is not
+ * notified again), and keeps the old set for the instances the new model no longer has: their
+ * last reports (STOP, marked `deleted`) need the old config's notify_deleted. `retire()` then lets
+ * the old set finish what it queued, at most `RETIRE_BOUND_MS`, and closes it.
+ */
+export class NotifierSwitch {
+  private current: RunningNotifiers;
+  private names: ReadonlySet<string>;
+  private retiring: RunningNotifiers | undefined;
+
+  constructor(
+    model: KeepalivedModel,
+    private readonly opts: NotifiersOptions,
+    private readonly build: typeof buildNotifiers = buildNotifiers,
+    private readonly retireBoundMs = RETIRE_BOUND_MS,
+  ) {
+    this.current = build(model, opts);
+    this.names = new Set(model.vrrpInstances.map((i) => i.name));
+  }
+
+  onReport(report: InstanceReport): void {
+    const old = this.retiring;
+    if (old !== undefined && !this.names.has(report.name)) old.onReport(report);
+    else this.current.onReport(report);
+  }
+
+  reload(model: KeepalivedModel): void {
+    const old = this.current;
+    // A set still retiring from the reload before is closed now: only one old set is kept.
+    this.retiring?.close();
+    this.current = this.build(model, this.opts, old.memory());
+    this.names = new Set(model.vrrpInstances.map((i) => i.name));
+    this.retiring = old;
+  }
+
+  async retire(): Promise<void> {
+    const old = this.retiring;
+    if (old === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([old.idle(), new Promise((r) => (timer = setTimeout(r, this.retireBoundMs)))]);
+    clearTimeout(timer);
+    // A later reload closed it already.
+    if (this.retiring !== old) return;
+    this.retiring = undefined;
+    old.close();
+  }
+
+  idle(): Promise<void> {
+    return Promise.all([this.current.idle(), this.retiring?.idle()]).then(() => undefined);
+  }
+
+  close(): void {
+    this.retiring?.close();
+    this.retiring = undefined;
+    this.current.close();
+  }
 }

@@ -9,7 +9,11 @@
  *  - the checker process: untouched when the check set is the same (every server keeps its
  *    state), started again on the new file when it changed;
  *  - the proxy plane: the new services and pools applied in place by every worker (listeners
- *    that stay are never closed: no connection is dropped or refused).
+ *    that stay are never closed: no connection is dropped or refused);
+ *  - the trackers (in the VRRP process): runners whose spec is unchanged go on, removed ones
+ *    stop, new ones start;
+ *  - the notifiers (in the supervisor): a new set from the new model, which carries on from the
+ *    last state of each instance, so a reload notifies no transition that did not happen.
  *
  * One summary line says what was added, changed and removed. Reloads run one at a time; a
  * request during a reload runs once more after it (several requests meanwhile fold into one),
@@ -21,6 +25,7 @@ import type { ProxyConfig } from '../proxy/workers.js';
 import type { VrrpInstanceConfig } from '../vrrp/config.js';
 import { planReload } from '../vrrp/reconfigure.js';
 import type { ReloadReport } from './ipc.js';
+import { trackerSpecsFromModel, type TrackerSpecs } from './tracker-specs.js';
 import type { Logger } from './log.js';
 import type { MappedServices } from './services-from-nginx.js';
 
@@ -41,7 +46,14 @@ export type LoadOutcome = { readonly ok: true; readonly config: DirectorConfig }
 export interface ReloadTargets {
   /** Reads the files again, as at start. */
   load(): LoadOutcome;
-  readonly vrrp: { reloadInstances(instances: readonly VrrpInstanceConfig[]): Promise<ReloadReport | undefined> };
+  readonly vrrp: { reloadInstances(instances: readonly VrrpInstanceConfig[], trackers: TrackerSpecs): Promise<ReloadReport | undefined> };
+  /**
+   * The notifiers of the supervisor: `reload` before the VRRP process gets the new instances (the
+   * reports of kept and added instances then go to the new set, a removed instance's to the old
+   * one, which knows its notify_deleted), `retire` once it answered (the old set finishes what it
+   * queued, bounded, and closes).
+   */
+  readonly notifiers?: { reload(model: KeepalivedModel): void; retire(): Promise<void> };
   readonly checker: { restartChecker(run: boolean): void };
   /** The proxy plane, when halo started one (it starts with the first services). */
   readonly proxy?: { reload(config: ProxyConfig): Promise<void> };
@@ -55,6 +67,8 @@ export interface ReloadTargets {
 export interface ReloadResult {
   readonly ok: boolean;
   readonly summary: string;
+  /** Set when the files had errors and nothing changed: how many. */
+  readonly errors?: number;
 }
 
 export interface ReloadStatus {
@@ -143,7 +157,7 @@ export class Reloader {
       this.refusedCount++;
       const summary = `Configuration ${t.source} has ${loaded.errors} error(s): the running configuration is kept`;
       t.log({ level: 'error', code: 'HALO_DMN_RELOAD_REFUSED', msg: summary });
-      this.last = { ok: false, summary };
+      this.last = { ok: false, summary, errors: loaded.errors };
       return this.last;
     }
     const before = this.current;
@@ -173,10 +187,18 @@ export class Reloader {
     }
     if (before.checks !== after.checks) t.checker.restartChecker(after.checks !== undefined);
     try {
-      await t.vrrp.reloadInstances(after.instances);
+      t.notifiers?.reload(after.model);
+    } catch (e) {
+      fail('The notifiers', e);
+    }
+    try {
+      // Trackers go with the instances: unchanged runners keep running (src/daemon/trackers.ts).
+      await t.vrrp.reloadInstances(after.instances, trackerSpecsFromModel(after.model));
     } catch (e) {
       fail('The VRRP process', e);
     }
+    // Not awaited: a slow notify script of the old set must not hold up the next reload.
+    void t.notifiers?.retire();
     this.count++;
     t.log({ level: ok ? 'info' : 'warn', msg: `Reloaded ${t.source}: ${summary}` });
     this.last = { ok, summary };

@@ -361,11 +361,12 @@ export class Supervisor {
    * Reload (SIGHUP, or a control request): the VRRP process gets the new instance set and keeps
    * the state of the instances it matches (src/vrrp/reconfigure.ts). Resolves with its report,
    * or undefined when no VRRP process runs (the next one starts with the new set) or it did not
-   * answer within the stop timeout.
+   * answer within the stop timeout. `trackers`: the new tracker specs (a VRRP process started
+   * later gets them too); absent: the trackers stay as they are.
    */
-  reloadInstances(instances: readonly VrrpInstanceConfig[]): Promise<ReloadReport | undefined> {
+  reloadInstances(instances: readonly VrrpInstanceConfig[], trackers?: TrackerSpecs): Promise<ReloadReport | undefined> {
     const before = this.o.instances;
-    this.o = { ...this.o, instances };
+    this.o = { ...this.o, instances, ...(trackers !== undefined ? { trackers } : {}) };
     for (const c of instances) {
       if (!this.states.has(c.name)) this.states.set(c.name, { name: c.name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: 'INIT', priority: c.basePriority, cause: 'Not started' });
     }
@@ -384,7 +385,7 @@ export class Supervisor {
         resolve(r);
       });
     });
-    child.send({ type: 'reload', instances });
+    child.send({ type: 'reload', instances, ...(trackers !== undefined ? { trackers } : {}) });
     this.emitStatus();
     return answered;
   }

@@ -21,7 +21,7 @@ import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
 import type { RunningTrackers } from './trackers.js';
-import { hasTrackers } from './tracker-specs.js';
+import { hasTrackers, NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import { TimerWaker } from './waker.js';
 
 /** How long a clean stop waits for `ip addr del` of the VIPs before exiting anyway. */
@@ -97,6 +97,8 @@ let current: Extract<ToVrrp, { type: 'start' }>['instances'] = [];
 let reloading: Promise<void> = Promise.resolve();
 let tracked: PendingAddresses | undefined;
 let trackers: RunningTrackers | undefined;
+/** Instances a reload is removing: their state reports say `deleted` (notify_deleted). */
+const deleting = new Set<string>();
 let stopping = false;
 let log: Logger = stderrLogger('vrrp', false);
 const cleanups: Array<() => void> = [];
@@ -146,7 +148,7 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
           ? `Priority ${before.effectivePriority} -> ${after.effectivePriority}: tracker ${event.tracker}${event.cause !== undefined ? `: ${event.cause}` : event.up ? ' up' : ' down'}`
           : after.cause;
       // Sent before the effects of this step run: the supervisor learns of MASTER before any VIP is added.
-      send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause } });
+      send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause, ...(deleting.has(name) ? { deleted: true } : {}) } });
       if (before.state !== after.state) {
         log({ level: 'info', msg: after.cause, fields: { instance: name, vrid: c.vrid, from: before.state, to: after.state, priority: after.effectivePriority, tracker } });
       } else if (before.effectivePriority !== after.effectivePriority) {
@@ -159,19 +161,8 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   // start too). Scripts start running now; until their first verdict they count as up
   // (down with init_fail).
   if (hasTrackers(m.trackers)) {
-    // Loaded only when the config has trackers: a VRRP process without them starts leaner.
-    const { buildTrackers, engineUpdate } = await import('./trackers.js');
-    if (stopping) return;
-    const rt = runtime;
-    trackers = buildTrackers(m.trackers, m.instances, {
-      haloPid: process.ppid,
-      env: stringEnv(process.env),
-      log,
-      onSignal: (id, signal) => {
-        const u = engineUpdate(signal);
-        rt.trackerChanged(id, u.up, u);
-      },
-    });
+    trackers = await buildRunners(m.trackers, m.instances);
+    if (trackers === undefined || stopping) return;
     await trackers.start();
     if (stopping) return;
   }
@@ -180,6 +171,22 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   // Measured from here: module loading and socket set-up are not the steady state.
   startLagMonitor(m.lagReportMs, () => sendStats(sockets));
   send({ type: 'ready' });
+}
+
+/** The tracker runners, feeding the runtime; the module is loaded only when some config has trackers. */
+async function buildRunners(specs: TrackerSpecs, instances: Extract<ToVrrp, { type: 'start' }>['instances']): Promise<RunningTrackers | undefined> {
+  const { buildTrackers, engineUpdate } = await import('./trackers.js');
+  const rt = runtime;
+  if (stopping || rt === undefined) return undefined;
+  return buildTrackers(specs, instances, {
+    haloPid: process.ppid,
+    env: stringEnv(process.env),
+    log,
+    onSignal: (id, signal) => {
+      const u = engineUpdate(signal);
+      rt.trackerChanged(id, u.up, u);
+    },
+  });
 }
 
 /** Counters of every instance, sent with each lag report (the supervisor puts them in the status file). */
@@ -226,15 +233,34 @@ function startLagMonitor(periodMs: number, everyPeriod: () => void): void {
  * SIGHUP reload from the supervisor: the runtime keeps the state of matched instances. Every
  * instance's state is reported again afterwards (names and priorities may have changed).
  */
-async function reload(instances: Extract<ToVrrp, { type: 'reload' }>['instances']): Promise<void> {
+async function reload(m: Extract<ToVrrp, { type: 'reload' }>): Promise<void> {
   const r = runtime;
   if (r === undefined || stopping) return;
+  const instances = m.instances;
   // During the reload both sets are known, so every transition it causes is reported (a removed
-  // instance's release, a new instance's start).
+  // instance's release, a new instance's start); a removed instance's reports say `deleted`.
   const names = new Set(instances.map((c) => c.name));
-  current = [...instances, ...current.filter((c) => !names.has(c.name))];
-  const report = await r.reload(instances);
+  const removed = current.filter((c) => !names.has(c.name));
+  for (const c of removed) deleting.add(c.name);
+  current = [...instances, ...removed];
+  let report: Awaited<ReturnType<VrrpRuntime['reload']>>;
+  try {
+    report = await r.reload(instances);
+  } finally {
+    deleting.clear();
+  }
   current = instances;
+  // After the runtime took the new instances: a new tracker's first signal must find the
+  // instances that watch it (a removed tracker's last one finds none and changes nothing).
+  if (m.trackers !== undefined && !stopping) {
+    if (trackers === undefined && hasTrackers(m.trackers)) {
+      trackers = await buildRunners(NO_TRACKERS, instances);
+    }
+    if (trackers !== undefined && !stopping) {
+      const t = await trackers.reload(m.trackers, instances);
+      if (t.started.length + t.stopped.length > 0) log({ level: 'info', msg: `Trackers reloaded: ${t.started.length} started, ${t.stopped.length} stopped, ${t.kept.length} kept running`, fields: { started: t.started.join(',') || '-', stopped: t.stopped.join(',') || '-' } });
+    }
+  }
   for (const snap of r.snapshot()) {
     const s = snap.state;
     send({ type: 'state', instance: { name: snap.name, vrid: snap.vrid, family: snap.family, ifname: snap.ifname, state: s.state, priority: s.effectivePriority, cause: s.cause } });
@@ -302,7 +328,7 @@ process.on('message', (raw: unknown) => {
       process.exit(1);
     });
   } else if (m.type === 'reload') {
-    reloading = reloading.then(() => reload(m.instances)).catch((e: unknown) => log({ level: 'error', code: 'HALO_DMN_RELOAD_FAILED', msg: `Reload failed in the VRRP process: ${e instanceof Error ? e.message : String(e)}` }));
+    reloading = reloading.then(() => reload(m)).catch((e: unknown) => log({ level: 'error', code: 'HALO_DMN_RELOAD_FAILED', msg: `Reload failed in the VRRP process: ${e instanceof Error ? e.message : String(e)}` }));
   } else {
     void stop('asked by the supervisor');
   }

@@ -125,3 +125,27 @@ test('a new priority on a MASTER is advertised at once; the next advert uses the
   const at = h.fireWake();
   assert.equal(h.wakeAt(), at + 2000);
 });
+
+test('trackers on reload: a kept one keeps its state, an added one starts at its init value, a removed one stops counting', async () => {
+  const chk = { name: 'script:chk', weight: -10, initiallyUp: true };
+  const h = await masterOf([cfg({ trackers: [chk] })]);
+  h.runtime.trackerChanged('script:chk', false);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 90);
+  // The same trackers: chk stays down, nothing is notified or advertised again.
+  h.sent.length = 0;
+  await h.runtime.reload([cfg({ trackers: [chk] })]);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 90);
+  assert.deepEqual([h.sent, h.notified], [[], []]);
+  // An added init_fail tracker starts down before its runner's first verdict: -20 at once.
+  const extra = { name: 'script:extra', weight: -20, initiallyUp: false };
+  await h.runtime.reload([cfg({ trackers: [chk, extra] })]);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 70);
+  h.runtime.trackerChanged('script:extra', true);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 90);
+  // chk removed: its -10 goes, and a late verdict of its runner changes nothing.
+  await h.runtime.reload([cfg({ trackers: [extra] })]);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 100);
+  h.runtime.trackerChanged('script:chk', false);
+  assert.equal(h.runtime.instanceState('VI_1')?.effectivePriority, 100);
+  assert.equal(h.runtime.instanceState('VI_1')?.state, 'MASTER');
+});

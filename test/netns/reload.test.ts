@@ -2,17 +2,18 @@
 //  - a pair of directors; the master is reloaded with the same config, an added VIP, a removed
 //    VIP and a broken config: no request on the kept VIP fails and the backup never becomes
 //    MASTER; the added VIP answers, the removed one is gone, the broken config changes nothing;
-//    SIGUSR1 / SIGUSR2 write the data and statistics dumps;
+//    SIGUSR1 / SIGUSR2 write the data and statistics dumps; `halo reload` over the control socket
+//    adds a tracked vrrp_script and an instance, then removes the instance (notify_deleted);
 //  - one director serving a virtual_server: its pool changes under a client loop, no request fails.
 // Only addresses inside the lab are used; the client loops are bounded in count and time (20
 // requests/s, at most 15 s); processes are killed by PID (the lab tracks them).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsLab, type NetnsNode } from './harness.js';
-import { PORT, startHalo, until, type Halo } from './daemon-run.js';
+import { MAIN, PORT, startHalo, until, type Halo } from './daemon-run.js';
 
 const avail = NetnsLab.available();
 const LOOP_INTERVAL_MS = 50;
@@ -185,6 +186,52 @@ describe('halo run: SIGHUP reload of the master of a pair under client traffic',
     assert.deepEqual(json.instances.map((i) => [i.state, i.config.vips.map((v) => v.address)]), [['MASTER', [vip]]]);
     const stats = JSON.parse(readFileSync(join(h1.dir, 'halo.stats.json'), 'utf8')) as { instances: Record<string, Record<string, number>> };
     assert.ok((stats.instances['VI_1']?.['advert_sent'] ?? 0) > 0, JSON.stringify(stats));
+  });
+
+  test('halo reload: an added vrrp_script runs, unchanged it keeps running, a removed instance notifies DELETED', async () => {
+    const dir = h1.dir;
+    const runs = join(dir, 'chk.runs');
+    const notified = join(dir, 'notified');
+    const notify = join(dir, 'notify.sh');
+    writeFileSync(notify, `#!/bin/sh\necho "$*" >> ${notified}\n`);
+    chmodSync(notify, 0o755);
+    const script = `vrrp_script chk {\n    script "/bin/sh -c 'echo run >> ${runs}'"\n    interval 0.2\n    weight -5\n}\n`;
+    const tracked = config(100, [vip]).replace('    virtual_ipaddress {', '    track_script {\n        chk\n    }\n    virtual_ipaddress {');
+    const second = `vrrp_instance VI_2 {\n    interface eth0\n    virtual_router_id 71\n    priority 100\n    advert_int 1\n    virtual_ipaddress {\n        ${vip2}/24\n    }\n    notify ${notify}\n    notify_deleted "${notify} deleted-script"\n}\n`;
+    const halo = (): { code: number | null; out: string; err: string } => {
+      const r = spawnSync(process.execPath, [MAIN, 'reload', '--socket', join(dir, 'halo.sock')], { encoding: 'utf8', timeout: 40_000 });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const masterLinesBefore = countOf(h1, /^(?!.*VI_2).*from=MASTER/);
+    writeFileSync(join(dir, 'keepalived.conf'), `${script}${tracked}${second}`);
+    const added = halo();
+    assert.equal(added.code, 0, added.err);
+    assert.match(added.out, /^instances \+VI_2 ~VI_1\(trackers\) \(0 kept as they were\)/);
+    const lines = (f: string): string[] => (existsSync(f) ? readFileSync(f, 'utf8').trim().split('\n') : []);
+    await until('the added vrrp_script runs', () => lines(runs).length >= 3, 5000, [h1]);
+    await until('VI_2 becomes MASTER and is notified', () => lines(notified).includes('INSTANCE VI_2 MASTER 100'), 8000, [h1]);
+    assert.ok(h1.lines.some((l) => /Trackers reloaded: 1 started, 0 stopped, 0 kept running/.test(l)), h1.lines.join('\n'));
+
+    // VI_2 removed, chk unchanged: chk goes on (no runner restarted), VI_2's removal is DELETED.
+    const trackerLines = countOf(h1, /Trackers reloaded/);
+    writeFileSync(join(dir, 'keepalived.conf'), `${script}${tracked}`);
+    const removed = halo();
+    assert.equal(removed.code, 0, removed.err);
+    assert.match(removed.out, /^instances -VI_2 \(1 kept as they were\)/);
+    await until('notify_deleted and the generic notify ran', () => lines(notified).includes('deleted-script') && lines(notified).includes('INSTANCE VI_2 DELETED 100'), 5000, [h1]);
+    await until('the VIP of the removed instance is gone', () => !d1.hasAddress(vip2), 3000, [h1]);
+    const ranBefore = lines(runs).length;
+    await until('chk goes on running', () => lines(runs).length >= ranBefore + 3, 5000, [h1]);
+    assert.equal(countOf(h1, /Trackers reloaded/), trackerLines, 'no tracker started or stopped');
+    assert.deepEqual(lines(notified).filter((l) => l.startsWith('INSTANCE VI_2')), ['INSTANCE VI_2 BACKUP 100', 'INSTANCE VI_2 MASTER 100', 'INSTANCE VI_2 DELETED 100'], 'no STOP: DELETED instead');
+
+    // A file with errors: refused with the count, exit 1, nothing changes.
+    writeFileSync(join(dir, 'keepalived.conf'), `${script}${tracked}`.replace('virtual_router_id 70', 'virtual_router_id 300'));
+    const refused = halo();
+    assert.equal(refused.code, 1);
+    assert.match(refused.err, /Reload refused: Configuration .* has [1-9]\d* error\(s\): the running configuration is kept \(HALO_CTL_REFUSED\)/);
+    assert.ok(d1.hasAddress(vip));
+    assert.equal(countOf(h1, /^(?!.*VI_2).*from=MASTER/), masterLinesBefore, 'VI_1 stayed MASTER through the reloads');
   });
 
   test('SIGTERM after the reloads still releases cleanly', async () => {

@@ -1,5 +1,5 @@
 /**
- * `halo step-down` and `halo status`: requests to a running `halo run` over its control socket
+ * `halo step-down`, `halo status` and `halo reload`: requests to a running `halo run` over its control socket
  * (src/api/control-socket.ts). Both print the reply as JSON on stdout (errors on stderr with
  * their code) and exit 0 when halo did what was asked, 1 when it refused or did not answer,
  * 2 on a bad command line.
@@ -103,5 +103,41 @@ export const statusCommand: Command = {
       return EXIT_USAGE;
     }
     return send('status', a.socket, { op: 'status' }, io);
+  },
+};
+
+/** A reload answers when done: the VRRP process may take its stop timeout, a checker restart more. */
+const RELOAD_ANSWER_MS = 30_000;
+
+const RELOAD_USAGE = `Usage: halo reload [--socket PATH]
+
+Asks the running halo to reload its configuration, as SIGHUP does (docs/operations.md, "Reload"),
+and waits until it is done: prints the summary line (instances, services, pools and checks added,
+changed and removed). A configuration with errors changes nothing: halo refuses it, says how many
+errors it has and logs them with their positions.
+
+Options:
+  -s, --socket PATH     control socket of halo run (default ${DEFAULT_CONTROL_SOCKET})
+
+Exit status: 0 reloaded, 1 refused, incomplete or no answer, 2 bad command line.
+`;
+
+export const reloadCommand: Command = {
+  name: 'reload',
+  summary: 'Reload the configuration of a running halo (as SIGHUP) and print what changed',
+  usage: RELOAD_USAGE,
+  async run(argv, io) {
+    const a = parseControlArgs(argv, io, false);
+    if (!a.ok) {
+      io.err(`halo reload: ${a.message} (HALO_CLI_USAGE)\nRun \`halo reload --help\` for its options\n`);
+      return EXIT_USAGE;
+    }
+    const reply = await controlRequest(a.socket, { op: 'reload' }, RELOAD_ANSWER_MS);
+    if (!reply.ok) {
+      io.err(`halo reload: ${reply.error.message} (${reply.error.code})\n`);
+      return EXIT_REFUSED;
+    }
+    io.out(`${typeof reply['summary'] === 'string' ? reply['summary'] : JSON.stringify(reply)}\n`);
+    return 0;
   },
 };

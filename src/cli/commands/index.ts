@@ -29,6 +29,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./control.js')).statusCommand,
   },
   {
+    name: 'reload',
+    summary: 'Reload the configuration of a running halo (as SIGHUP) and print what changed',
+    load: async () => (await import('./control.js')).reloadCommand,
+  },
+  {
     name: 'serve',
     summary: 'Serve the proxies of an nginx.conf or keepalived.conf (no VRRP) in the foreground',
     load: async () => (await import('./serve.js')).serveCommand,

@@ -22,7 +22,7 @@ import { dataDump, statsDump, writeDump, type DumpInput } from '../../daemon/dum
 import { stderrLogger, survivePipeErrors, type Logger } from '../../daemon/log.js';
 import { Supervisor } from '../../daemon/supervisor.js';
 import { ControlServer, DEFAULT_CONTROL_SOCKET } from '../../api/control-socket.js';
-import { addSupervisorOps } from '../../daemon/control-ops.js';
+import { addReloadOp, addSupervisorOps } from '../../daemon/control-ops.js';
 import { checkerForker, linuxSupervisorDeps, writeStatusFile } from '../../daemon/supervisor-linux.js';
 import type { CliIo, Command } from '../command.js';
 import { loadForCli, renderAll, shortHostName, shown, DEFAULT_CONFIG_FILE, EXIT_CONFIG_ERRORS, EXIT_USAGE } from './config-common.js';
@@ -91,7 +91,7 @@ Options (keepalived's flags keep their meaning):
   -r, --vrrp_pid FILE      pid file of the VRRP process (written at each (re)start)
       --status-file FILE   status JSON (instances, VRRP process, event-loop lag); default: the
                            pid file's directory, halo.status.json
-      --control-socket PATH  control socket for \`halo step-down\` and \`halo status\` (mode
+      --control-socket PATH  control socket for \`halo step-down\`, \`halo status\` and \`halo reload\` (mode
                            0600); default ${DEFAULT_CONTROL_SOCKET}, or halo.sock in the
                            directory of --pid when that is given
       --no-control-socket  serve no control socket
@@ -114,7 +114,7 @@ Signals: SIGTERM/SIGINT stop cleanly, make before break: priority 0 is sent, but
 keeps its VIPs (and the proxy keeps serving) until it hears the new master, at most Skew_Time
 plus one advert interval (about 2.1 s with advert_int 1); then the VIPs go, the proxy drains and
 the checker stops with omega. \`halo step-down\` hands over the same way without stopping.
-SIGHUP reloads the configuration (a MASTER stays MASTER; a file with errors changes nothing);
+SIGHUP (or \`halo reload\`) reloads the configuration (a MASTER stays MASTER; a file with errors changes nothing);
 SIGUSR1 writes the data dump; SIGUSR2 writes the statistics and the status file.
 \`halo --signum=NAME\` prints a signal's number (RELOAD, DATA, STATS, STOP, JSON).
 Exit status: 0 after a clean stop, 1 on a runtime failure, 2 bad command line,
@@ -412,8 +412,9 @@ export const runCommand: Command = {
     const vrrpPidFile = o.vrrpPidFile;
     // Notifications run here in the supervisor, fed by the VRRP process's state reports. Loaded
     // here, not at the top: other commands (check-config, ...) need not load the SMTP client.
-    const { buildNotifiers } = await import('../../daemon/notifications.js');
-    const notifiers = buildNotifiers(first.config.model, { haloPid: process.pid, env: stringEnv(process.env), log });
+    // A reload swaps the set (NotifierSwitch), carrying each instance's last state over.
+    const { NotifierSwitch } = await import('../../daemon/notifications.js');
+    const notifiers = new NotifierSwitch(first.config.model, { haloPid: process.pid, env: stringEnv(process.env), log });
     const supervisor = new Supervisor(
       {
         ...deps,
@@ -463,6 +464,7 @@ export const runCommand: Command = {
         load: () => loadDirector(o, log, io, 'keeping the running configuration'),
         vrrp: supervisor,
         checker: supervisor,
+        notifiers,
         ...(livePlane !== undefined ? { proxy: livePlane } : {}),
         onServices: (mapped) => {
           pools = poolIndex(mapped);
@@ -492,6 +494,7 @@ export const runCommand: Command = {
     const control = o.controlSocket === null ? undefined : new ControlServer({ path: o.controlSocket, log: (level, code, msg) => log({ level, ...(code !== undefined ? { code } : {}), msg }) });
     if (control !== undefined) {
       addSupervisorOps(control, supervisor);
+      addReloadOp(control, reloader, log);
       const opened = await control.listen();
       if (opened.ok) log({ level: 'info', msg: `Control socket ${o.controlSocket ?? ''} ready`, fields: { ops: control.ops().join(',') } });
       else log({ level: 'error', code: 'HALO_CTL_SOCKET_FAILED', msg: `Cannot open control socket ${o.controlSocket ?? ''}: ${opened.error}` });
