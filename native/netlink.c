@@ -133,6 +133,8 @@ static int opt_prop(napi_env env, napi_value obj, const char *name, napi_value *
   return t == napi_undefined || t == napi_null ? 0 : 1;
 }
 
+static int build_options(napi_env env, napi_value obj, int32_t family, struct nl_req *r);
+
 /* Common argument checks; fills the header of `r`. Returns 0 or -errno. */
 static int build(napi_env env, napi_callback_info info, int del, struct nl_req *r) {
   size_t argc = 5;
@@ -152,9 +154,6 @@ static int build(napi_env env, napi_callback_info info, int del, struct nl_req *
   size_t want = family == 4 ? 4 : 16;
   if (alen != want) return -EINVAL;
   if (napi_get_value_int32(env, argv[3], &prefix) != napi_ok || prefix < 0 || prefix > (int32_t)want * 8) return -EINVAL;
-  unsigned int ifindex = if_nametoindex(ifname);
-  if (ifindex == 0) return -ENODEV;
-
   memset(r, 0, sizeof *r);
   r->nh.nlmsg_len = NLMSG_LENGTH(sizeof(struct ifaddrmsg));
   r->nh.nlmsg_type = del ? RTM_DELADDR : RTM_NEWADDR;
@@ -163,18 +162,30 @@ static int build(napi_env env, napi_callback_info info, int del, struct nl_req *
   r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (del ? 0 : NLM_F_CREATE | NLM_F_EXCL);
   r->ifa.ifa_family = family == 4 ? AF_INET : AF_INET6;
   r->ifa.ifa_prefixlen = (unsigned char)prefix;
-  r->ifa.ifa_index = ifindex;
   /* Like `ip addr add`: a loopback IPv4 address is host-scoped unless a scope is given. */
   r->ifa.ifa_scope = (!del && family == 4 && addr[0] == 127) ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE;
   if (add_attr(r, IFA_LOCAL, addr, alen) || add_attr(r, IFA_ADDRESS, addr, alen)) return -ENOBUFS;
-  if (del || argc < 5) return 0;
+  if (!del && argc >= 5) {
+    int err = build_options(env, argv[4], family, r);
+    if (err) return err;
+  }
+  /* Last: every argument is checked before the name is looked up, so a bad one is EINVAL
+     whether or not the interface exists. */
+  unsigned int ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) return -ENODEV;
+  r->ifa.ifa_index = ifindex;
+  return 0;
+}
 
-  if (napi_typeof(env, argv[4], &t) != napi_ok) return -EINVAL;
+/* The options object of addressAdd: label, scope, broadcast, flags; each optional. */
+static int build_options(napi_env env, napi_value obj, int32_t family, struct nl_req *r) {
+  napi_valuetype t;
+  if (napi_typeof(env, obj, &t) != napi_ok) return -EINVAL;
   if (t == napi_undefined || t == napi_null) return 0;
   if (t != napi_object) return -EINVAL;
   napi_value v;
   int has;
-  if ((has = opt_prop(env, argv[4], "label", &v)) < 0) return -EINVAL;
+  if ((has = opt_prop(env, obj, "label", &v)) < 0) return -EINVAL;
   if (has) {
     char label[NL_LABEL_MAX + 2];
     size_t llen = 0;
@@ -183,20 +194,20 @@ static int build(napi_env env, napi_callback_info info, int del, struct nl_req *
     if (llen == 0 || llen > NL_LABEL_MAX || family != 4) return -EINVAL;
     if (add_attr(r, IFA_LABEL, label, llen + 1)) return -ENOBUFS;
   }
-  if ((has = opt_prop(env, argv[4], "scope", &v)) < 0) return -EINVAL;
+  if ((has = opt_prop(env, obj, "scope", &v)) < 0) return -EINVAL;
   if (has) {
     int32_t scope;
     if (napi_get_value_int32(env, v, &scope) != napi_ok || scope < 0 || scope > 255) return -EINVAL;
     r->ifa.ifa_scope = (unsigned char)scope;
   }
-  if ((has = opt_prop(env, argv[4], "broadcast", &v)) < 0) return -EINVAL;
+  if ((has = opt_prop(env, obj, "broadcast", &v)) < 0) return -EINVAL;
   if (has) {
     const uint8_t *brd = NULL;
     size_t blen = 0;
     if (family != 4 || get_bytes(env, v, &brd, &blen) || blen != 4) return -EINVAL;
     if (add_attr(r, IFA_BROADCAST, brd, 4)) return -ENOBUFS;
   }
-  if ((has = opt_prop(env, argv[4], "flags", &v)) < 0) return -EINVAL;
+  if ((has = opt_prop(env, obj, "flags", &v)) < 0) return -EINVAL;
   if (has) {
     uint32_t flags;
     if (napi_get_value_uint32(env, v, &flags) != napi_ok) return -EINVAL;
