@@ -75,6 +75,34 @@ const ops: Record<string, (a: Args) => unknown> = {
     return true;
   },
   addressMonitorPid: () => addresses.monitorPid() ?? null,
+  addressPaths: () => addresses.pathCounts(),
+  /**
+   * `count` add+remove rounds of one VIP through netlink or through `ip`, timed: per add, the event
+   * loop time the call held (until it returned its promise) and the time until it resolved (the
+   * address is then on the interface: the kernel acked it, or ip exited).
+   */
+  vipBench: async (a) => {
+    const vip = a['vip'] as VipSpec;
+    const viaIp = a['path'] === 'ip';
+    const adapter = viaIp ? new LinuxAddresses({ netlink: false }) : addresses;
+    const count = Math.min(1000, Number(a['count'] ?? 1));
+    const blockedMs: number[] = [];
+    const presentMs: number[] = [];
+    let failed = 0;
+    const before = adapter.pathCounts();
+    for (let i = 0; i < count; i++) {
+      const start = performance.now();
+      const pending = adapter.add(vip);
+      blockedMs.push(performance.now() - start);
+      const r = await pending;
+      presentMs.push(performance.now() - start);
+      if (!r.ok) failed++;
+      if (!(await adapter.remove(vip)).ok) failed++;
+    }
+    const after = adapter.pathCounts();
+    if (viaIp) adapter.close();
+    return { failed, blockedMs, presentMs, netlink: after.netlink - before.netlink, ip: after.ip - before.ip };
+  },
   monitorRestarts: () => links.restarts,
   now: () => performance.now(),
 };

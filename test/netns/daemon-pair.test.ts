@@ -48,7 +48,9 @@ describe('halo run: a pair of directors', { skip: avail.ok ? false : avail.reaso
     await until('d1 holds the VIP alone', () => holders().join() === 'd1', 15_000, [h1, h2]);
     await until('the client reaches d1 on the VIP', () => answer() === 'd1', 5000, [h1, h2]);
     assert.equal(client.neighbor(vip)?.lladdr, d1.mac());
-    assert.ok(h1.lines.some((l) => /instance=VI_1 .*from=BACKUP to=MASTER/.test(l)), 'the transition is logged with its cause');
+    // The VIP (one netlink request) can be in place and answering before this process has read
+    // d1's log line from its pipe: the checks above run ip and the client synchronously.
+    await until('the transition is logged with its cause', () => h1.lines.some((l) => /instance=VI_1 .*from=BACKUP to=MASTER/.test(l)), 2000, [h1]);
     // The status file carries the instance states and the VRRP process's event-loop lag (reported every second).
     await until('a lag report', () => (JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { lag: unknown }).lag !== null, 3000, [h1]);
     const status = JSON.parse(readFileSync(join(h1.dir, 'status.json'), 'utf8')) as { instances: Array<{ state: string }>; vrrpPid: number; lag: { maxMs: number; p99Ms: number; periodMs: number } };

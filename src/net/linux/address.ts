@@ -5,11 +5,22 @@
  * restarted director cleaning up a crashed run's VIPs finds either state. IPv6 VIPs are added with
  * `nodad`: a tentative address (RFC 4862 DAD, about a second) cannot be used by clients or as a
  * source, which would lengthen every failover.
+ *
+ * Adding and removing go through halo's own rtnetlink requests (native/netlink.c) when the addon is
+ * loaded: one request and its ack on a kept socket, like keepalived, instead of a fork+exec of `ip`
+ * that blocks the event loop for milliseconds at the moment of a takeover (docs/vrrp.md). The
+ * request carries what `ip addr add` would send for the same VipSpec; a VipSpec it cannot express
+ * (a `brd +`, a scope name from rt_scopes, a label `ip` would refuse) and a machine without the
+ * addon use `ip` as before. Listing and the watch stay on `ip -json` / `ip monitor`.
  */
+import { getSystemErrorName } from 'node:util';
+import { parseIpOfFamily } from '../../core/ip.js';
 import type { ErrorCode } from '../../core/errors/index.js';
 import type { AddressEvent, AddressPort, PortResult, VipSpec } from '../ports.js';
 import { ipComplaint, ipRunner, type IpRunner } from './ip-command.js';
 import { IpMonitor } from './ip-monitor.js';
+import { describeErrno } from './errno-hint.js';
+import { loadAddon, type NetlinkAddressOptions } from './native.js';
 
 /** `ip addr add` arguments for a VIP, in `ip addr` syntax like keepalived's `virtual_ipaddress`. */
 export function addArgs(vip: VipSpec): string[] {
@@ -23,6 +34,68 @@ export function addArgs(vip: VipSpec): string[] {
 
 export function removeArgs(vip: VipSpec): string[] {
   return [`-${vip.family}`, 'addr', 'del', `${vip.address}/${vip.prefixLength}`, 'dev', vip.ifname];
+}
+
+/** The netlink half of the addon, injectable for tests. Both return 0 or -errno. */
+export interface NetlinkAddressOps {
+  addressAdd(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number, options?: NetlinkAddressOptions): number;
+  addressDel(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number): number;
+}
+
+/** rt_scopes' built-in names, as `ip` reads them without /etc/iproute2/rt_scopes. */
+const SCOPES: Readonly<Record<string, number>> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+const IFNAME_MAX = 15;
+
+export interface NetlinkAddRequest {
+  readonly ifname: string;
+  readonly family: 4 | 6;
+  readonly address: Uint8Array;
+  readonly prefixLength: number;
+  readonly options: NetlinkAddressOptions;
+}
+
+/**
+ * The netlink request `ip addr add` would send for `vip` (addArgs), or undefined when the VipSpec
+ * holds something only `ip` resolves or words the refusal of: then the adapter runs `ip`, so the
+ * semantics and error texts stay those of the `ip` path.
+ */
+export function netlinkAddRequest(vip: VipSpec): NetlinkAddRequest | undefined {
+  const address = parseIpOfFamily(vip.address, vip.family);
+  const maxPrefix = vip.family === 4 ? 32 : 128;
+  if (!address || !Number.isInteger(vip.prefixLength) || vip.prefixLength < 0 || vip.prefixLength > maxPrefix) return undefined;
+  if (vip.ifname.length === 0 || vip.ifname.length > IFNAME_MAX) return undefined;
+  const options: { label?: string; scope?: number; broadcast?: Uint8Array; flags?: number } = {};
+  if (vip.family === 4 && vip.broadcast !== undefined) {
+    const brd = parseIpOfFamily(vip.broadcast, 4);
+    if (!brd) return undefined; // `brd +` / `brd -`: ip computes them
+    options.broadcast = brd;
+  }
+  if (vip.family === 4 && vip.label !== undefined) {
+    // ip accepts a label only when it starts with the device name; the kernel limits it to 15 bytes.
+    if (!vip.label.startsWith(vip.ifname) || Buffer.byteLength(vip.label) > IFNAME_MAX) return undefined;
+    options.label = vip.label;
+  }
+  if (vip.scope !== undefined) {
+    const scope = /^\d+$/.test(vip.scope) ? Number(vip.scope) : SCOPES[vip.scope];
+    if (scope === undefined || scope > 255) return undefined;
+    options.scope = scope;
+  }
+  if (vip.family === 6) options.flags = IFA_F_NODAD;
+  return { ifname: vip.ifname, family: vip.family, address, prefixLength: vip.prefixLength, options };
+}
+
+/** linux/if_addr.h: skip duplicate address detection (the `nodad` of `ip addr add`). */
+const IFA_F_NODAD = 0x02;
+
+/** `ENODEV (no such interface)`; address changes need CAP_NET_ADMIN, not the raw sockets' CAP_NET_RAW. */
+function describeNetlinkErrno(negErrno: number): string {
+  let name: string;
+  try {
+    name = getSystemErrorName(negErrno);
+  } catch {
+    return `errno ${-negErrno}`;
+  }
+  return name === 'EPERM' || name === 'EACCES' ? `${name} (needs CAP_NET_ADMIN)` : describeErrno(name);
 }
 
 interface JsonAddrInfo {
@@ -80,6 +153,17 @@ export interface LinuxAddressesOptions {
   readonly ipPath?: string;
   /** Told when the address monitor stops unexpectedly (it is restarted). */
   readonly onError?: (code: ErrorCode, message: string) => void;
+  /**
+   * Netlink requests for add/remove: default the addon's when it is loaded (none when `run` is
+   * given), false to always run `ip` (the bench compares the two paths).
+   */
+  readonly netlink?: NetlinkAddressOps | false;
+}
+
+/** How many adds and removes went each way since the adapter was made. */
+export interface AddressPathCounts {
+  readonly netlink: number;
+  readonly ip: number;
 }
 
 interface AddressWatcher {
@@ -97,9 +181,14 @@ export class LinuxAddresses implements AddressPort {
   /** Per watched interface, the `address/prefix` set last seen, to report what vanished while no monitor ran. */
   private readonly known = new Map<string, Set<string>>();
   private readonly monitor: IpMonitor;
+  /** undefined until the first add/remove looks for the addon. */
+  private netlink: NetlinkAddressOps | false | undefined;
+  private readonly counts = { netlink: 0, ip: 0 };
 
   constructor(options: LinuxAddressesOptions | IpRunner = {}) {
     const opts: LinuxAddressesOptions = typeof options === 'function' ? { run: options } : options;
+    // An injected `ip` runner (a test's fake) means every change goes to it unless netlink is given too.
+    this.netlink = opts.netlink ?? (opts.run !== undefined ? false : undefined);
     const ipPath = opts.ipPath ?? 'ip';
     this.run = opts.run ?? ipRunner(ipPath);
     const onError = opts.onError ?? (() => {});
@@ -189,7 +278,32 @@ export class LinuxAddresses implements AddressPort {
     }
   }
 
+  /** The netlink requests, looked up once: the addon's if it is loaded and has them. */
+  private netlinkOps(): NetlinkAddressOps | false {
+    if (this.netlink === undefined) {
+      const load = loadAddon();
+      const addon = load.ok ? load.addon : undefined;
+      this.netlink = addon?.addressAdd && addon.addressDel ? { addressAdd: addon.addressAdd.bind(addon), addressDel: addon.addressDel.bind(addon) } : false;
+    }
+    return this.netlink;
+  }
+
+  /** Adds and removes made through netlink and through `ip`. */
+  pathCounts(): AddressPathCounts {
+    return { ...this.counts };
+  }
+
   async add(vip: VipSpec): Promise<PortResult> {
+    const ops = this.netlinkOps();
+    const req = ops ? netlinkAddRequest(vip) : undefined;
+    if (ops && req) {
+      this.counts.netlink++;
+      const r = ops.addressAdd(req.ifname, req.family, req.address, req.prefixLength, req.options);
+      // EEXIST is ip's "File exists": the address is already there, which is what was wanted.
+      if (r === 0 || r === -17) return { ok: true };
+      return { ok: false, error: `Cannot add ${vip.address}/${vip.prefixLength} to ${vip.ifname}: ${describeNetlinkErrno(r)}`, code: 'HALO_NET_ADDRESS_ADD' };
+    }
+    this.counts.ip++;
     const outcome = await this.run(addArgs(vip));
     if (outcome.status === 0) return { ok: true };
     const why = ipComplaint(outcome);
@@ -198,6 +312,17 @@ export class LinuxAddresses implements AddressPort {
   }
 
   async remove(vip: VipSpec): Promise<PortResult> {
+    const ops = this.netlinkOps();
+    const req = ops ? netlinkAddRequest(vip) : undefined;
+    if (ops && req) {
+      this.counts.netlink++;
+      // `ip addr del ADDR/PREFIX dev IF` sends only the address, prefix and interface; so does this.
+      const r = ops.addressDel(req.ifname, req.family, req.address, req.prefixLength);
+      // EADDRNOTAVAIL is ip's "Cannot assign requested address": already gone, as wanted.
+      if (r === 0 || r === -99) return { ok: true };
+      return { ok: false, error: `Cannot remove ${vip.address}/${vip.prefixLength} from ${vip.ifname}: ${describeNetlinkErrno(r)}`, code: 'HALO_NET_ADDRESS_REMOVE' };
+    }
+    this.counts.ip++;
     const outcome = await this.run(removeArgs(vip));
     if (outcome.status === 0) return { ok: true };
     const why = ipComplaint(outcome);

@@ -46,6 +46,19 @@ export interface HaloNetAddon {
   closeAnnounceSockets(ifname?: string): number;
   /** Announcement sockets opened since the addon was loaded, and open now. */
   announceStats(): { opened: number; open: number };
+  /** RTM_NEWADDR (CREATE|EXCL) on the kept NETLINK_ROUTE socket (native/netlink.c): 0 or -errno. */
+  addressAdd?(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number, options?: NetlinkAddressOptions): number;
+  /** RTM_DELADDR: 0 or -errno. */
+  addressDel?(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number): number;
+  netlinkStats?(): { requests: number; timeouts: number; open: boolean };
+}
+
+/** What `ip addr add` would set beyond the address: IFA_LABEL, ifa_scope, IFA_BROADCAST, ifa_flags. */
+export interface NetlinkAddressOptions {
+  readonly label?: string;
+  readonly scope?: number;
+  readonly broadcast?: Uint8Array;
+  readonly flags?: number;
 }
 
 /** An error the addon threw: `code` is the errno name (EPERM, ENODEV, ...). */
