@@ -6,8 +6,9 @@
 // backup (body "d2"), and the client requests that failed from the event on:
 //   crash       kill -9 of every process of the daemon on d1 at once (the VIP stays on d1's
 //               interface, as it would with any daemon killed this way)
-//   stop        SIGTERM to the daemon on d1 (priority-0 advert; keepalived removes the VIP at
-//               once, halo keeps it until it hears d2's advert: make before break)
+//   stop        `systemctl stop`: SIGTERM to every process of the daemon on d1 at once, as
+//               systemd's default KillMode=control-group does (priority-0 advert; keepalived
+//               removes the VIP at once, halo keeps it until it hears d2's advert: make before break)
 //   link        d1's eth0 set down
 //   vrrp-crash  (halo only) kill -9 of the VRRP process alone; the supervisor hands over
 //   step-down   (halo only) a step-down request on d1's control socket (what `halo step-down`
@@ -50,7 +51,7 @@ const PROTOS: readonly Proto[] = [
 const EVENTS: readonly Event[] = ['crash', 'stop', 'link', 'vrrp-crash', 'step-down'];
 const EVENT_LABEL: Record<Event, string> = {
   crash: 'kill -9 of every daemon process',
-  stop: 'clean stop (SIGTERM)',
+  stop: 'clean stop (systemctl stop: SIGTERM to every process)',
   link: "master's link down",
   'vrrp-crash': 'kill -9 of the VRRP process alone',
   'step-down': 'planned handover: `halo step-down`',
@@ -297,7 +298,8 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
         master.killAll();
         break;
       case 'stop':
-        master.child.kill('SIGTERM');
+        // `systemctl stop`: SIGTERM to every process of the daemon (the same for both).
+        master.terminateAll();
         break;
       case 'link':
         d1.must(['ip', 'link', 'set', 'dev', 'eth0', 'down']);

@@ -6,7 +6,7 @@
  *
  * It never outlives its parent: when the IPC channel closes (the parent died), it stops as for a
  * `stop` with omega, as keepalived's checker child does when its parent goes away, and exits.
- * SIGTERM and SIGINT are treated like `stop` too. Exit status: 0 after a stop, 1 when the
+ * SIGTERM and SIGINT are ignored: the parent orders the stop. Exit status: 0 after a stop, 1 when the
  * configuration cannot be used, 2 for a start that never came.
  */
 import { networkInterfaces } from 'node:os';
@@ -141,8 +141,12 @@ export function runCheckerMain(): void {
     else void stop(m.omega ?? true, 0);
   });
   process.on('disconnect', () => void stop(true, 0));
-  process.on('SIGTERM', () => void stop(true, 0));
-  process.on('SIGINT', () => void stop(true, 0));
+  // `systemctl stop` signals every process of the service at once (KillMode=control-group). The
+  // parent orders the stop (VRRP release, proxy drain, then this process with omega): stopping
+  // here at once would report every server down while the proxy still serves. A parent that is
+  // gone is seen as `disconnect` above.
+  process.on('SIGTERM', () => undefined);
+  process.on('SIGINT', () => undefined);
 }
 
 if (process.send !== undefined) runCheckerMain();

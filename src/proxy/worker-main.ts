@@ -32,6 +32,12 @@ process.on('message', (raw: unknown) => {
   });
 });
 
+// `systemctl stop` signals every process of the service at once (KillMode=control-group). A
+// worker must not die on it: the parent orders the stop (the VIPs are released first, make before
+// break, then the workers drain), and a worker whose parent is gone drains on `disconnect`.
+process.on('SIGTERM', () => undefined);
+process.on('SIGINT', () => undefined);
+
 const timer = setInterval(() => worker.reportCounters(), COUNTERS_EVERY_MS);
 timer.unref();
 process.on('disconnect', () => {

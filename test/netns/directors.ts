@@ -154,6 +154,17 @@ export class Daemon {
     return pids;
   }
 
+  /**
+   * `systemctl stop`: SIGTERM to every process of the daemon at once, as systemd does with the
+   * default KillMode=control-group (Debian's keepalived.service keeps that default). Each daemon
+   * decides which of its processes acts on it.
+   */
+  terminateAll(): number[] {
+    const pids = this.pids();
+    for (const p of pids) signal(p, 'SIGTERM');
+    return pids;
+  }
+
   /** Waits (polling, bounded) for a log line matching `pattern` after line `fromLine`. */
   async waitLog(pattern: RegExp, timeoutMs: number, fromLine = 0): Promise<string | undefined> {
     const deadline = Date.now() + timeoutMs;
