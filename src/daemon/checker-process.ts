@@ -93,7 +93,7 @@ export class CheckerProcess {
             owners: [],
             enableScriptSecurity: plan.enableScriptSecurity,
             fifos,
-            webhooks: [],
+            webhooks: (plan.webhooks ?? []).map((url) => ({ url })),
             // smtp_alert: mail on real server and quorum changes (keepalived's checker mails).
             ...(plan.smtp !== undefined ? { email: plan.smtp } : {}),
             ...(plan.vsSmtpAlert !== undefined ? { lvsSmtpAlert: plan.vsSmtpAlert } : {}),

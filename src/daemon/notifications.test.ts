@@ -108,3 +108,19 @@ vrrp_sync_group G { group { VI_1 } notify ${script} }
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('config: notify_webhook URLs (halo extension) become webhooks; a URL that is not http(s) is a positioned error', () => {
+  const text = `
+global_defs {
+  notify_webhook http://127.0.0.1:9000/halo
+  notify_webhook https://hooks.example.test/vrrp?team=ops
+}
+`;
+  assert.deepEqual(notifierConfigFromModel(model(text), {}).webhooks, [{ url: 'http://127.0.0.1:9000/halo' }, { url: 'https://hooks.example.test/vrrp?team=ops' }]);
+  const bad = loadKeepalivedConfig('/virtual/keepalived.conf', { readFile: () => ({ ok: true, text: 'global_defs {\n  notify_webhook ftp://x/y\n}\n' }), glob: () => [] }, { configId: 't' });
+  const d = bad.diagnostics.find((x) => x.code === 'HALO_CFG_BAD_VALUE');
+  assert.equal(d?.severity, 'error');
+  assert.equal(d?.pos?.line, 2);
+  assert.match(d?.message ?? '', /notify_webhook .*"ftp:\/\/x\/y"/);
+  assert.deepEqual(notifierConfigFromModel(bad.model, {}).webhooks, []);
+});

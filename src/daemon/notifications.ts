@@ -100,7 +100,7 @@ export function notifierConfigFromModel(model: KeepalivedModel, env: Readonly<Re
     fifos,
     ...(email !== undefined ? { email } : {}),
     lvsSmtpAlert: g.smtpAlertChecker ?? g.smtpAlert ?? false,
-    webhooks: [],
+    webhooks: (g.notifyWebhooks ?? []).map((url) => ({ url })),
     env,
     ...(g.routerId !== undefined ? { routerId: g.routerId } : {}),
   };

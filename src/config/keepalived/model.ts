@@ -33,6 +33,8 @@ export interface GlobalDefs {
   routerId?: string;
   notificationEmail: string[];
   notificationEmailFrom?: string;
+  /** halo extension `notify_webhook URL`: notifications POSTed as JSON. */
+  notifyWebhooks?: string[];
   smtpServer?: { host: string; port: number };
   smtpHeloName?: string;
   smtpConnectTimeoutMs: number;

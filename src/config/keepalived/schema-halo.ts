@@ -4,6 +4,7 @@
  * nginx's names and meaning (docs/configuration.md, "halo extensions"), so an operator who knows
  * one knows the other. `include_nginx FILE` at the top level serves an nginx.conf beside the
  * keepalived.conf, as `halo run --nginx FILE` does (the file is read by ./load.ts).
+ * `notify_webhook URL` in global_defs POSTs every notification as JSON (src/notify/webhook.ts).
  */
 import type { Word } from '../tree.js';
 import { block, custom, int, keywordsBlock, oneOf, timerMs, type KeywordDef, type Target } from './schema-core.js';
@@ -67,4 +68,18 @@ export const HTTP_PROXY_KEYWORD: KeywordDef = block(HTTP_PROXY, 0, 0, (ctx, n, t
 export const INCLUDE_NGINX_KEYWORD: KeywordDef = custom(1, 1, 'FILE', (_c, n, t) => {
   const list = (t['nginxIncludes'] ??= []) as Target[];
   list.push({ file: (n.args[0] as Word).text, pos: n.keyword.pos });
+});
+
+/**
+ * `notify_webhook URL` (global_defs, repeatable): every VRRP transition and real-server change is
+ * POSTed as JSON to URL, in order, with retries and a bounded queue (src/notify/webhook.ts).
+ */
+export const NOTIFY_WEBHOOK_KEYWORD: KeywordDef = custom(1, 1, 'URL', (ctx, n, t) => {
+  const w = n.args[0] as Word;
+  if (!/^https?:\/\/[^\s/?#]+/i.test(w.text) || !URL.canParse(w.text)) {
+    ctx.error('HALO_CFG_BAD_VALUE', `Value of notify_webhook is not valid: "${w.text}" (expected an http:// or https:// URL)`, w);
+    return;
+  }
+  const list = (t['notifyWebhooks'] ??= []) as string[];
+  list.push(w.text);
 });

@@ -17,7 +17,7 @@ import {
 import type { BuildContext } from './values.js';
 import { ipFamily, parseInt10, parseIp, parseIpPrefix, parseTimerUs } from './values.js';
 import { childEnv, KEYWORD_HOMES, walkBlock } from './walk.js';
-import { HTTP_PROXY_KEYWORD, INCLUDE_NGINX_KEYWORD } from './schema-halo.js';
+import { HTTP_PROXY_KEYWORD, INCLUDE_NGINX_KEYWORD, NOTIFY_WEBHOOK_KEYWORD } from './schema-halo.js';
 
 /** Raw `advert_int` in microseconds, kept aside until the version is known (build.ts rounds it). */
 export const ADVERT_US = new WeakMap<object, { us: number; word: Word }>();
@@ -769,6 +769,7 @@ export const GLOBAL_DEFS = keywordsBlock('global_defs', {
   shutdown_script_timeout: unsupported('run it from the service manager (ExecStopPost=)', 1, 1),
   notification_email: nameList('notificationEmail', 'notification_email', '<EMAIL>'),
   notification_email_from: str('notificationEmailFrom'),
+  notify_webhook: NOTIFY_WEBHOOK_KEYWORD,
   smtp_server: custom(1, 2, 'IPADDR|HOSTNAME [PORT]', (ctx, n, t) => {
     const host = (n.args[0] as Word).text;
     let port = 25;

@@ -51,6 +51,8 @@ export interface CheckPlan {
   readonly lvsNotifyFifo?: string;
   /** global_defs `notify_fifo`: gets every line, VRRP's too. */
   readonly notifyFifo?: string;
+  /** global_defs `notify_webhook` (halo extension): real-server and quorum changes are POSTed there too. */
+  readonly webhooks?: readonly string[];
   /** global_defs `script_user [group]`: who scripts run as when they name no user. */
   readonly scriptUser?: ScriptUser;
   /** global_defs `enable_script_security`. */
@@ -317,6 +319,7 @@ export function keepalivedToChecks(model: KeepalivedModel, options: ToChecksOpti
     ...(g.scriptUser !== undefined ? { scriptUser: { user: g.scriptUser.user, ...(g.scriptUser.group !== undefined ? { group: g.scriptUser.group } : {}) } } : {}),
     ...(g.lvsNotifyFifo !== undefined ? { lvsNotifyFifo: g.lvsNotifyFifo.command } : {}),
     ...(g.notifyFifo !== undefined ? { notifyFifo: g.notifyFifo.command } : {}),
+    ...(g.notifyWebhooks !== undefined ? { webhooks: g.notifyWebhooks } : {}),
   };
 }
 
