@@ -533,3 +533,51 @@ test('connect timeout: the next backend gets the request; with none left the ans
     hole.close();
   }
 });
+
+test('Connection: close: the whole response, then halo closes at once without waiting for the client FIN', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)]);
+  try {
+    const sock = net.connect({ host: '127.0.0.1', port: p.port, allowHalfOpen: true });
+    const got: Buffer[] = [];
+    let error: Error | undefined;
+    sock.on('data', (d: Buffer) => got.push(d));
+    sock.on('error', (e) => (error = e));
+    await new Promise<void>((resolve) => sock.on('connect', resolve));
+    sock.write(GET('/bye', CLOSE));
+    // the client never sends its own FIN: halo must still let the connection go
+    await new Promise<void>((resolve) => sock.once('end', resolve));
+    assert.equal(error, undefined);
+    assert.match(Buffer.concat(got).toString('latin1'), /^HTTP\/1\.1 200 [^]*Connection: close\r\n[^]*ok GET \/bye 0/);
+    const deadline = Date.now() + 2000;
+    while (p.svc.conns.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(p.svc.conns.size, 0, 'the client connection is gone on the proxy');
+    sock.destroy();
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});
+
+test('bytes after a Connection: close request: the response arrives whole and the close is graceful, never a reset', async () => {
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)]);
+  try {
+    const sock = net.connect({ host: '127.0.0.1', port: p.port });
+    const got: Buffer[] = [];
+    let error: Error | undefined;
+    sock.on('data', (d: Buffer) => got.push(d));
+    sock.on('error', (e) => (error = e));
+    await new Promise<void>((resolve) => sock.on('connect', resolve));
+    sock.write(GET('/first', CLOSE) + GET('/second'));
+    await new Promise<void>((resolve) => sock.once('close', () => resolve()));
+    assert.equal(error, undefined, 'no reset');
+    const text = Buffer.concat(got).toString('latin1');
+    assert.deepEqual(statuses(text), [200]);
+    assert.match(text, /ok GET \/first 0/);
+    assert.equal(b.requests.length, 1, 'the bytes after the close were not forwarded');
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});

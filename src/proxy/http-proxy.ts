@@ -231,7 +231,9 @@ export class HttpService {
   ) {
     this.pools = pools;
     this.counters = deps.counters ?? newCounters();
-    this.server = net.createServer({ allowHalfOpen: true, noDelay: true }, (sock) => this.accept(sock));
+    // TCP_NODELAY is set per connection on its second write (writeClient), as nginx sets it when
+    // a connection goes keep-alive: a one-request connection never needs the syscall.
+    this.server = net.createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
     this.update(spec, pools);
   }
 
@@ -365,6 +367,10 @@ class ClientConn implements UpstreamOwner {
   private dechunk = false;
   private clientBytesSent = false;
   private clientKeep = true;
+  /** The current (or last) request asked for the connection to close. */
+  private closeAsked = false;
+  /** Writes to the client so far, up to 2 (TCP_NODELAY goes on before the second). */
+  private clientWrites = 0;
   private upKeep = true;
   private outcome: Outcome = { kind: 'error' };
   private upPaused = false;
@@ -504,6 +510,7 @@ class ClientConn implements UpstreamOwner {
     this.tried.clear();
     this.clientBytesSent = false;
     this.startedMs = svc.deps.ticker.refresh();
+    this.closeAsked = !req.keepAlive;
     this.clientKeep = req.keepAlive && !svc.isDraining && this.requests < svc.spec.limits.maxClientRequests;
     if (req.method === 'CONNECT') {
       this.reject(405, 'connect-method');
@@ -550,7 +557,7 @@ class ClientConn implements UpstreamOwner {
     this.phase = Phase.Body;
     if (req.expectContinue && req.framing.kind !== 'none' && req.versionMinor === 1) {
       // halo reads the body itself, as nginx does, so it answers the 100 and drops the Expect.
-      this.sock.write(CONTINUE_100);
+      this.sendToClient(CONTINUE_100);
     }
     if (req.framing.kind === 'none') {
       this.reqDone = true;
@@ -747,7 +754,7 @@ class ClientConn implements UpstreamOwner {
     this.upActive = true;
     if (this.phase === Phase.Tunnel) {
       this.svc.counters.bytesOut += d.length;
-      if (!this.sock.write(d)) this.pauseUp();
+      if (!this.sendToClient(d)) this.pauseUp();
       return;
     }
     if (this.res === undefined) {
@@ -893,7 +900,13 @@ class ClientConn implements UpstreamOwner {
   private writeClient(b: Buffer): void {
     this.clientBytesSent = true;
     this.svc.counters.bytesOut += b.length;
-    if (!this.sock.write(b)) this.pauseUp();
+    if (!this.sendToClient(b)) this.pauseUp();
+  }
+
+  /** Every write to the client goes here: TCP_NODELAY goes on before the second one. */
+  private sendToClient(b: Buffer | string): boolean {
+    if (this.clientWrites < 2 && ++this.clientWrites === 2) this.sock.setNoDelay(true);
+    return this.sock.write(b);
   }
 
   private pauseUp(): void {
@@ -1094,16 +1107,26 @@ class ClientConn implements UpstreamOwner {
     this.clientKeep = keep;
     this.upKeep = false;
     this.clientBytesSent = true;
-    this.sock.write(errorResponse(status, keep));
+    this.sendToClient(errorResponse(status, keep));
     this.res = undefined;
     this.outcome = { kind: 'ok', status: 200 }; // already accounted
     this.backend = undefined;
     this.finishExchange();
   }
 
+  /**
+   * Closes the client side after the last response. When the client asked for the close itself
+   * (`Connection: close`, or HTTP/1.0 without keep-alive), its request was read whole, nothing
+   * more arrived and the kernel took every byte, the socket is closed at once: the kernel sends
+   * the rest and the FIN, as nginx does without lingering close. Otherwise halo sends its FIN and
+   * waits for the client's, so that late client bytes never turn the close into a reset that
+   * could destroy the response in flight.
+   */
   private endClient(): void {
+    const quick = this.req === undefined && this.reqDone && (this.clientEnded || this.closeAsked) && (this.buf === undefined || this.buf.length === 0) && this.sock.writableLength === 0;
     this.phase = Phase.Closed;
-    this.sock.end();
+    if (quick) this.sock.destroy();
+    else this.sock.end();
   }
 
   closeIfIdle(): void {
