@@ -10,7 +10,7 @@
  * haproxy, taskset. Prints a ratio table (markdown) to stdout. Benchmarks never fail a build.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, existsSync, openSync, closeSync, ftruncateSync, chmodSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync, existsSync, openSync, closeSync, ftruncateSync, chmodSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,8 @@ async function waitPort(port: number, timeoutMs = 5000): Promise<boolean> {
 
 interface WrkResult {
   rps: number;
+  /** CPU time the proxy (every process of it) spent per request, in microseconds. */
+  cpuUsPerReq: number;
   p50Ms: number;
   p99Ms: number;
   bytesPerSec: number;
@@ -95,11 +97,34 @@ function toBytes(v: string): number {
   return Number(m[1]) * mult;
 }
 
-function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, timeoutS = 5): WrkResult {
+/** CPU ticks (user + system) of `pid` and its descendants, from /proc. */
+function cpuTicks(pid: number): number {
+  let ticks = 0;
+  const todo = [pid];
+  for (let n = 0; todo.length > 0 && n < 1000; n++) {
+    const p = todo.pop() as number;
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ')) if (c.trim() !== '') todo.push(Number(c));
+    } catch {
+      // the process is gone
+    }
+  }
+  return ticks;
+}
+
+/** Clock ticks per second of /proc times (USER_HZ; 100 on Linux everywhere that matters). */
+const TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+
+function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, timeoutS = 5, proxyPid?: number): WrkResult {
+  const t0 = proxyPid === undefined ? 0 : cpuTicks(proxyPid);
   const r = spawnSync('taskset', ['-c', LOAD_CPU, 'wrk', '-t1', `-c${conns}`, `-d${secs}s`, '--latency', '--timeout', `${timeoutS}s`, ...extra, url], {
     encoding: 'utf8',
     timeout: (secs + timeoutS + 20) * 1000,
   });
+  const cpuS = proxyPid === undefined ? NaN : (cpuTicks(proxyPid) - t0) / TICKS_PER_S;
   const out = r.stdout ?? '';
   if (/Non-2xx/.test(out)) console.error(`bench/proxy: ${url}: some responses were not 2xx`);
   if (process.env['HALO_BENCH_VERBOSE'] !== undefined) console.error(`wrk ${url} -c${conns} ${extra.join(' ')}\n${out}${r.stderr ?? ''}`);
@@ -107,7 +132,8 @@ function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, t
   const p50 = toMs(/^\s+50%\s+(\S+)/m.exec(out)?.[1] ?? '');
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
   const bps = toBytes(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? '');
-  return { rps, p50Ms: p50, p99Ms: p99, bytesPerSec: bps };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  return { rps, cpuUsPerReq: (cpuS * 1e6) / requests, p50Ms: p50, p99Ms: p99, bytesPerSec: bps };
 }
 
 /** A wrk script that sends `Connection: close` (one new connection per request). */
@@ -269,10 +295,10 @@ async function main(): Promise<void> {
       wrk(url, 20, [], 1); // warm-up (JIT, upstream pool)
       const row: Row = { proxy: px.name, kind: px.kind };
       if (px.kind === 'http') {
-        row.ka = wrk(url, 50);
+        row.ka = wrk(url, 50, [], seconds, 5, p.pid);
         const conns = Math.max(1, Math.round((row.ka.rps / 2) * 0.002));
         row.half = { ...wrk(url, conns, ['-s', delayScript(2)]), conns };
-        row.fresh = wrk(url, 50, ['-s', closeScript()]);
+        row.fresh = wrk(url, 50, ['-s', closeScript()], seconds, 5, p.pid);
       } else {
         row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30);
       }
@@ -297,7 +323,7 @@ function median(xs: number[]): number {
 function medianOf(rs: Array<WrkResult | undefined>): WrkResult | undefined {
   const xs = rs.filter((r): r is WrkResult => r !== undefined);
   if (xs.length === 0) return undefined;
-  return { rps: median(xs.map((x) => x.rps)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)), bytesPerSec: median(xs.map((x) => x.bytesPerSec)) };
+  return { rps: median(xs.map((x) => x.rps)), cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)), bytesPerSec: median(xs.map((x) => x.bytesPerSec)) };
 }
 
 function medianRow(rs: Row[]): Row {
@@ -330,6 +356,16 @@ function print(rows: Row[]): void {
     console.log(
       `| ${r.proxy} | ${fmt(r.ka?.rps)} | ${fmt(ratio, 2)} | ${fmt(r.ka?.p50Ms, 2)} | ${fmt(r.ka?.p99Ms, 2)} | ${fmt(r.half?.rps)} | ${fmt(r.half?.p50Ms, 2)} | ${fmt(r.half?.p99Ms, 2)} | ${fmt(r.fresh?.rps)} | ${fmt(ratioFresh, 2)} |`,
     );
+  }
+  // The rates above are what the load generator got; a proxy whose core was not saturated (the
+  // load generator shares the other core with the backend) looks slower there than it is. CPU
+  // time per request says what each request cost the proxy.
+  console.log('\n| L7 proxy CPU per request | keep-alive: µs | × nginx (nginx µs / proxy µs) | new conn per request: µs | × nginx |');
+  console.log('|---|---|---|---|---|');
+  for (const r of rows.filter((x) => x.kind === 'http')) {
+    const ratio = nginxHttp?.ka !== undefined && r.ka !== undefined ? nginxHttp.ka.cpuUsPerReq / r.ka.cpuUsPerReq : NaN;
+    const ratioFresh = nginxHttp?.fresh !== undefined && r.fresh !== undefined ? nginxHttp.fresh.cpuUsPerReq / r.fresh.cpuUsPerReq : NaN;
+    console.log(`| ${r.proxy} | ${fmt(r.ka?.cpuUsPerReq, 1)} | ${fmt(ratio, 2)} | ${fmt(r.fresh?.cpuUsPerReq, 1)} | ${fmt(ratioFresh, 2)} |`);
   }
   console.log('\n| L4 TCP, 64 MiB transfers | GB/s (1 core) | × nginx stream |');
   console.log('|---|---|---|');
