@@ -844,6 +844,7 @@ static napi_value js_hwaddr(napi_env env, napi_callback_info info) {
 
 void halo_prober_init(napi_env env, napi_value exports); /* prober.c */
 void halo_netlink_init(napi_env env, napi_value exports); /* netlink.c */
+void halo_front_init(napi_env env, napi_value exports);   /* front.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -862,6 +863,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   halo_prober_init(env, exports);
   halo_netlink_init(env, exports);
+  halo_front_init(env, exports);
   return exports;
 }
 

@@ -12,6 +12,7 @@
  * matched location prefix, and upstream keep-alive with idle and request caps.
  */
 import net from 'node:net';
+import { attachNodeSocket, clientFront, type ClientHandler, type ClientSocket, type FrontSocket } from './native-front.js';
 import type { Prng } from '../core/prng.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import type { PickerFactory } from '../balance/picker.js';
@@ -223,6 +224,10 @@ export class HttpService {
   pools: ReadonlyMap<string, UpstreamPool>;
   private draining = false;
   private boundPort = 0;
+  /** The listening fd the client front accepts on, when it took the listener over. */
+  private frontFd: number | undefined;
+  /** Set while a drain waits for the last connection. */
+  private onEmpty: (() => void) | undefined;
 
   constructor(
     public spec: ServiceSpec,
@@ -263,7 +268,7 @@ export class HttpService {
   }
 
   listen(handle?: unknown): Promise<void> {
-    return new Promise((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
       const done = (): void => {
         this.server.off('error', reject);
@@ -271,7 +276,24 @@ export class HttpService {
       };
       if (handle !== undefined) this.server.listen(handle as net.Server, done);
       else this.server.listen({ host: this.spec.listenAddress, port: this.spec.listenPort, exclusive: false, ipv6Only: this.spec.listenAddress.includes(':') && this.spec.ipv6Only !== false }, done);
-    });
+    }).then(() => this.takeOverAccept());
+  }
+
+  /** Lets the client front accept on the listener (see ./native-front.ts); Node keeps it otherwise. */
+  private async takeOverAccept(): Promise<void> {
+    const f = clientFront();
+    if (f === null) return;
+    this.port(); // remembered now: the server's address is what tests and logs ask for
+    const fd = await f.takeOver(this.server, (s) => this.acceptFront(s));
+    if (fd === undefined) return;
+    if (this.draining || !this.server.listening) f.release(fd);
+    else this.frontFd = fd;
+  }
+
+  private releaseFront(): void {
+    if (this.frontFd === undefined) return;
+    clientFront()?.release(this.frontFd);
+    this.frontFd = undefined;
   }
 
   port(): number {
@@ -283,15 +305,31 @@ export class HttpService {
   }
 
   private accept(sock: net.Socket): void {
+    attachNodeSocket(sock, this.admit(sock));
+  }
+
+  private acceptFront(s: FrontSocket): void {
+    if (this.conns.size >= this.spec.limits.maxClientConns) {
+      // as a Node server past maxConnections does: accepted, then closed
+      s.destroy();
+      return;
+    }
+    this.counters.frontConns++;
+    s.handler = this.admit(s);
+  }
+
+  private admit(sock: ClientSocket): ClientConn {
     this.counters.clientConns++;
     const c = new ClientConn(this, sock);
     this.conns.add(c);
     this.deps.ticker.add(c);
+    return c;
   }
 
   removed(c: ClientConn): void {
     this.conns.delete(c);
     this.deps.ticker.delete(c);
+    if (this.onEmpty !== undefined) this.checkEmpty();
   }
 
   get isDraining(): boolean {
@@ -307,14 +345,29 @@ export class HttpService {
    */
   drain(): Promise<void> {
     this.draining = true;
-    return new Promise((resolve) => {
-      this.server.close(() => resolve());
-      for (const c of this.conns) c.closeIfIdle();
+    this.releaseFront();
+    // Node's close callback counts only the connections Node accepted; the drain ends when the
+    // front's are gone too
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    const empty = new Promise<void>((resolve) => {
+      this.onEmpty = resolve;
+      this.checkEmpty();
     });
+    for (const c of this.conns) c.closeIfIdle();
+    return Promise.all([closed, empty]).then(() => undefined);
+  }
+
+  private checkEmpty(): void {
+    if (this.conns.size === 0 && this.onEmpty !== undefined) {
+      const done = this.onEmpty;
+      this.onEmpty = undefined;
+      done();
+    }
   }
 
   /** Closes everything now (after a drain bound passed). */
   destroy(): void {
+    this.releaseFront();
     this.server.close();
     for (const c of this.conns) c.destroy();
   }
@@ -327,7 +380,7 @@ const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const REPLAY_CAP_BYTES = 1024 * 1024;
 
 /** One client connection and its current exchange. */
-class ClientConn implements UpstreamOwner {
+class ClientConn implements UpstreamOwner, ClientHandler {
   private phase: Phase = Phase.Idle;
   /** The settings of the current request (its location's, or the service's). */
   private rs: RequestSettings;
@@ -377,17 +430,12 @@ class ClientConn implements UpstreamOwner {
 
   constructor(
     private readonly svc: HttpService,
-    private readonly sock: net.Socket,
+    private readonly sock: ClientSocket,
   ) {
     this.rs = svc.settings;
     const now = svc.deps.ticker.nowMs;
     this.lastClientMs = now;
     this.lastUpMs = now;
-    sock.on('data', (d: Buffer) => this.onClientData(d));
-    sock.on('end', () => this.onClientEnd());
-    sock.on('drain', () => this.onClientDrain());
-    sock.on('error', () => undefined);
-    sock.on('close', () => this.onClientClose());
   }
 
   private get remoteAddr(): string {
@@ -449,7 +497,7 @@ class ClientConn implements UpstreamOwner {
 
   // ---- client side ----------------------------------------------------------------------------
 
-  private onClientData(d: Buffer): void {
+  onClientData(d: Buffer): void {
     this.clientActive = true;
     this.svc.counters.bytesIn += d.length;
     switch (this.phase) {
@@ -608,7 +656,7 @@ class ClientConn implements UpstreamOwner {
     }
   }
 
-  private onClientEnd(): void {
+  onClientEnd(): void {
     this.clientEnded = true;
     if (this.phase === Phase.Idle && (this.buf === undefined || this.buf.length === 0)) this.endClient();
     else if (this.phase === Phase.Head) this.parseNext();
@@ -616,7 +664,7 @@ class ClientConn implements UpstreamOwner {
     else if (this.phase === Phase.Body && !this.reqDone) this.destroy();
   }
 
-  private onClientDrain(): void {
+  onClientDrain(): void {
     this.clientActive = true;
     if (this.upPaused && this.up !== undefined) {
       this.upPaused = false;
@@ -624,7 +672,7 @@ class ClientConn implements UpstreamOwner {
     }
   }
 
-  private onClientClose(): void {
+  onClientClose(): void {
     if (this.phase !== Phase.Closed) this.cleanup();
     this.svc.removed(this);
   }

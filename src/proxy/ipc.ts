@@ -107,6 +107,7 @@ export function addCounters(a: ProxyCounters, b: ProxyCounters): ProxyCounters {
     requests: a.requests + b.requests,
     responses: a.responses + b.responses,
     clientConns: a.clientConns + b.clientConns,
+    frontConns: a.frontConns + b.frontConns,
     upstreamConnects: a.upstreamConnects + b.upstreamConnects,
     upstreamReuses: a.upstreamReuses + b.upstreamReuses,
     retries: a.retries + b.retries,

@@ -249,6 +249,8 @@ export interface ProxyCounters {
   requests: number;
   responses: number;
   clientConns: number;
+  /** Of clientConns, those accepted by the client front (src/proxy/native-front.ts). */
+  frontConns: number;
   upstreamConnects: number;
   upstreamReuses: number;
   retries: number;
@@ -265,6 +267,7 @@ export function newCounters(): ProxyCounters {
     requests: 0,
     responses: 0,
     clientConns: 0,
+    frontConns: 0,
     upstreamConnects: 0,
     upstreamReuses: 0,
     retries: 0,

@@ -4,6 +4,7 @@ import http from 'node:http';
 import { WorkerPool, type ProxyConfig } from '../../src/proxy/workers.js';
 import { poolSpec, serviceSpec } from '../../src/proxy/types.js';
 import { be, httpBackend } from '../../src/proxy/testing/harness.js';
+import { loadAddon } from '../../src/net/linux/native.js';
 
 function get(port: number, agent: http.Agent | false): Promise<{ status: number; body: string }> {
   return new Promise((resolve) => {
@@ -70,6 +71,12 @@ test('workers: config and states over IPC, counters back, reload and roll withou
     const c = pool.counters();
     assert.ok(c.requests >= results.length + 12, `counters: ${c.requests} requests`);
     assert.ok(c.noLiveUpstreams >= 1);
+    if (loadAddon().ok && process.env['HALO_PROXY_FRONT'] !== 'node') {
+      // cluster workers hand their shared listener to the client front
+      assert.ok(c.frontConns > 0 && c.frontConns <= c.clientConns, `front: ${c.frontConns} of ${c.clientConns} connections`);
+    } else {
+      console.log('# client front not checked: the addon is missing or HALO_PROXY_FRONT=node');
+    }
   } finally {
     await pool.stop();
     await a.close();
