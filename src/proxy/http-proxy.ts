@@ -555,7 +555,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
     this.replayable = true;
     this.requestSent = false;
     this.attempts = 0;
-    this.tried.clear();
+    if (this.tried.size > 0) this.tried.clear(); // clear() reallocates the table even when empty
     this.clientBytesSent = false;
     this.startedMs = svc.deps.ticker.refresh();
     this.closeAsked = !req.keepAlive;
