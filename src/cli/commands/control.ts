@@ -1,6 +1,6 @@
 /**
  * `halo step-down`, `halo status` and `halo reload`: requests to a running `halo run` over its control socket
- * (src/api/control-socket.ts). Both print the reply as JSON on stdout (errors on stderr with
+ * (src/api/control-socket.ts). They print the reply as JSON on stdout (errors on stderr with
  * their code) and exit 0 when halo did what was asked, 1 when it refused or did not answer,
  * 2 on a bad command line.
  */
@@ -41,6 +41,16 @@ export function parseControlArgs(argv: readonly string[], io: Pick<CliIo, 'cwd'>
   return { ok: true, socket, instance, holdMs };
 }
 
+type ParsedArgs = Extract<Args, { ok: true }>;
+
+/** The command line of `halo NAME`, or undefined after the usage error went to stderr. */
+function argsOf(name: string, argv: readonly string[], io: CliIo, allowStepDown: boolean): ParsedArgs | undefined {
+  const a = parseControlArgs(argv, io, allowStepDown);
+  if (a.ok) return a;
+  io.err(`halo ${name}: ${a.message} (HALO_CLI_USAGE)\nRun \`halo ${name} --help\` for its options\n`);
+  return undefined;
+}
+
 async function send(name: string, socket: string, request: ControlRequest, io: CliIo): Promise<number> {
   const reply = await controlRequest(socket, request);
   if (!reply.ok) {
@@ -72,11 +82,8 @@ export const stepDownCommand: Command = {
   summary: 'Hand the MASTER instances of a running halo over to the backup, make before break',
   usage: STEP_DOWN_USAGE,
   async run(argv, io) {
-    const a = parseControlArgs(argv, io, true);
-    if (!a.ok) {
-      io.err(`halo step-down: ${a.message} (HALO_CLI_USAGE)\nRun \`halo step-down --help\` for its options\n`);
-      return EXIT_USAGE;
-    }
+    const a = argsOf('step-down', argv, io, true);
+    if (a === undefined) return EXIT_USAGE;
     return send('step-down', a.socket, { op: 'step-down', ...(a.instance !== null ? { instance: a.instance } : {}), ...(a.holdMs !== null ? { holdMs: a.holdMs } : {}) }, io);
   },
 };
@@ -97,11 +104,8 @@ export const statusCommand: Command = {
   summary: 'Print the status of a running halo (instances, processes, counters) as JSON',
   usage: STATUS_USAGE,
   async run(argv, io) {
-    const a = parseControlArgs(argv, io, false);
-    if (!a.ok) {
-      io.err(`halo status: ${a.message} (HALO_CLI_USAGE)\nRun \`halo status --help\` for its options\n`);
-      return EXIT_USAGE;
-    }
+    const a = argsOf('status', argv, io, false);
+    if (a === undefined) return EXIT_USAGE;
     return send('status', a.socket, { op: 'status' }, io);
   },
 };
@@ -127,11 +131,8 @@ export const reloadCommand: Command = {
   summary: 'Reload the configuration of a running halo (as SIGHUP) and print what changed',
   usage: RELOAD_USAGE,
   async run(argv, io) {
-    const a = parseControlArgs(argv, io, false);
-    if (!a.ok) {
-      io.err(`halo reload: ${a.message} (HALO_CLI_USAGE)\nRun \`halo reload --help\` for its options\n`);
-      return EXIT_USAGE;
-    }
+    const a = argsOf('reload', argv, io, false);
+    if (a === undefined) return EXIT_USAGE;
     const reply = await controlRequest(a.socket, { op: 'reload' }, RELOAD_ANSWER_MS);
     if (!reply.ok) {
       io.err(`halo reload: ${reply.error.message} (${reply.error.code})\n`);
