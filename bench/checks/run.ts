@@ -37,6 +37,20 @@ function firstLine(child: ChildProcess): Promise<string> {
   });
 }
 
+/** Runs a bench script while the stand-in VRRP process measures its event-loop lag. */
+async function withLag(script: string, args: string[]): Promise<object> {
+  const lag = node('vrrp-lag.js', []);
+  const child = node(script, args);
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  const line = await firstLine(child).catch((e: unknown) => {
+    throw new Error(`${String(e)}\n${err}`);
+  });
+  const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
+  lag.kill('SIGTERM');
+  return { ...(JSON.parse(line) as object), vrrpStandIn: JSON.parse(await lagLine) as unknown };
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'halo-bench-checks-'));
 const servers = node('servers.js', [String(count)]);
 let serverErr = '';
@@ -62,35 +76,15 @@ try {
     results.push(r);
     console.log(JSON.stringify(r));
   }
-  for (const mode of ['tcp', 'http']) {
-    const lag = node('vrrp-lag.js', []);
-    const checker = node('checker.js', [mode, String(seconds), join(dir, 'ports.json')]);
-    let err = '';
-    checker.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const line = await firstLine(checker).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${err}`);
-    });
-    const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
-    lag.kill('SIGTERM');
-    const r = { ...(JSON.parse(line) as object), vrrpStandIn: JSON.parse(await lagLine) as unknown };
-    results.push(r);
-    console.log(JSON.stringify(r));
-  }
-  // The real checker process (src/daemon/checker-main.ts) on the same servers, from a generated
-  // keepalived.conf, with the stand-in VRRP process measuring its lag beside it.
-  for (const mode of ['tcp', 'http']) {
-    const lag = node('vrrp-lag.js', []);
-    const cp = node('checker-process.js', [mode, String(seconds), join(dir, 'ports.json')]);
-    let err = '';
-    cp.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const line = await firstLine(cp).catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${err}`);
-    });
-    const lagLine = new Promise<string>((resolve) => lag.stdout?.on('data', (d: Buffer) => resolve(d.toString().trim())));
-    lag.kill('SIGTERM');
-    const r = { ...(JSON.parse(line) as object), vrrpStandIn: JSON.parse(await lagLine) as unknown };
-    results.push(r);
-    console.log(JSON.stringify(r));
+  // The checks in this process's stand-in (checker.js), then the real checker process
+  // (src/daemon/checker-main.ts) from a generated keepalived.conf, each with the stand-in VRRP
+  // process measuring its lag beside it.
+  for (const script of ['checker.js', 'checker-process.js']) {
+    for (const mode of ['tcp', 'http']) {
+      const r = await withLag(script, [mode, String(seconds), join(dir, 'ports.json')]);
+      results.push(r);
+      console.log(JSON.stringify(r));
+    }
   }
 } finally {
   servers.kill('SIGTERM');
