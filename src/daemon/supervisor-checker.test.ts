@@ -9,6 +9,7 @@ import type { BackendState } from '../core/backend.js';
 import type { AddressPort, VrrpSocketPort } from '../net/ports.js';
 import { instanceConfig } from '../vrrp/config.js';
 import type { LogLine } from './log.js';
+import { FakeScheduler, settle } from './testing/fake-scheduler.js';
 import { Supervisor, type ChildEvents, type SupervisorOptions, type SupervisorStatus } from './supervisor.js';
 
 const INSTANCES = [instanceConfig({ name: 'VI_1', vrid: 51, ifname: 'eth0', basePriority: 100, primaryAddress: '10.0.0.1', vips: [{ address: '10.0.0.100', prefixLength: 24, family: 4, ifname: 'eth0' }] })];
@@ -19,22 +20,16 @@ interface FakeProc {
   readonly log: string[];
 }
 
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-};
-
 function backend(id: string, health: BackendState['health'], detail: string): BackendState {
   return { id, health, admin: 'ready', weight: 1, effectiveWeight: health === 'up' ? 1 : 0, cause: { source: 'TCP_CHECK', detail, atMs: 5 } };
 }
 
-class World {
-  nowMs = 0;
+class World extends FakeScheduler {
   readonly journal: string[] = [];
   readonly logs: LogLine[] = [];
   readonly vrrp: FakeProc[] = [];
   readonly checkers: FakeProc[] = [];
   readonly pushed: Array<{ vsId: string; state: BackendState }> = [];
-  readonly timers: Array<{ atMs: number; fn: () => void; cancelled: boolean }> = [];
   lastStatus: SupervisorStatus | undefined;
   drainDone: (() => void) | undefined;
 
@@ -72,13 +67,7 @@ class World {
           : {}),
         socket: this.socket,
         addresses: this.addresses,
-        schedule: (delayMs, fn) => {
-          const t = { atMs: this.nowMs + delayMs, fn, cancelled: false };
-          this.timers.push(t);
-          return () => {
-            t.cancelled = true;
-          };
-        },
+        schedule: this.schedule,
         nowMs: () => this.nowMs,
         log: (l) => void this.logs.push(l),
         onStatus: (s) => {
@@ -87,19 +76,6 @@ class World {
       },
       { instances: INSTANCES, logDetail: false, dontRelease: false, checker: true, ...options },
     );
-  }
-
-  async advance(ms: number): Promise<void> {
-    const end = this.nowMs + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => !t.cancelled && t.atMs <= end).sort((a, b) => a.atMs - b.atMs)[0];
-      if (due === undefined) break;
-      this.nowMs = due.atMs;
-      due.cancelled = true;
-      due.fn();
-      await settle();
-    }
-    this.nowMs = end;
   }
 
   checker(i = -1): FakeProc {

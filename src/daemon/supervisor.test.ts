@@ -6,6 +6,7 @@ import { handoverBoundMs } from '../vrrp/timers.js';
 import { decodeAdvert } from '../vrrp/packet.js';
 import type { ToVrrp } from './ipc.js';
 import type { LogLine } from './log.js';
+import { FakeScheduler, settle } from './testing/fake-scheduler.js';
 import { Supervisor, type ChildEvents, type SupervisorOptions } from './supervisor.js';
 
 const VIP1: VipSpec = { address: '10.0.0.100', prefixLength: 24, family: 4, ifname: 'eth0' };
@@ -23,13 +24,11 @@ interface FakeChild {
   readonly kills: string[];
 }
 
-class World {
-  nowMs = 0;
+class World extends FakeScheduler {
   readonly journal: string[] = [];
   readonly logs: LogLine[] = [];
   readonly children: FakeChild[] = [];
   readonly sends: VrrpSendRequest[] = [];
-  readonly timers: Array<{ atMs: number; fn: () => void; cancelled: boolean }> = [];
   present = new Map<string, string[]>();
 
   readonly socket: VrrpSocketPort = {
@@ -66,32 +65,12 @@ class World {
         },
         socket: this.socket,
         addresses: this.addresses,
-        schedule: (delayMs, fn) => {
-          const t = { atMs: this.nowMs + delayMs, fn, cancelled: false };
-          this.timers.push(t);
-          return () => {
-            t.cancelled = true;
-          };
-        },
+        schedule: this.schedule,
         nowMs: () => this.nowMs,
         log: (l) => void this.logs.push(l),
       },
       { instances: INSTANCES, logDetail: false, dontRelease: false, ...options },
     );
-  }
-
-  /** Moves the clock, firing due timers in order. */
-  async advance(ms: number): Promise<void> {
-    const end = this.nowMs + ms;
-    for (;;) {
-      const due = this.timers.filter((t) => !t.cancelled && t.atMs <= end).sort((a, b) => a.atMs - b.atMs)[0];
-      if (due === undefined) break;
-      this.nowMs = due.atMs;
-      due.cancelled = true;
-      due.fn();
-      await settle();
-    }
-    this.nowMs = end;
   }
 
   child(i = -1): FakeChild {
@@ -106,10 +85,6 @@ class World {
     child.events.onMessage({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state, priority: 100, cause: 'test' } });
   }
 }
-
-const settle = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
-};
 
 test('start removes only the VIPs of this config found on the interfaces, before the VRRP process starts', async () => {
   const w = new World();
