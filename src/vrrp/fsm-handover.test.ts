@@ -4,31 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceConfig, type VrrpInstanceConfig } from './config.js';
-import { initialInstanceState, step, type VrrpEffect, type VrrpEvent, type VrrpInstanceState } from './fsm.js';
+import { cfg, run, advert, types } from './testing/fsm-run.js';
+import type { VrrpInstanceConfig } from './config.js';
+import { initialInstanceState, type VrrpInstanceState } from './fsm.js';
 import { handoverBoundMs, HANDOVER_GRACE_MS, skewTimeMs } from './timers.js';
 
-const VIP = { address: '192.168.1.100', prefixLength: 32, family: 4 as const, ifname: 'eth0' };
-
-function cfg(over: Partial<VrrpInstanceConfig> = {}): VrrpInstanceConfig {
-  return instanceConfig({ name: 'VI_1', vrid: 51, ifname: 'eth0', basePriority: 100, primaryAddress: '10.0.0.1', vips: [VIP], ...over });
-}
-
-function run(config: VrrpInstanceConfig, events: ReadonlyArray<readonly [number, VrrpEvent]>, from?: VrrpInstanceState) {
-  let state = from ?? initialInstanceState(config);
-  const all: Array<{ atMs: number; effect: VrrpEffect }> = [];
-  let last: readonly VrrpEffect[] = [];
-  for (const [atMs, event] of events) {
-    const r = step(config, state, event, atMs);
-    state = r.state;
-    last = r.effects;
-    for (const effect of r.effects) all.push({ atMs, effect });
-  }
-  return { state, all, last };
-}
-
-const advert = (srcIp: string, priority: number, advertIntervalCs = 100): VrrpEvent => ({ type: 'AdvertReceived', srcIp, vrid: 51, priority, advertIntervalCs });
-const types = (effects: readonly VrrpEffect[]) => effects.filter((e) => e.type !== 'Log').map((e) => e.type);
 
 function masterAt(c: VrrpInstanceConfig): VrrpInstanceState {
   const started = run(c, [[0, { type: 'Started' }]]).state;

@@ -1,20 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { instanceConfig, type VrrpInstanceConfig } from './config.js';
-import { effectivePriority, initialInstanceState, step, type VrrpEvent, type VrrpInstanceState } from './fsm.js';
-
-const VIP = { address: '192.168.1.100', prefixLength: 32, family: 4 as const, ifname: 'eth0' };
-
-function cfg(over: Partial<VrrpInstanceConfig> = {}): VrrpInstanceConfig {
-  return instanceConfig({ name: 'VI_1', vrid: 51, ifname: 'eth0', basePriority: 100, primaryAddress: '10.0.0.1', vips: [VIP], ...over });
-}
-
-function run(config: VrrpInstanceConfig, events: readonly VrrpEvent[]): VrrpInstanceState {
-  let state = initialInstanceState(config);
-  let t = 0;
-  for (const e of events) state = step(config, state, e, (t += 10)).state;
-  return state;
-}
+import { cfg, runSpaced } from './testing/fsm-run.js';
+import { effectivePriority } from './fsm.js';
 
 test('track_file: value × weight moves the priority, reverse negates, below -253 is FAULT with the cause', () => {
   const c = cfg({ trackers: [{ name: 'file:prio', kind: 'file', weight: 5, initiallyUp: true }] });
@@ -23,10 +10,10 @@ test('track_file: value × weight moves the priority, reverse negates, below -25
   assert.equal(effectivePriority(c, {}, { 'file:prio': -10 }), 50);
   const rev = cfg({ trackers: [{ name: 'file:prio', kind: 'file', weight: 5, reverse: true, initiallyUp: true }] });
   assert.equal(effectivePriority(rev, {}, { 'file:prio': 4 }), 80);
-  const s1 = run(c, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'file:prio', up: true, value: 3, cause: 'Track file prio (/x) reads 3' }]);
+  const s1 = runSpaced(c, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'file:prio', up: true, value: 3, cause: 'Track file prio (/x) reads 3' }]);
   assert.equal(s1.effectivePriority, 115);
   assert.equal(s1.state, 'BACKUP');
-  const s2 = run(c, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'file:prio', up: true, value: -60, cause: 'Track file prio (/x) reads -60' }]);
+  const s2 = runSpaced(c, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'file:prio', up: true, value: -60, cause: 'Track file prio (/x) reads -60' }]);
   assert.equal(s2.state, 'FAULT');
   assert.match(s2.cause, /Tracker file:prio failed: Track file prio \(\/x\) reads -60/);
 });
@@ -37,8 +24,8 @@ test('reverse boolean trackers: weight negated, weight 0 faults while up', () =>
   assert.equal(effectivePriority(c, { 'script:chk': true }), 100);
   assert.equal(effectivePriority(c, { 'script:chk': false }), 130);
   const z = cfg({ trackers: [{ name: 'script:chk', kind: 'script', weight: 0, reverse: true, initiallyUp: false }] });
-  assert.equal(run(z, [{ type: 'Started' }]).state, 'BACKUP');
-  const up = run(z, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'script:chk', up: true, cause: 'Script chk succeeded' }]);
+  assert.equal(runSpaced(z, [{ type: 'Started' }]).state, 'BACKUP');
+  const up = runSpaced(z, [{ type: 'Started' }, { type: 'TrackerChanged', tracker: 'script:chk', up: true, cause: 'Script chk succeeded' }]);
   assert.equal(up.state, 'FAULT');
   assert.match(up.cause, /script:chk failed: Script chk succeeded/);
 });
