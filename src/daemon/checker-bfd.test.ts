@@ -1,7 +1,6 @@
 // BFD_CHECK end to end inside the checker engine: a keepalived.conf with a bfd_instance, the
 // CheckerProcess running it on loopback, and a second halo BFD endpoint as the real server's side.
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { memorySource } from '../config/glob.js';
@@ -9,29 +8,14 @@ import { loadKeepalivedConfig } from '../config/keepalived/load.js';
 import { keepalivedToChecks } from '../config/keepalived/to-checks.js';
 import { buildBfdInstance } from '../check/bfd/spec.js';
 import { BfdEngine } from '../check/runner/bfd-engine.js';
+import { freeUdpPort, LOOP_A, LOOP_B, waitFor } from '../check/runner/testing/loopback.js';
 import type { BackendState } from '../core/backend.js';
 import type { CheckerToParent } from './checker-ipc.js';
 import { CheckerProcess } from './checker-process.js';
 
-// Loopback addresses of this process only, so parallel test files never hear each other.
-const NET = `127.${(process.pid >> 8) & 255}.${process.pid & 255}`;
-const A = `${NET}.1`;
-const B = `${NET}.2`;
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, A, () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function until(what: string, pred: () => boolean, limitMs: number): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < 20_000 && !pred() && performance.now() - t0 < limitMs; i++) await sleep(2);
-  assert.ok(pred(), `${what}: not within ${limitMs} ms`);
-  return performance.now() - t0;
-}
+const A = LOOP_A;
+const B = LOOP_B;
+const until = waitFor;
 
 test('BFD_CHECK: the real server is up while its BFD session is Up, down within the detection time after', async (t) => {
   const port = await freeUdpPort();

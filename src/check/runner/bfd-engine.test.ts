@@ -1,35 +1,15 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
 import { SeededPrng } from '../../core/prng.js';
 import { buildBfdInstance } from '../bfd/spec.js';
 import { BfdEngine, type BfdStateEvent } from './bfd-engine.js';
+import { freeUdpPort, LOOP_A, LOOP_B, waitFor } from './testing/loopback.js';
 
 const seed = process.env['HALO_SEED'] !== undefined ? Number(process.env['HALO_SEED']) : 77;
-// Loopback addresses of this process only (all of 127/8 is on lo): test files running in
-// parallel never hear each other's sessions, whatever ports they draw.
-const NET = `127.${(process.pid >> 8) & 255}.${process.pid & 255}`;
-const A = `${NET}.1`;
-const B = `${NET}.2`;
-
-async function freeUdpPort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, A, () => r()));
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
-
-async function waitFor(what: string, cond: () => boolean, limitMs: number): Promise<number> {
-  const t0 = performance.now();
-  for (let i = 0; i < 10_000; i++) {
-    if (cond()) return performance.now() - t0;
-    if (performance.now() - t0 > limitMs) break;
-    await sleep(2);
-  }
-  assert.fail(`${what}: not within ${limitMs} ms`);
-}
+const A = LOOP_A;
+const B = LOOP_B;
 
 function pair(port: number, minTxMs = 10, mult = 5): { a: BfdEngine; b: BfdEngine; ev: { a: BfdStateEvent[]; b: BfdStateEvent[] } } {
   const inst = (name: string, src: string, dst: string): ReturnType<typeof buildBfdInstance>['spec'] =>
