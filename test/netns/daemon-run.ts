@@ -19,8 +19,12 @@ export interface Halo {
   readonly exited: Promise<number | null>;
 }
 
-export function conf(vrid: number, priority: number, vip: string, extra = ''): string {
-  return `vrrp_instance VI_1 {${extra}
+/**
+ * One `vrrp_instance VI_1` as the netns tests write it: PASS auth, advert_int 1, state from the
+ * priority, each VIP a /24. `head` goes first inside the block, `tail` last.
+ */
+export function vrrpInstance(vrid: number, priority: number, vips: readonly string[], parts: { head?: string; tail?: string } = {}): string {
+  return `vrrp_instance VI_1 {${parts.head ?? ''}
     state ${priority === 100 ? 'MASTER' : 'BACKUP'}
     interface eth0
     virtual_router_id ${vrid}
@@ -31,10 +35,14 @@ export function conf(vrid: number, priority: number, vip: string, extra = ''): s
         auth_pass halo
     }
     virtual_ipaddress {
-        ${vip}/24
-    }
+${vips.map((v) => `        ${v}/24`).join('\n')}
+    }${parts.tail ?? ''}
 }
 `;
+}
+
+export function conf(vrid: number, priority: number, vip: string, extra = ''): string {
+  return vrrpInstance(vrid, priority, [vip], { head: extra });
 }
 
 export function startHalo(lab: NetnsLab, node: NetnsNode, config: string): Halo {
@@ -42,6 +50,11 @@ export function startHalo(lab: NetnsLab, node: NetnsNode, config: string): Halo 
   lab.cleanupDir(dir);
   writeFileSync(join(dir, 'keepalived.conf'), config);
   const child = node.spawn([process.execPath, MAIN, 'run', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'halo.pid'), '-r', join(dir, 'vrrp.pid'), '--status-file', join(dir, 'status.json')]);
+  return watchHalo(node, child, dir);
+}
+
+/** A running `halo run` child: its stderr kept line by line (at most 5000 lines) and its exit. */
+export function watchHalo(node: NetnsNode, child: ChildProcess, dir: string): Halo {
   const lines: string[] = [];
   let partial = '';
   child.stderr?.setEncoding('utf8');

@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetnsLab, run, type NetnsNode } from './harness.js';
-import { MAIN, until, type Halo } from './daemon-run.js';
+import { MAIN, until, vrrpInstance, watchHalo, type Halo } from './daemon-run.js';
 
 const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/scripts/', import.meta.url));
 const SMTP_SINK = fileURLToPath(new URL('./smtp-sink.js', import.meta.url));
@@ -60,27 +60,13 @@ vrrp_script chk_nginx {
     interval ${interval}
     ${weight}
 }
-vrrp_instance VI_1 {
-    state ${priority === 100 ? 'MASTER' : 'BACKUP'}
-    interface eth0
-    virtual_router_id 47
-    priority ${priority}
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass halo
-    }
-    virtual_ipaddress {
-        ${vip}/24
-    }
+${vrrpInstance(47, priority, [vip], { tail: `
     track_script {
         chk_nginx
     }
     notify ${dir}/notify.sh
     notify_stop "${dir}/notify.sh stop"
-    smtp_alert
-}
-`;
+    smtp_alert` })}`;
 }
 
 /** nginx, then `halo run` as PID 1 of a new PID namespace inside the director's network namespace. */
@@ -99,16 +85,7 @@ function startDirector(lab: NetnsLab, node: NetnsNode, priority: number, vip: st
   // shell stays PID 1 (no exec) because it reaps orphans, as init does on a real machine: a killed
   // nginx must not linger as a zombie that `ps -C nginx` still counts.
   const child: ChildProcess = node.spawn(['unshare', '--pid', '--fork', '--mount-proc', '--kill-child', 'sh', '-c', `${setup}; nginx -c ${dir}/nginx.conf || exit 1; "$0" "$@"; status=$?; exit $status`, ...argv]);
-  const lines: string[] = [];
-  let partial = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    const parts = (partial + chunk).split('\n');
-    partial = parts.pop() ?? '';
-    for (const l of parts) if (lines.length < 5000) lines.push(l);
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { node, dir, halo: { node, child, dir, lines, exited } };
+  return { node, dir, halo: watchHalo(node, child, dir) };
 }
 
 /** Host PIDs of the nginx processes in a director's network namespace. */

@@ -13,7 +13,7 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NetnsLab, type NetnsNode } from './harness.js';
-import { MAIN, PORT, startHalo, until, type Halo } from './daemon-run.js';
+import { MAIN, PORT, startHalo, until, vrrpInstance, type Halo } from './daemon-run.js';
 
 const avail = NetnsLab.available();
 const LOOP_INTERVAL_MS = 50;
@@ -21,21 +21,7 @@ const LOOP_MAX_MS = 15_000;
 
 /** A director's config: one instance with the given VIPs (and optional virtual_server text). */
 function config(priority: number, vips: readonly string[], extra = ''): string {
-  return `vrrp_instance VI_1 {
-    state ${priority === 100 ? 'MASTER' : 'BACKUP'}
-    interface eth0
-    virtual_router_id 70
-    priority ${priority}
-    advert_int 1
-    authentication {
-        auth_type PASS
-        auth_pass halo
-    }
-    virtual_ipaddress {
-${vips.map((v) => `        ${v}/24`).join('\n')}
-    }
-}
-${extra}`;
+  return vrrpInstance(70, priority, vips) + extra;
 }
 
 interface ClientLoop {
