@@ -357,6 +357,15 @@ static fconn *conn_of(napi_env env, front *f, napi_value v, uint32_t *slot) {
   return &f->c[*slot];
 }
 
+/* The arguments (handle, slot, ...) of a per-connection call: defines f, slot and c, or returns. */
+#define CONN_ARGS(n)                                                                               \
+  ARGS(n)                                                                                          \
+  front *f = front_of(env, argv[0]);                                                               \
+  if (!f) return NULL;                                                                             \
+  uint32_t slot;                                                                                   \
+  fconn *c = conn_of(env, f, argv[1], &slot);                                                      \
+  if (!c) return NULL;
+
 static napi_value num(napi_env env, double v) {
   napi_value r;
   napi_create_double(env, v, &r);
@@ -446,12 +455,7 @@ static napi_value js_unlisten(napi_env env, napi_callback_info info) {
  * A string is not accepted: the TypeScript side encodes.
  */
 static napi_value js_write(napi_env env, napi_callback_info info) {
-  ARGS(3)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(3)
   void *data;
   size_t len;
   if (napi_get_buffer_info(env, argv[2], &data, &len) != napi_ok) {
@@ -497,12 +501,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
  * was already in: the connection is closed and its slot free (no CLOSED event follows).
  */
 static napi_value js_end(napi_env env, napi_callback_info info) {
-  ARGS(2)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(2)
   if (c->flags & (F_SHUT | F_DEAD)) return num(env, 0);
   if (c->qlen > c->qoff) {
     c->flags |= F_END_PENDING;
@@ -522,12 +521,7 @@ static napi_value js_end(napi_env env, napi_callback_info info) {
  * written (a CLOSED event follows then). Returns 1 when closed now.
  */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  ARGS(3)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(3)
   bool after = false;
   napi_get_value_bool(env, argv[2], &after);
   if (after && c->qlen > c->qoff && !(c->flags & F_DEAD)) {
@@ -541,12 +535,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
 
 /* frontRead(handle, slot, on) -> 0 or -errno: pause or resume reading. */
 static napi_value js_read(napi_env env, napi_callback_info info) {
-  ARGS(3)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(3)
   bool on = false;
   napi_get_value_bool(env, argv[2], &on);
   if (on) c->flags |= F_READING;
@@ -561,12 +550,7 @@ static napi_value js_read(napi_env env, napi_callback_info info) {
 
 /* frontNoDelay(handle, slot): TCP_NODELAY on. */
 static napi_value js_nodelay(napi_env env, napi_callback_info info) {
-  ARGS(2)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(2)
   int one = 1;
   setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   return NULL;
@@ -574,12 +558,7 @@ static napi_value js_nodelay(napi_env env, napi_callback_info info) {
 
 /* frontPeer(handle, slot) -> [address, port] or null. */
 static napi_value js_peer(napi_env env, napi_callback_info info) {
-  ARGS(2)
-  front *f = front_of(env, argv[0]);
-  if (!f) return NULL;
-  uint32_t slot;
-  fconn *c = conn_of(env, f, argv[1], &slot);
-  if (!c) return NULL;
+  CONN_ARGS(2)
   struct sockaddr_storage ss;
   socklen_t len = sizeof ss;
   napi_value out, v;
