@@ -33,6 +33,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "batch.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -78,34 +80,21 @@ typedef struct front {
   uint32_t nslots, max_slots, free_head, open;
   int listeners[MAX_LISTENERS];
   int nlisteners;
-  unsigned char *rec;
-  size_t rec_len, rec_cap;
-  unsigned char *data;
-  size_t data_len, data_cap;
+  batch_out out;
   int closing;
   uint64_t accepted, queued_bytes;
 } front;
 
-static int grow(unsigned char **buf, size_t *cap, size_t need) {
-  if (need <= *cap) return 0;
-  size_t n = *cap ? *cap : 4096;
-  while (n < need) n *= 2;
-  unsigned char *b = realloc(*buf, n);
-  if (!b) return -1;
-  *buf = b;
-  *cap = n;
-  return 0;
-}
 
 static void emit(front *f, int kind, uint32_t slot, uint32_t a, uint32_t b) {
-  if (grow(&f->rec, &f->rec_cap, f->rec_len + REC_BYTES) != 0) return; /* out of memory: dropped */
-  unsigned char *r = f->rec + f->rec_len;
+  if (batch_grow(&f->out.rec, &f->out.rec_cap, f->out.rec_len + REC_BYTES) != 0) return; /* out of memory: dropped */
+  unsigned char *r = f->out.rec + f->out.rec_len;
   memset(r, 0, REC_BYTES);
   r[0] = (unsigned char)kind;
   memcpy(r + 4, &slot, 4);
   memcpy(r + 8, &a, 4);
   memcpy(r + 12, &b, 4);
-  f->rec_len += REC_BYTES;
+  f->out.rec_len += REC_BYTES;
 }
 
 static int set_events(front *f, uint32_t slot, uint32_t events) {
@@ -201,13 +190,13 @@ static void on_conn_event(front *f, uint32_t slot, uint32_t events) {
       emit(f, EV_DRAIN, slot, 0, 0);
     }
   }
-  if (f->data_len >= BATCH_DATA_MAX) {
+  if (f->out.data_len >= BATCH_DATA_MAX) {
     /* this turn's batch is full: epoll reports the connection again on the next wake-up */
   } else if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && (c->flags & F_READING) && !(c->flags & F_EOF)) {
     size_t got = 0;
     while (got < READ_PER_CONN_MAX) {
-      if (grow(&f->data, &f->data_cap, f->data_len + READ_CHUNK) != 0) return fail(f, slot, ENOMEM, 1);
-      ssize_t n = recv(c->fd, f->data + f->data_len, READ_CHUNK, MSG_DONTWAIT);
+      if (batch_grow(&f->out.data, &f->out.data_cap, f->out.data_len + READ_CHUNK) != 0) return fail(f, slot, ENOMEM, 1);
+      ssize_t n = recv(c->fd, f->out.data + f->out.data_len, READ_CHUNK, MSG_DONTWAIT);
       if (n < 0) {
         if (errno == EINTR) continue;
         if (errno == EAGAIN || errno == EWOULDBLOCK) break;
@@ -219,8 +208,8 @@ static void on_conn_event(front *f, uint32_t slot, uint32_t events) {
         if (maybe_finish(f, slot)) return;
         break;
       }
-      emit(f, EV_DATA, slot, (uint32_t)f->data_len, (uint32_t)n);
-      f->data_len += (size_t)n;
+      emit(f, EV_DATA, slot, (uint32_t)f->out.data_len, (uint32_t)n);
+      f->out.data_len += (size_t)n;
       got += (size_t)n;
       if ((size_t)n < READ_CHUNK) break; /* drained: another recv would only say EAGAIN */
     }
@@ -282,37 +271,9 @@ static void on_listener(front *f, int lfd) {
 }
 
 static void deliver(front *f) {
-  if (f->rec_len == 0 || f->closing) {
-    f->rec_len = f->data_len = 0;
-    return;
-  }
-  napi_env env = f->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[2], result;
-  void *copy;
-  if (napi_get_reference_value(env, f->callback, &cb) == napi_ok && cb != NULL) {
-    napi_get_global(env, &recv);
-    napi_create_buffer_copy(env, f->rec_len, f->rec, &copy, &argv[0]);
-    if (f->data_len) napi_create_buffer_copy(env, f->data_len, f->data, &copy, &argv[1]);
-    else napi_create_buffer(env, 0, &copy, &argv[1]);
-    f->rec_len = 0;
-    f->data_len = 0;
-    if (f->data_cap > 4u * 1024 * 1024) {
-      free(f->data);
-      f->data = NULL;
-      f->data_cap = 0;
-    }
-    napi_make_callback(env, f->async_ctx, recv, cb, 2, argv, &result);
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value err;
-      napi_get_and_clear_last_exception(env, &err);
-      napi_fatal_exception(env, err);
-    }
-  }
-  napi_close_handle_scope(env, scope);
+  if (f->closing) f->out.rec_len = f->out.data_len = 0;
+  if (f->out.rec_len == 0) return;
+  batch_deliver(f->env, f->callback, f->async_ctx, &f->out);
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -480,7 +441,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   if (off < len) {
     size_t rest = len - off;
     if (c->qoff > 0 && c->qoff == c->qlen) c->qoff = c->qlen = 0;
-    if (grow((unsigned char **)&c->q, &c->qcap, c->qlen + rest) != 0) {
+    if (batch_grow((unsigned char **)&c->q, &c->qcap, c->qlen + rest) != 0) {
       fail(f, slot, ENOMEM, 0);
       return num(env, -ENOMEM);
     }
@@ -600,8 +561,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 
 static void on_front_closed(uv_handle_t *h) {
   front *f = h->data;
-  free(f->rec);
-  free(f->data);
+  batch_free(&f->out);
   free(f);
 }
 

@@ -24,6 +24,8 @@
 #include <node_api.h>
 #include <uv.h>
 
+#include "batch.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -98,10 +100,7 @@ struct prober {
   slot *slots;
   uint32_t nslots, in_flight, free_head;
   /* Finished probes not yet handed to JavaScript. */
-  unsigned char *rec;
-  size_t rec_len, rec_cap;
-  unsigned char *data;
-  size_t data_len, data_cap;
+  batch_out out;
   int closing;
   int collected; /* the JS handle was garbage-collected */
   uint32_t open_handles;
@@ -127,16 +126,6 @@ static uint16_t get_u16(const unsigned char *b) {
   return v;
 }
 
-static int grow(unsigned char **buf, size_t *cap, size_t need) {
-  if (need <= *cap) return 0;
-  size_t n = *cap ? *cap : 4096;
-  while (n < need) n *= 2;
-  unsigned char *b = realloc(*buf, n);
-  if (!b) return -1;
-  *buf = b;
-  *cap = n;
-  return 0;
-}
 
 static void throw_code(napi_env env, const char *code, const char *msg) { napi_throw_error(env, code, msg); }
 
@@ -163,26 +152,26 @@ static void finish(slot *s, int status, int err, int reset) {
   size_t dlen = s->mode == MODE_HTTP ? s->len : 0;
   /* Room for the record was reserved at submit; without room for the bytes, the probe reports
    * ENOMEM instead of its data, so a result is never lost. */
-  if (dlen && grow(&p->data, &p->data_cap, p->data_len + dlen) != 0) {
+  if (dlen && batch_grow(&p->out.data, &p->out.data_cap, p->out.data_len + dlen) != 0) {
     dlen = 0;
     status = ST_ERROR;
     err = ENOMEM;
   }
-  if (grow(&p->rec, &p->rec_cap, p->rec_len + RESULT_REC_BYTES) == 0) {
-    unsigned char *r = p->rec + p->rec_len;
+  if (batch_grow(&p->out.rec, &p->out.rec_cap, p->out.rec_len + RESULT_REC_BYTES) == 0) {
+    unsigned char *r = p->out.rec + p->out.rec_len;
     memset(r, 0, RESULT_REC_BYTES);
     put_u32(r, s->id);
     r[4] = (unsigned char)status;
     r[5] = (unsigned char)s->phase;
     int32_t e = err;
     memcpy(r + 8, &e, 4);
-    put_u32(r + 12, (uint32_t)p->data_len);
+    put_u32(r + 12, (uint32_t)p->out.data_len);
     put_u32(r + 16, (uint32_t)dlen);
     put_u32(r + 20, s->connect_ns ? (uint32_t)((s->connect_ns - s->start_ns) / 1000) : 0xffffffffu);
     put_u32(r + 24, (uint32_t)((t - s->start_ns) / 1000));
-    if (dlen) memcpy(p->data + p->data_len, s->buf, dlen);
-    p->rec_len += RESULT_REC_BYTES;
-    p->data_len += dlen;
+    if (dlen) memcpy(p->out.data + p->out.data_len, s->buf, dlen);
+    p->out.rec_len += RESULT_REC_BYTES;
+    p->out.data_len += dlen;
   }
   free(s->req);
   free(s->buf);
@@ -200,35 +189,8 @@ static void finish(slot *s, int status, int err, int reset) {
 }
 
 static void deliver(prober *p) {
-  if (p->rec_len == 0 || p->closing) return;
-  napi_env env = p->env;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[2], result;
-  void *copy;
-  if (napi_get_reference_value(env, p->callback, &cb) != napi_ok || cb == NULL) goto out;
-  napi_get_global(env, &recv);
-  napi_create_buffer_copy(env, p->rec_len, p->rec, &copy, &argv[0]);
-  if (p->data_len) napi_create_buffer_copy(env, p->data_len, p->data, &copy, &argv[1]);
-  else napi_create_buffer(env, 0, &copy, &argv[1]);
-  p->rec_len = 0;
-  p->data_len = 0;
-  /* One turn with large responses should not pin its buffer for the life of the process. */
-  if (p->data_cap > 4u * 1024 * 1024) {
-    free(p->data);
-    p->data = NULL;
-    p->data_cap = 0;
-  }
-  napi_make_callback(env, p->async_ctx, recv, cb, 2, argv, &result);
-  bool pending = false;
-  napi_is_exception_pending(env, &pending);
-  if (pending) {
-    napi_value err;
-    napi_get_and_clear_last_exception(env, &err);
-    napi_fatal_exception(env, err);
-  }
-out:
-  napi_close_handle_scope(env, scope);
+  if (p->out.rec_len == 0 || p->closing) return;
+  batch_deliver(p->env, p->callback, p->async_ctx, &p->out);
 }
 
 /* Timeouts finish probes from timer callbacks, one per probe; an idle handle hands them to
@@ -314,7 +276,7 @@ static void on_readable_slot(slot *s) {
       uint32_t want = s->cap ? s->cap * 2 : READ_CHUNK;
       if (want > s->max_read) want = s->max_read;
       if (s->p->buffered + (want - s->cap) > BUFFERED_MAX_BYTES) return finish(s, ST_ERROR, ENOBUFS, 1);
-      if (grow((unsigned char **)&s->buf, &cap, want)) return finish(s, ST_ERROR, ENOMEM, 1);
+      if (batch_grow((unsigned char **)&s->buf, &cap, want)) return finish(s, ST_ERROR, ENOMEM, 1);
       s->p->buffered += cap - s->cap;
       s->cap = (uint32_t)cap;
     }
@@ -578,7 +540,7 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
   /* Deadlines count from now, not from the loop's cached time (which is as old as this turn). */
   uv_update_time(p->poll.loop);
   /* Reserve a result record for every slot that can be in flight, so finishing never fails. */
-  if (grow(&p->rec, &p->rec_cap, (size_t)p->nslots * RESULT_REC_BYTES) != 0) {
+  if (batch_grow(&p->out.rec, &p->out.rec_cap, (size_t)p->nslots * RESULT_REC_BYTES) != 0) {
     throw_code(env, "ENOMEM", "Cannot reserve prober results");
     return NULL;
   }
@@ -662,10 +624,8 @@ static void on_handle_closed(uv_handle_t *h) {
   if (h->type == UV_TIMER) p = ((slot *)h->data)->p;
   if (--p->open_handles == 0) {
     free(p->slots);
-    free(p->rec);
-    free(p->data);
+    batch_free(&p->out);
     p->slots = NULL;
-    p->rec = p->data = NULL;
     if (p->collected) free(p);
   }
 }
