@@ -34,6 +34,7 @@
 #include <uv.h>
 
 #include "batch.h"
+#include "napi_args.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -293,13 +294,6 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 
 static void finalize_front(napi_env env, void *data, void *hint);
 
-#define ARGS(n)                                                                                    \
-  size_t argc = n;                                                                                 \
-  napi_value argv[n];                                                                              \
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < n) {               \
-    napi_throw_type_error(env, "EINVAL", "front: wrong arguments");                                \
-    return NULL;                                                                                   \
-  }
 
 static front *front_of(napi_env env, napi_value v) {
   front *f = NULL;
@@ -320,7 +314,7 @@ static fconn *conn_of(napi_env env, front *f, napi_value v, uint32_t *slot) {
 
 /* The arguments (handle, slot, ...) of a per-connection call: defines f, slot and c, or returns. */
 #define CONN_ARGS(n)                                                                               \
-  ARGS(n)                                                                                          \
+  HALO_ARGS(n, "front: wrong arguments")                                                          \
   front *f = front_of(env, argv[0]);                                                               \
   if (!f) return NULL;                                                                             \
   uint32_t slot;                                                                                   \
@@ -335,7 +329,7 @@ static napi_value num(napi_env env, double v) {
 
 /* frontOpen(onEvents(records, data), maxConnections) -> handle */
 static napi_value js_open(napi_env env, napi_callback_info info) {
-  ARGS(2)
+  HALO_ARGS(2, "front: wrong arguments")
   uint32_t max = 0;
   napi_get_value_uint32(env, argv[1], &max);
   if (max == 0 || max > MAX_SLOTS_LIMIT) max = MAX_SLOTS_LIMIT;
@@ -373,7 +367,7 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
  * next poll): call again on a later turn.
  */
 static napi_value js_listen(napi_env env, napi_callback_info info) {
-  ARGS(2)
+  HALO_ARGS(2, "front: wrong arguments")
   front *f = front_of(env, argv[0]);
   if (!f) return NULL;
   int32_t fd = -1;
@@ -397,7 +391,7 @@ static napi_value js_listen(napi_env env, napi_callback_info info) {
 
 /* frontUnlisten(handle, fd): stop accepting on fd (before Node closes it). */
 static napi_value js_unlisten(napi_env env, napi_callback_info info) {
-  ARGS(2)
+  HALO_ARGS(2, "front: wrong arguments")
   front *f = front_of(env, argv[0]);
   if (!f) return NULL;
   int32_t fd = -1;
@@ -547,7 +541,7 @@ static napi_value js_peer(napi_env env, napi_callback_info info) {
 
 /* frontStats(handle) -> { open, accepted, queuedBytes, listeners } */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  ARGS(1)
+  HALO_ARGS(1, "front: wrong arguments")
   front *f = front_of(env, argv[0]);
   if (!f) return NULL;
   napi_value o;
@@ -581,7 +575,7 @@ static void shut_front(front *f) {
 
 /* frontClose(handle): every connection closed, listeners left alone (Node owns them). */
 static napi_value js_destroy(napi_env env, napi_callback_info info) {
-  ARGS(1)
+  HALO_ARGS(1, "front: wrong arguments")
   front *f = NULL;
   if (napi_remove_wrap(env, argv[0], (void **)&f) != napi_ok || f == NULL) return NULL;
   shut_front(f);

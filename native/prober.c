@@ -25,6 +25,7 @@
 #include <uv.h>
 
 #include "batch.h"
+#include "napi_args.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -519,13 +520,7 @@ static napi_value js_create(napi_env env, napi_callback_info info) {
 
 /* proberSubmit(handle, records: Buffer (n x 64 bytes), requests: Buffer[]) -> accepted count */
 static napi_value js_submit(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 3) {
-    throw_code(env, "EINVAL", "proberSubmit(handle, records, requests)");
-    return NULL;
-  }
+  HALO_ARGS(3, "proberSubmit(handle, records, requests)")
   prober *p = unwrap_prober(env, argv[0]);
   if (!p) return NULL;
   void *data = NULL;
@@ -553,13 +548,7 @@ static napi_value js_submit(napi_env env, napi_callback_info info) {
 
 /* proberStats(handle) -> { inFlight, slots, submitted, finished, nofileSoft, nofileHard } */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    throw_code(env, "EINVAL", "proberStats(handle)");
-    return NULL;
-  }
+  HALO_ARGS(1, "proberStats(handle)")
   prober *p = unwrap_prober(env, argv[0]);
   if (!p) return NULL;
   struct rlimit rl;
@@ -640,13 +629,7 @@ static void on_external_gc(napi_env env, void *data, void *hint) {
 
 /* proberClose(handle): ends every probe in flight without a callback and frees the prober. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1) {
-    throw_code(env, "EINVAL", "proberClose(handle)");
-    return NULL;
-  }
+  HALO_ARGS(1, "proberClose(handle)")
   void *data = NULL;
   if (napi_get_value_external(env, argv[0], &data) != napi_ok || !data) {
     throw_code(env, "EINVAL", "Not a prober handle");
