@@ -27,6 +27,10 @@
  *   ERROR   a = errno; the slot stops polling, JavaScript closes it
  *   CLOSED  the front closed the slot itself (end() done and the peer's FIN seen, or
  *           closeAfterFlush finished); the slot is free again
+ *   CONNECT an outgoing connection (frontConnect) is up
+ *
+ * Outgoing connections: the proxy's connections to its backends are slots too (frontConnect), so
+ * a request through a kept upstream connection costs no Node stream either.
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -59,8 +63,8 @@
 #define MAX_LISTENERS 64
 #define LISTENER_TAG 0xffffffffu
 
-enum { EV_ACCEPT = 1, EV_DATA = 2, EV_EOF = 3, EV_DRAIN = 4, EV_ERROR = 5, EV_CLOSED = 6 };
-enum { F_USED = 1, F_READING = 2, F_EOF = 4, F_SHUT = 8, F_END_PENDING = 16, F_CLOSE_PENDING = 32, F_DEAD = 64 };
+enum { EV_ACCEPT = 1, EV_DATA = 2, EV_EOF = 3, EV_DRAIN = 4, EV_ERROR = 5, EV_CLOSED = 6, EV_CONNECT = 7 };
+enum { F_USED = 1, F_READING = 2, F_EOF = 4, F_SHUT = 8, F_END_PENDING = 16, F_CLOSE_PENDING = 32, F_DEAD = 64, F_CONNECTING = 128 };
 
 typedef struct fconn {
   int fd;
@@ -83,7 +87,7 @@ typedef struct front {
   int nlisteners;
   batch_out out;
   int closing;
-  uint64_t accepted, queued_bytes;
+  uint64_t accepted, connects, queued_bytes;
 } front;
 
 
@@ -108,6 +112,7 @@ static int set_events(front *f, uint32_t slot, uint32_t events) {
 }
 
 static uint32_t wanted(const fconn *c) {
+  if (c->flags & F_CONNECTING) return EPOLLOUT; /* writable = the connect finished, one way or the other */
   uint32_t e = 0;
   if ((c->flags & (F_READING | F_EOF | F_DEAD)) == F_READING) e |= EPOLLIN | EPOLLRDHUP;
   if (c->qlen > c->qoff && !(c->flags & F_DEAD)) e |= EPOLLOUT;
@@ -178,6 +183,17 @@ static int flush(front *f, uint32_t slot) {
 static void on_conn_event(front *f, uint32_t slot, uint32_t events) {
   fconn *c = &f->c[slot];
   if (!(c->flags & F_USED) || (c->flags & F_DEAD)) return;
+  if (c->flags & F_CONNECTING) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err != 0) return fail(f, slot, err, 1);
+    c->flags &= ~F_CONNECTING;
+    c->flags |= F_READING;
+    emit(f, EV_CONNECT, slot, 0, 0);
+    events &= ~(uint32_t)EPOLLOUT;
+    if (c->qlen > c->qoff) events |= EPOLLOUT; /* bytes written while connecting go now */
+  }
   if (events & EPOLLOUT) {
     int rc = flush(f, slot);
     if (rc < 0) return fail(f, slot, -rc, 1);
@@ -419,7 +435,7 @@ static napi_value js_write(napi_env env, napi_callback_info info) {
   }
   if (c->flags & (F_DEAD | F_SHUT | F_END_PENDING | F_CLOSE_PENDING)) return num(env, -EPIPE);
   size_t off = 0;
-  if (c->qlen == c->qoff) {
+  if (c->qlen == c->qoff && !(c->flags & F_CONNECTING)) {
     while (off < len) {
       ssize_t n = send(c->fd, (char *)data + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (n < 0) {
@@ -539,7 +555,68 @@ static napi_value js_peer(napi_env env, napi_callback_info info) {
   return out;
 }
 
-/* frontStats(handle) -> { open, accepted, queuedBytes, listeners } */
+/*
+ * frontConnect(handle, ip, port) -> slot, or -errno: a non-blocking TCP connection to a backend
+ * (TCP_NODELAY, as nginx's upstream connections). A CONNECT event says when it is up; a failed
+ * connect is an ERROR event with the errno (ECONNREFUSED, ETIMEDOUT, ...). Bytes written before
+ * the CONNECT event wait in the queue.
+ */
+static napi_value js_connect(napi_env env, napi_callback_info info) {
+  HALO_ARGS(3, "frontConnect(handle, ip, port)")
+  front *f = front_of(env, argv[0]);
+  if (!f) return NULL;
+  char ip[INET6_ADDRSTRLEN + 1];
+  size_t n = 0;
+  uint32_t port = 0;
+  if (napi_get_value_string_utf8(env, argv[1], ip, sizeof ip, &n) != napi_ok || n >= sizeof ip - 1 || napi_get_value_uint32(env, argv[2], &port) != napi_ok ||
+      port == 0 || port > 65535)
+    return num(env, -EINVAL);
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  memset(&ss, 0, sizeof ss);
+  struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+  struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+  if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)port);
+    sslen = sizeof *a4;
+  } else if (inet_pton(AF_INET6, ip, &a6->sin6_addr) == 1) {
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)port);
+    sslen = sizeof *a6;
+  } else {
+    return num(env, -EINVAL);
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return num(env, -errno);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (connect(fd, (struct sockaddr *)&ss, sslen) != 0 && errno != EINPROGRESS) {
+    int e = errno;
+    close(fd);
+    return num(env, -e);
+  }
+  int s = take_slot(f);
+  if (s < 0) {
+    close(fd);
+    return num(env, -ENOSPC);
+  }
+  fconn *c = &f->c[s];
+  c->fd = fd;
+  c->flags = F_USED | F_CONNECTING;
+  c->events = EPOLLOUT;
+  struct epoll_event ev = {.events = c->events, .data.u64 = (uint64_t)s};
+  f->open++;
+  if (epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    int e = errno;
+    release(f, (uint32_t)s);
+    return num(env, -e);
+  }
+  f->connects++;
+  return num(env, s);
+}
+
+/* frontStats(handle) -> { open, accepted, connects, queuedBytes, listeners } */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   HALO_ARGS(1, "front: wrong arguments")
   front *f = front_of(env, argv[0]);
@@ -548,6 +625,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   napi_create_object(env, &o);
   napi_set_named_property(env, o, "open", num(env, f->open));
   napi_set_named_property(env, o, "accepted", num(env, (double)f->accepted));
+  napi_set_named_property(env, o, "connects", num(env, (double)f->connects));
   napi_set_named_property(env, o, "queuedBytes", num(env, (double)f->queued_bytes));
   napi_set_named_property(env, o, "listeners", num(env, f->nlisteners));
   return o;
@@ -596,6 +674,7 @@ void halo_front_init(napi_env env, napi_value exports) {
       {"frontNoDelay", NULL, js_nodelay, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frontPeer", NULL, js_peer, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frontStats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"frontConnect", NULL, js_connect, NULL, NULL, NULL, napi_enumerable, NULL},
       {"frontDestroy", NULL, js_destroy, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

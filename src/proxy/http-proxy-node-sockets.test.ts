@@ -7,7 +7,7 @@ process.env['HALO_PROXY_FRONT'] = 'node';
 await import('./http-proxy.test.js');
 
 const { test } = await import('node:test');
-const { clientFront } = await import('./native-front.js');
+const { nativeFront } = await import('./native-front.js');
 test('this run kept every client connection on Node sockets', () => {
-  if (clientFront() !== null) throw new Error('the client front was used although HALO_PROXY_FRONT=node');
+  if (nativeFront() !== null) throw new Error('the client front was used although HALO_PROXY_FRONT=node');
 });

@@ -12,7 +12,7 @@
  * matched location prefix, and upstream keep-alive with idle and request caps.
  */
 import net from 'node:net';
-import { attachNodeSocket, clientFront, type ClientHandler, type ClientSocket, type FrontSocket } from './native-front.js';
+import { attachNodeSocket, nativeFront, type FrontSocket, type ProxySocket, type SocketEvents } from './native-front.js';
 import type { Prng } from '../core/prng.js';
 import type { ErrorCode } from '../core/errors/index.js';
 import type { PickerFactory } from '../balance/picker.js';
@@ -281,7 +281,7 @@ export class HttpService {
 
   /** Lets the client front accept on the listener (see ./native-front.ts); Node keeps it otherwise. */
   private async takeOverAccept(): Promise<void> {
-    const f = clientFront();
+    const f = nativeFront();
     if (f === null) return;
     this.port(); // remembered now: the server's address is what tests and logs ask for
     const fd = await f.takeOver(this.server, (s) => this.acceptFront(s));
@@ -292,7 +292,7 @@ export class HttpService {
 
   private releaseFront(): void {
     if (this.frontFd === undefined) return;
-    clientFront()?.release(this.frontFd);
+    nativeFront()?.release(this.frontFd);
     this.frontFd = undefined;
   }
 
@@ -318,7 +318,7 @@ export class HttpService {
     s.handler = this.admit(s);
   }
 
-  private admit(sock: ClientSocket): ClientConn {
+  private admit(sock: ProxySocket): ClientConn {
     this.counters.clientConns++;
     const c = new ClientConn(this, sock);
     this.conns.add(c);
@@ -380,7 +380,7 @@ const CONTINUE_100 = 'HTTP/1.1 100 Continue\r\n\r\n';
 const REPLAY_CAP_BYTES = 1024 * 1024;
 
 /** One client connection and its current exchange. */
-class ClientConn implements UpstreamOwner, ClientHandler {
+class ClientConn implements UpstreamOwner, SocketEvents {
   private phase: Phase = Phase.Idle;
   /** The settings of the current request (its location's, or the service's). */
   private rs: RequestSettings;
@@ -430,7 +430,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
 
   constructor(
     private readonly svc: HttpService,
-    private readonly sock: ClientSocket,
+    private readonly sock: ProxySocket,
   ) {
     this.rs = svc.settings;
     const now = svc.deps.ticker.nowMs;
@@ -497,7 +497,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
 
   // ---- client side ----------------------------------------------------------------------------
 
-  onClientData(d: Buffer): void {
+  onData(d: Buffer): void {
     this.clientActive = true;
     this.svc.counters.bytesIn += d.length;
     switch (this.phase) {
@@ -656,7 +656,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
     }
   }
 
-  onClientEnd(): void {
+  onEnd(): void {
     this.clientEnded = true;
     if (this.phase === Phase.Idle && (this.buf === undefined || this.buf.length === 0)) this.endClient();
     else if (this.phase === Phase.Head) this.parseNext();
@@ -664,7 +664,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
     else if (this.phase === Phase.Body && !this.reqDone) this.destroy();
   }
 
-  onClientDrain(): void {
+  onDrain(): void {
     this.clientActive = true;
     if (this.upPaused && this.up !== undefined) {
       this.upPaused = false;
@@ -672,7 +672,7 @@ class ClientConn implements UpstreamOwner, ClientHandler {
     }
   }
 
-  onClientClose(): void {
+  onClose(): void {
     if (this.phase !== Phase.Closed) this.cleanup();
     this.svc.removed(this);
   }

@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { clientFront } from './native-front.js';
+import { nativeFront } from './native-front.js';
 import { be, httpBackend, rawRequest, startHttpProxy, statuses } from './testing/harness.js';
 
 const GET = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 const CLOSE = 'Connection: close\r\n';
 
-function frontOrSkip(t: { skip(msg: string): void }): ReturnType<typeof clientFront> {
-  const f = clientFront();
+function frontOrSkip(t: { skip(msg: string): void }): ReturnType<typeof nativeFront> {
+  const f = nativeFront();
   if (f === null) t.skip(process.env['HALO_PROXY_FRONT'] === 'node' ? 'HALO_PROXY_FRONT=node: the client front is off' : 'the native addon is not built (npm ci builds it)');
   return f;
 }
@@ -108,5 +108,64 @@ test('the client front: 200 concurrent connections, each answered once', async (
   } finally {
     await p.close();
     await b.close();
+  }
+});
+
+test('the front also carries the backend connections: one connect, then the kept connection is reused', async (t) => {
+  const f = frontOrSkip(t);
+  if (f === null) return;
+  const b = await httpBackend();
+  const p = await startHttpProxy([be(b.port)]);
+  try {
+    const before = f.stats().connects;
+    const r1 = await rawRequest(p.port, GET('/one', CLOSE));
+    const r2 = await rawRequest(p.port, GET('/two', CLOSE));
+    assert.deepEqual([...statuses(r1.text), ...statuses(r2.text)], [200, 200]);
+    assert.equal(f.stats().connects - before, 1, 'one backend connection, through the front');
+    assert.equal(b.connections, 1);
+    assert.equal(p.svc.counters.upstreamReuses, 1);
+  } finally {
+    await p.close();
+    await b.close();
+  }
+});
+
+test('the front: a refused connect closes with ECONNREFUSED; a good one connects, carries bytes both ways and ends', async (t) => {
+  const f = frontOrSkip(t);
+  if (f === null) return;
+  const dead = net.createServer();
+  await new Promise<void>((r) => dead.listen(0, '127.0.0.1', () => r()));
+  const deadPort = (dead.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => dead.close(() => r()));
+  const refused = await new Promise<Error | undefined>((resolve) => {
+    const s = f.connect('127.0.0.1', deadPort, { onData: () => undefined, onEnd: () => undefined, onDrain: () => undefined, onClose: resolve, onConnect: () => resolve(new Error('connected to a closed port')) });
+    assert.ok(s !== undefined, 'the front took the connect');
+  });
+  assert.equal((refused as NodeJS.ErrnoException | undefined)?.code, 'ECONNREFUSED');
+
+  const echo = net.createServer((c) => c.on('data', (d: Buffer) => c.end(Buffer.concat([Buffer.from('echo:'), d]))));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  try {
+    const port = (echo.address() as net.AddressInfo).port;
+    const got: Buffer[] = [];
+    const ended = await new Promise<{ connected: boolean; err: Error | undefined }>((resolve) => {
+      let connected = false;
+      const s = f.connect('127.0.0.1', port, {
+        onConnect: () => {
+          connected = true;
+        },
+        onData: (d) => got.push(Buffer.from(d)),
+        onEnd: () => s?.destroySoon(),
+        onDrain: () => undefined,
+        onClose: (err) => resolve({ connected, err }),
+      });
+      // written before the connect is up: the front queues it
+      assert.equal(s?.write(Buffer.from('ping')), false, 'queued until connected');
+    });
+    assert.equal(ended.connected, true);
+    assert.equal(ended.err, undefined);
+    assert.equal(Buffer.concat(got).toString(), 'echo:ping');
+  } finally {
+    await new Promise<void>((r) => echo.close(() => r()));
   }
 });

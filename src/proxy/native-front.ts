@@ -10,10 +10,11 @@
  * are served on Node sockets too: both kinds go through the same ClientConn code.
  */
 import type net from 'node:net';
+import { constants as osConstants } from 'node:os';
 import { loadAddon } from '../net/linux/native.js';
 
-/** What the HTTP proxy needs of a client connection; a net.Socket has all of it. */
-export interface ClientSocket {
+/** What the HTTP proxy needs of a connection; a net.Socket has all of it. */
+export interface ProxySocket {
   write(b: Buffer | string): boolean;
   end(): unknown;
   end(b: Buffer | string): unknown;
@@ -22,6 +23,7 @@ export interface ClientSocket {
   destroySoon(): void;
   pause(): unknown;
   resume(): unknown;
+  isPaused(): boolean;
   setNoDelay(on?: boolean): unknown;
   cork(): void;
   uncork(): void;
@@ -30,21 +32,28 @@ export interface ClientSocket {
   readonly remotePort: number | undefined;
 }
 
-/** The events of a client connection, as ClientConn handles them. */
-export interface ClientHandler {
-  onClientData(d: Buffer): void;
-  onClientEnd(): void;
-  onClientDrain(): void;
-  onClientClose(): void;
+/** The events of a connection (a client's or a backend's), as the proxy handles them. */
+export interface SocketEvents {
+  onData(d: Buffer): void;
+  /** The peer sent its FIN. */
+  onEnd(): void;
+  /** Everything written went to the kernel (after a write that returned false). */
+  onDrain(): void;
+  /** The connection is gone; `err` when it broke (a reset, a failed connect: `code` is the errno name). */
+  onClose(err: Error | undefined): void;
+  /** An outgoing connection is up. */
+  onConnect?(): void;
 }
 
 /** Wires a Node socket's events to a handler. */
-export function attachNodeSocket(sock: net.Socket, h: ClientHandler): void {
-  sock.on('data', (d: Buffer) => h.onClientData(d));
-  sock.on('end', () => h.onClientEnd());
-  sock.on('drain', () => h.onClientDrain());
-  sock.on('error', () => undefined); // 'close' follows, and is where the connection ends
-  sock.on('close', () => h.onClientClose());
+export function attachNodeSocket(sock: net.Socket, h: SocketEvents): void {
+  let err: Error | undefined;
+  sock.on('data', (d: Buffer) => h.onData(d));
+  sock.on('end', () => h.onEnd());
+  sock.on('drain', () => h.onDrain());
+  sock.on('error', (e) => (err = e)); // 'close' follows, and is where the connection ends
+  sock.on('close', () => h.onClose(err));
+  if (h.onConnect !== undefined) sock.on('connect', () => h.onConnect?.());
 }
 
 type FrontHandle = { readonly __brand: 'halo.front' };
@@ -59,16 +68,26 @@ interface FrontAddon {
   frontNoDelay(h: FrontHandle, slot: number): void;
   frontPeer(h: FrontHandle, slot: number): [string, number] | null;
   frontStats(h: FrontHandle): FrontStats;
+  frontConnect(h: FrontHandle, ip: string, port: number): number;
 }
 
 export interface FrontStats {
   readonly open: number;
   readonly accepted: number;
+  /** Outgoing connections opened (frontConnect). */
+  readonly connects: number;
   readonly queuedBytes: number;
   readonly listeners: number;
 }
 
 const REC = 16;
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** An Error like Node's socket errors: `code` is the errno name. */
+function errnoError(errno: number): Error {
+  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  return Object.assign(new Error(code), { code, errno: -errno });
+}
 const enum Ev {
   Accept = 1,
   Data = 2,
@@ -76,6 +95,7 @@ const enum Ev {
   Drain = 4,
   Error = 5,
   Closed = 6,
+  Connect = 7,
 }
 /** frontEnd: the FIN went out and the peer's was already in, so the slot is closed. */
 const END_CLOSED = 2;
@@ -83,10 +103,11 @@ const ENOENT = 2;
 /** Turns to wait for libuv to register a new listener before the front can take it over. */
 const TAKEOVER_TRIES = 20;
 
-class FrontSocket implements ClientSocket {
-  handler: ClientHandler | undefined;
+class FrontSocket implements ProxySocket {
+  handler: SocketEvents | undefined;
   private queued = 0;
   private closed = false;
+  private reading = true;
   private corked: Buffer[] | undefined;
   private corkedBytes = 0;
   private peer: [string, number] | null | undefined;
@@ -152,11 +173,17 @@ class FrontSocket implements ClientSocket {
   }
 
   pause(): void {
+    this.reading = false;
     if (!this.closed && this.front.addon.frontRead(this.front.handle, this.slot, false) < 0) this.destroy();
   }
 
   resume(): void {
+    this.reading = true;
     if (!this.closed && this.front.addon.frontRead(this.front.handle, this.slot, true) < 0) this.destroy();
+  }
+
+  isPaused(): boolean {
+    return !this.reading;
   }
 
   setNoDelay(): void {
@@ -178,23 +205,23 @@ class FrontSocket implements ClientSocket {
 
   drained(): void {
     this.queued = 0;
-    this.handler?.onClientDrain();
+    this.handler?.onDrain();
   }
 
   /** The front closed the slot (CLOSED event): only the handler is left to tell. */
   closedThere(): void {
     this.closed = true;
     this.front.forget(this);
-    this.handler?.onClientClose();
+    this.handler?.onClose(undefined);
   }
 
-  /** The connection broke (ERROR event, or a failed call): close the slot, then tell the handler. */
-  failed(): void {
+  /** The connection broke (ERROR event): close the slot, then tell the handler why. */
+  failed(errno: number): void {
     if (this.closed) return;
     this.front.addon.frontCloseConn(this.front.handle, this.slot, false);
     this.closed = true;
     this.front.forget(this);
-    this.handler?.onClientClose();
+    this.handler?.onClose(errnoError(errno));
   }
 
   /** A call found the connection closed by the front: tell the handler after the caller returns. */
@@ -202,14 +229,14 @@ class FrontSocket implements ClientSocket {
     if (this.closed) return;
     this.closed = true;
     this.front.forget(this);
-    process.nextTick(() => this.handler?.onClientClose());
+    process.nextTick(() => this.handler?.onClose(undefined));
   }
 
   /** Closed by halo: Node emits 'close' after the call returns, and so does the front. */
   private closedHere(): void {
     this.closed = true;
     this.front.forget(this);
-    process.nextTick(() => this.handler?.onClientClose());
+    process.nextTick(() => this.handler?.onClose(undefined));
   }
 }
 
@@ -238,16 +265,19 @@ class Front {
           break;
         }
         case Ev.Data:
-          this.socks[slot]?.handler?.onClientData(data.subarray(a, a + rec.readUInt32LE(o + 12)));
+          this.socks[slot]?.handler?.onData(data.subarray(a, a + rec.readUInt32LE(o + 12)));
           break;
         case Ev.Eof:
-          this.socks[slot]?.handler?.onClientEnd();
+          this.socks[slot]?.handler?.onEnd();
           break;
         case Ev.Drain:
           this.socks[slot]?.drained();
           break;
         case Ev.Error:
-          this.socks[slot]?.failed();
+          this.socks[slot]?.failed(a);
+          break;
+        case Ev.Connect:
+          this.socks[slot]?.handler?.onConnect?.();
           break;
         case Ev.Closed:
           this.socks[slot]?.closedThere();
@@ -256,6 +286,16 @@ class Front {
           break;
       }
     }
+  }
+
+  /** A connection to a backend, or undefined when the front cannot open one (the caller uses Node). */
+  connect(ip: string, port: number, events: SocketEvents): FrontSocket | undefined {
+    const slot = this.addon.frontConnect(this.handle, ip, port);
+    if (slot < 0) return undefined;
+    const s = new FrontSocket(this, slot);
+    s.handler = events;
+    this.socks[slot] = s;
+    return s;
   }
 
   forget(s: FrontSocket): void {
@@ -295,8 +335,8 @@ class Front {
 
 let front: Front | null | undefined;
 
-/** The process's front, or null when the addon is missing or HALO_PROXY_FRONT=node. */
-export function clientFront(): Front | null {
+/** The process's socket front, or null when the addon is missing or HALO_PROXY_FRONT=node. */
+export function nativeFront(): Front | null {
   if (front !== undefined) return front;
   front = null;
   if (process.env['HALO_PROXY_FRONT'] === 'node') return front;

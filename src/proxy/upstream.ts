@@ -8,6 +8,7 @@ import type { Picker, PickerFactory } from '../balance/picker.js';
 import { withPersistence } from '../balance/persistence.js';
 import type { BackendState } from '../core/backend.js';
 import type { Prng } from '../core/prng.js';
+import { attachNodeSocket, nativeFront, type ProxySocket, type SocketEvents } from './native-front.js';
 import { PassiveHealth } from './passive.js';
 import type { BackendSpec, PoolSpec } from './types.js';
 
@@ -60,41 +61,51 @@ export interface UpstreamOwner {
   onUpConnect(): void;
 }
 
-/** One TCP connection to a backend; its listeners are attached once and follow the owner. */
-export class UpstreamConn {
+/**
+ * One TCP connection to a backend: a slot of the native front when the addon is there, else a
+ * Node socket (`pool.connect`). Its events follow whoever owns it now.
+ */
+export class UpstreamConn implements SocketEvents {
   owner: UpstreamOwner | undefined;
   requests = 0;
   idleSinceMs = 0;
   connected = false;
   closed = false;
-  private err: Error | undefined;
+  /** Set by the pool right after construction (the front needs the event target first). */
+  sock!: ProxySocket;
 
   constructor(
-    readonly sock: net.Socket,
     readonly backend: BackendSpec,
     readonly createdMs: number,
     private readonly pool: UpstreamPool,
-  ) {
-    sock.setNoDelay(true);
-    sock.on('connect', () => {
-      this.connected = true;
-      this.owner?.onUpConnect();
-    });
-    sock.on('data', (d: Buffer) => {
-      if (this.owner !== undefined) this.owner.onUpData(d);
-      else sock.destroy(); // an idle connection must not talk: drop it
-    });
-    sock.on('drain', () => this.owner?.onUpDrain());
-    sock.on('error', (e) => {
-      this.err = e;
-    });
-    sock.on('close', (hadError) => {
-      this.closed = true;
-      this.pool.forget(this);
-      const o = this.owner;
-      this.owner = undefined;
-      o?.onUpClose(hadError, this.err);
-    });
+  ) {}
+
+  onConnect(): void {
+    this.connected = true;
+    this.owner?.onUpConnect();
+  }
+
+  onData(d: Buffer): void {
+    if (this.owner !== undefined) this.owner.onUpData(d);
+    else this.sock.destroy(); // an idle connection must not talk: drop it
+  }
+
+  /** The backend closed its side: close ours once written, as a Node socket without allowHalfOpen does. */
+  onEnd(): void {
+    this.sock.destroySoon();
+  }
+
+  onDrain(): void {
+    this.owner?.onUpDrain();
+  }
+
+  onClose(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pool.forget(this);
+    const o = this.owner;
+    this.owner = undefined;
+    o?.onUpClose(err !== undefined, err);
   }
 
   destroy(): void {
@@ -181,8 +192,17 @@ export class UpstreamPool {
   }
 
   connect(b: BackendSpec, nowMs: number): UpstreamConn {
-    const sock = net.connect({ host: b.address, port: b.port });
-    return new UpstreamConn(sock, b, nowMs, this);
+    const c = new UpstreamConn(b, nowMs, this);
+    const native = nativeFront()?.connect(b.address, b.port, c);
+    if (native !== undefined) {
+      c.sock = native;
+    } else {
+      // no addon, HALO_PROXY_FRONT=node, or an address the front does not take (a host name)
+      const sock = net.connect({ host: b.address, port: b.port, noDelay: true });
+      attachNodeSocket(sock, c);
+      c.sock = sock;
+    }
+    return c;
   }
 
   /** A kept connection to `id`, most recently used first (warm). */
