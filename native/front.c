@@ -1,5 +1,6 @@
 /*
- * halo_net client front: the client side of halo's HTTP proxy without one Node socket each.
+ * halo_net socket front: the HTTP proxy's connections (clients and backends) without one Node
+ * socket each.
  *
  * A Node net.Socket costs tens of microseconds of CPU per connection before a byte is read (the
  * JS object, its stream state, a libuv handle, a C++ wrap that only the garbage collector frees);

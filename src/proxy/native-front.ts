@@ -1,8 +1,8 @@
 /**
- * The client front of the HTTP proxy: accepted connections held by halo's addon (native/front.c)
- * instead of one Node socket each. A new connection then costs an array slot and an fd, not a
+ * The socket front of the HTTP proxy: client connections (accepted) and backend connections
+ * (opened) held by halo's addon (native/front.c) instead of one Node socket each. A new connection then costs an array slot and an fd, not a
  * JS stream object, a libuv handle and a C++ wrap that only the garbage collector frees
- * (docs/architecture.md, "The client front"). The listening socket stays a Node server (binding,
+ * (docs/architecture.md, "The socket front"). The listening socket stays a Node server (binding,
  * cluster sharing, errors, close); the front only accepts on it.
  *
  * `HALO_PROXY_FRONT=node` in the environment keeps every connection on Node sockets, as does a
