@@ -1,13 +1,14 @@
 /**
  * The socket front of the HTTP proxy: client connections (accepted) and backend connections
- * (opened) held by halo's addon (native/front.c) instead of one Node socket each. A new connection then costs an array slot and an fd, not a
- * JS stream object, a libuv handle and a C++ wrap that only the garbage collector frees
- * (docs/architecture.md, "The socket front"). The listening socket stays a Node server (binding,
+ * (opened) held by halo's addon (native/front.c) instead of one Node socket each. A connection
+ * then costs an array slot and an fd, not a JS stream object, a libuv handle and a C++ wrap that
+ * only the garbage collector frees (docs/architecture.md, "The socket front"). The listening socket stays a Node server (binding,
  * cluster sharing, errors, close); the front only accepts on it.
  *
  * `HALO_PROXY_FRONT=node` in the environment keeps every connection on Node sockets, as does a
- * machine without the addon. Connections Node accepted before the front took the listener over
- * are served on Node sockets too: both kinds go through the same ClientConn code.
+ * machine without the addon, and a backend given by host name. Connections Node accepted before
+ * the front took the listener over are served on Node sockets too: both kinds go through the same
+ * proxy code.
  */
 import type net from 'node:net';
 import { constants as osConstants } from 'node:os';
