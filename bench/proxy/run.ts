@@ -78,6 +78,8 @@ interface WrkResult {
   rps: number;
   /** CPU time the proxy (every process of it) spent per request, in microseconds. */
   cpuUsPerReq: number;
+  /** Peak resident memory of the proxy's processes since they started, in MiB. */
+  rssMb: number;
   p50Ms: number;
   p99Ms: number;
   bytesPerSec: number;
@@ -115,6 +117,22 @@ function cpuTicks(pid: number): number {
   return ticks;
 }
 
+/** Peak resident memory (VmHWM) of `pid` and its descendants, in MiB. */
+function peakRssMb(pid: number): number {
+  let kb = 0;
+  const todo = [pid];
+  for (let n = 0; todo.length > 0 && n < 1000; n++) {
+    const p = todo.pop() as number;
+    try {
+      kb += Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+      for (const c of readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ')) if (c.trim() !== '') todo.push(Number(c));
+    } catch {
+      // the process is gone
+    }
+  }
+  return kb / 1024;
+}
+
 /** Clock ticks per second of /proc times (USER_HZ; 100 on Linux everywhere that matters). */
 const TICKS_PER_S = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
@@ -133,7 +151,8 @@ function wrk(url: string, conns: number, extra: string[] = [], secs = seconds, t
   const p99 = toMs(/^\s+99%\s+(\S+)/m.exec(out)?.[1] ?? '');
   const bps = toBytes(/Transfer\/sec:\s+(\S+)/.exec(out)?.[1] ?? '');
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  return { rps, cpuUsPerReq: (cpuS * 1e6) / requests, p50Ms: p50, p99Ms: p99, bytesPerSec: bps };
+  const rssMb = proxyPid === undefined ? NaN : peakRssMb(proxyPid);
+  return { rps, cpuUsPerReq: (cpuS * 1e6) / requests, rssMb, p50Ms: p50, p99Ms: p99, bytesPerSec: bps };
 }
 
 /** A wrk script that sends `Connection: close` (one new connection per request). */
@@ -323,7 +342,7 @@ function median(xs: number[]): number {
 function medianOf(rs: Array<WrkResult | undefined>): WrkResult | undefined {
   const xs = rs.filter((r): r is WrkResult => r !== undefined);
   if (xs.length === 0) return undefined;
-  return { rps: median(xs.map((x) => x.rps)), cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)), bytesPerSec: median(xs.map((x) => x.bytesPerSec)) };
+  return { rps: median(xs.map((x) => x.rps)), cpuUsPerReq: median(xs.map((x) => x.cpuUsPerReq)), rssMb: median(xs.map((x) => x.rssMb)), p50Ms: median(xs.map((x) => x.p50Ms)), p99Ms: median(xs.map((x) => x.p99Ms)), bytesPerSec: median(xs.map((x) => x.bytesPerSec)) };
 }
 
 function medianRow(rs: Row[]): Row {
@@ -360,12 +379,12 @@ function print(rows: Row[]): void {
   // The rates above are what the load generator got; a proxy whose core was not saturated (the
   // load generator shares the other core with the backend) looks slower there than it is. CPU
   // time per request says what each request cost the proxy.
-  console.log('\n| L7 proxy CPU per request | keep-alive: µs | × nginx (nginx µs / proxy µs) | new conn per request: µs | × nginx |');
-  console.log('|---|---|---|---|---|');
+  console.log('\n| L7 proxy CPU per request | keep-alive: µs | × nginx (nginx µs / proxy µs) | new conn per request: µs | × nginx | peak RSS after both, MiB |');
+  console.log('|---|---|---|---|---|---|');
   for (const r of rows.filter((x) => x.kind === 'http')) {
     const ratio = nginxHttp?.ka !== undefined && r.ka !== undefined ? nginxHttp.ka.cpuUsPerReq / r.ka.cpuUsPerReq : NaN;
     const ratioFresh = nginxHttp?.fresh !== undefined && r.fresh !== undefined ? nginxHttp.fresh.cpuUsPerReq / r.fresh.cpuUsPerReq : NaN;
-    console.log(`| ${r.proxy} | ${fmt(r.ka?.cpuUsPerReq, 1)} | ${fmt(ratio, 2)} | ${fmt(r.fresh?.cpuUsPerReq, 1)} | ${fmt(ratioFresh, 2)} |`);
+    console.log(`| ${r.proxy} | ${fmt(r.ka?.cpuUsPerReq, 1)} | ${fmt(ratio, 2)} | ${fmt(r.fresh?.cpuUsPerReq, 1)} | ${fmt(ratioFresh, 2)} | ${fmt(r.fresh?.rssMb, 1)} |`);
   }
   console.log('\n| L4 TCP, 64 MiB transfers | GB/s (1 core) | × nginx stream |');
   console.log('|---|---|---|');
