@@ -259,6 +259,7 @@ static void *relay_main(void *arg) {
     int n = epoll_wait(r->epfd, evs, EPOLL_BATCH, timeout);
     if (n < 0 && errno != EINTR) break;
     uint64_t now = now_ns();
+    int woken = 0; /* JS asked for something (a stop): sweep now, not at the next tick */
     pthread_mutex_lock(&r->mu);
     /* pairs cut short at the byte bound last turn */
     int32_t head = r->ready_head;
@@ -276,6 +277,7 @@ static void *relay_main(void *arg) {
         uint64_t v;
         ssize_t k = read(r->evfd, &v, sizeof v);
         (void)k;
+        woken = 1;
         continue;
       }
       uint32_t index = (uint32_t)(data & 0xffffffffu);
@@ -290,7 +292,7 @@ static void *relay_main(void *arg) {
       if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) p->wr[side] = 1;
       service(r, index, now);
     }
-    if (now - last_sweep >= (uint64_t)SWEEP_MS * 1000000u || n == 0) {
+    if (now - last_sweep >= (uint64_t)SWEEP_MS * 1000000u || n == 0 || woken) {
       sweep(r, now);
       last_sweep = now;
     }
@@ -599,6 +601,42 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   return o;
 }
 
+/* relayPoll(handle) -> Buffer of 24-byte records (id u32, -, bytes in f64, bytes out f64), one
+ * per live pair: the byte counters so far, for counters that move while a long pair lives. */
+static napi_value js_poll(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  relay *r = argc >= 1 ? get_relay(env, argv[0]) : NULL;
+  if (!r) {
+    napi_throw_type_error(env, NULL, "relayPoll(handle)");
+    return NULL;
+  }
+  pthread_mutex_lock(&r->mu);
+  size_t n = r->live;
+  void *data = NULL;
+  napi_value buf;
+  if (napi_create_buffer(env, n * 24, &data, &buf) != napi_ok) {
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+  }
+  unsigned char *b = data;
+  size_t k = 0;
+  for (uint32_t i = 0; i < r->high && k < n; i++) {
+    pair *p = &r->pairs[i];
+    if (p->state != S_LIVE) continue;
+    double in = (double)p->d[0].bytes, out = (double)p->d[1].bytes;
+    uint32_t zero = 0;
+    memcpy(b + k * 24, &p->id, 4);
+    memcpy(b + k * 24 + 4, &zero, 4);
+    memcpy(b + k * 24 + 8, &in, 8);
+    memcpy(b + k * 24 + 16, &out, 8);
+    k++;
+  }
+  pthread_mutex_unlock(&r->mu);
+  return buf;
+}
+
 /* relayClose(handle): ends every live pair (each still reports, reason closed), joins the thread. */
 static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -623,6 +661,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"relayAdd", NULL, js_add, NULL, NULL, NULL, napi_enumerable, NULL},
       {"relayStop", NULL, js_stop, NULL, NULL, NULL, napi_enumerable, NULL},
       {"relayStats", NULL, js_stats, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"relayPoll", NULL, js_poll, NULL, NULL, NULL, napi_enumerable, NULL},
       {"relayClose", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

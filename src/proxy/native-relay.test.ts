@@ -256,6 +256,29 @@ test('relay: a slow reader blocks the sender; memory stays bounded; every byte a
   });
 });
 
+test('relay: the byte counters move while a relayed pair lives (polled once a second)', { skip: SKIP }, async () => {
+  const backend = await tcpServer((s) => {
+    s.on('data', (d: Buffer) => s.write(d));
+    s.on('end', () => s.end());
+  });
+  await withService(backend, {}, async (svc) => {
+    const c = net.connect({ host: '127.0.0.1', port: svc.port() });
+    c.on('error', () => undefined);
+    let echoed = 0;
+    c.on('data', (d: Buffer) => (echoed += d.length));
+    await new Promise<void>((r) => c.once('connect', () => r()));
+    c.write(Buffer.alloc(50_000, 1));
+    assert.ok(await until(() => echoed === 50_000, 3000), 'the echo came back');
+    assert.ok(await until(() => svc.counters.bytesIn === 50_000 && svc.counters.bytesOut === 50_000, 3000), `counters while live: ${svc.counters.bytesIn}/${svc.counters.bytesOut}`);
+    assert.equal(svc.pairs.size, 1, 'the pair is still open');
+    c.end();
+    assert.ok(await until(() => svc.pairs.size === 0, 3000));
+    assert.equal(svc.counters.bytesIn, 50_000, 'the final report does not count twice');
+    assert.equal(svc.counters.bytesOut, 50_000);
+    c.destroy();
+  });
+});
+
 test('relay: the idle timeout (proxy_timeout) closes a silent pair in C', { skip: SKIP }, async () => {
   const backend = await tcpServer((s) => s.on('data', (d: Buffer) => s.write(d)));
   await withService(backend, { timeouts: { ...NGINX_TIMEOUTS, idleMs: 300 } }, async (svc) => {

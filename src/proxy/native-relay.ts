@@ -51,6 +51,8 @@ interface RelayAddon {
   relayAdd(handle: RelayHandle, id: number, clientFd: number, backendFd: number, idleMs: number): number;
   relayStop(handle: RelayHandle, id: number): boolean;
   relayStats(handle: RelayHandle): RelayStats;
+  /** Absent in an addon built before it existed: the counters then move when pairs end. */
+  relayPoll?(handle: RelayHandle): Buffer;
   relayClose(handle: RelayHandle): void;
 }
 
@@ -61,6 +63,9 @@ export const RELAY_MAX_PAIRS = 16384;
  * docs/performance.md. Past the user's pipe budget the kernel keeps the default size.
  */
 export const RELAY_PIPE_BYTES = 256 * 1024;
+/** How often the byte counters of live pairs are read, so long transfers show in the counters. */
+export const RELAY_POLL_MS = 1000;
+const POLL_REC = 24;
 /** The longest idle timeout the relay takes (its counter is in milliseconds, u32). */
 const MAX_IDLE_MS = 0xffffffff;
 
@@ -101,13 +106,22 @@ export function untouched(sock: net.Socket): boolean {
   return sock.readableLength === 0 && sock.writableLength === 0 && sock.bytesRead === 0 && !sock.destroyed && !sock.readableEnded;
 }
 
+/** Bytes so far of a live pair (totals, not deltas). */
+export type RelayProgress = (bytesIn: number, bytesOut: number) => void;
+
+interface Waiter {
+  readonly done: (r: RelayReport) => void;
+  readonly progress: RelayProgress | undefined;
+}
+
 export type AddResult = { ok: true; id: number } | { ok: false; error: string; full: boolean };
 
 export class NativeRelay {
   private handle: RelayHandle | undefined;
   private nextId = 1;
-  private readonly waiting = new Map<number, (r: RelayReport) => void>();
+  private readonly waiting = new Map<number, Waiter>();
   private users = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly addon: RelayAddon,
@@ -138,7 +152,7 @@ export class NativeRelay {
    * Hands an established pair to the relay. On success the relay owns the bytes (not the fds)
    * until `onDone`; on failure nothing changed and the caller keeps piping in JavaScript.
    */
-  add(clientFd: number, backendFd: number, idleMs: number, onDone: (r: RelayReport) => void): AddResult {
+  add(clientFd: number, backendFd: number, idleMs: number, onDone: (r: RelayReport) => void, onProgress?: RelayProgress): AddResult {
     if (this.handle === undefined) {
       try {
         this.handle = this.addon.relayCreate((id, bytesIn, bytesOut, reason, errno) => this.onReport(id, { bytesIn, bytesOut, reason: reason as RelayReason, errno }), this.maxPairs, this.pipeBytes);
@@ -154,7 +168,11 @@ export class NativeRelay {
       this.maybeClose();
       return { ok: false, full: true, error: `Cannot relay the connection natively: errno ${-rc}` };
     }
-    this.waiting.set(id, onDone);
+    this.waiting.set(id, { done: onDone, progress: onProgress });
+    if (this.pollTimer === undefined) {
+      this.pollTimer = setInterval(() => this.poll(), RELAY_POLL_MS);
+      this.pollTimer.unref();
+    }
     return { ok: true, id };
   }
 
@@ -167,17 +185,30 @@ export class NativeRelay {
     return this.handle !== undefined ? this.addon.relayStats(this.handle) : undefined;
   }
 
+  /** Hands every live pair its byte counts so far (one call into C for all of them). */
+  poll(): void {
+    if (this.handle === undefined || this.addon.relayPoll === undefined) return;
+    const b = this.addon.relayPoll(this.handle);
+    for (let off = 0; off + POLL_REC <= b.length; off += POLL_REC) {
+      this.waiting.get(b.readUInt32LE(off))?.progress?.(b.readDoubleLE(off + 8), b.readDoubleLE(off + 16));
+    }
+  }
+
   private onReport(id: number, r: RelayReport): void {
-    const done = this.waiting.get(id);
+    const w = this.waiting.get(id);
     this.waiting.delete(id);
     try {
-      done?.(r);
+      w?.done(r);
     } finally {
       this.maybeClose();
     }
   }
 
   private maybeClose(): void {
+    if (this.waiting.size === 0 && this.pollTimer !== undefined) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = undefined;
+    }
     if (this.users === 0 && this.waiting.size === 0 && this.handle !== undefined) {
       const h = this.handle;
       this.handle = undefined;
@@ -193,8 +224,15 @@ export function processRelay(): { ok: true; relay: NativeRelay } | { ok: false; 
   if (shared !== undefined) return { ok: true, relay: shared };
   const l = loadRelayAddon();
   if (!l.ok) return l;
-  shared = new NativeRelay(l.addon);
+  shared = new NativeRelay(l.addon, RELAY_MAX_PAIRS, pipeBytesFromEnv());
   return { ok: true, relay: shared };
+}
+
+/** HALO_RELAY_PIPE_BYTES overrides the pipe size (measurements); 0 keeps the kernel's default. */
+function pipeBytesFromEnv(): number {
+  const v = process.env.HALO_RELAY_PIPE_BYTES;
+  const n = v !== undefined && /^[0-9]+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n <= 0x7fffffff ? n : RELAY_PIPE_BYTES;
 }
 
 /** HALO_L4_RELAY=off keeps every L4 pair on the JavaScript path (comparisons, debugging). */

@@ -133,6 +133,8 @@ class TcpPair {
   /** Set while the native relay moves this pair's bytes. */
   private relayId: number | undefined;
   private relay: NativeRelay | undefined;
+  private relayedIn = 0;
+  private relayedOut = 0;
 
   constructor(
     private readonly svc: TcpService,
@@ -254,7 +256,13 @@ class TcpPair {
     const cfd = socketFd(this.client);
     const ufd = socketFd(up);
     if (cfd === undefined || ufd === undefined || !untouched(this.client) || !untouched(up)) return false;
-    const r = relay.add(cfd, ufd, this.svc.spec.timeouts.idleMs, (rep) => this.onRelayDone(rep));
+    const r = relay.add(
+      cfd,
+      ufd,
+      this.svc.spec.timeouts.idleMs,
+      (rep) => this.onRelayDone(rep),
+      (bytesIn, bytesOut) => this.countRelayed(bytesIn, bytesOut),
+    );
     if (!r.ok) {
       this.svc.relayFailed(r.error, r.full);
       return false;
@@ -264,13 +272,20 @@ class TcpPair {
     return true;
   }
 
+  /** Byte totals of a relayed pair so far: the counters move while a long transfer lives. */
+  private countRelayed(bytesIn: number, bytesOut: number): void {
+    const counters = this.svc.counters;
+    counters.bytesIn += bytesIn - this.relayedIn;
+    counters.bytesOut += bytesOut - this.relayedOut;
+    this.relayedIn = bytesIn;
+    this.relayedOut = bytesOut;
+  }
+
   /** The relay let go of both fds: count its bytes, then Node closes the sockets. */
   private onRelayDone(rep: RelayReport): void {
     this.relayId = undefined;
     this.relay = undefined;
-    const counters = this.svc.counters;
-    counters.bytesIn += rep.bytesIn;
-    counters.bytesOut += rep.bytesOut;
+    this.countRelayed(rep.bytesIn, rep.bytesOut);
     if (rep.reason === RelayReason.Error) {
       // as on the JavaScript path a reset ends both sides at once
       this.client.resetAndDestroy();
