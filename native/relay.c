@@ -60,6 +60,13 @@ typedef struct dir {
   uint64_t bytes; /* bytes written to dst */
 } dir;
 
+typedef struct report {
+  uint32_t id;
+  int reason;
+  int err;
+  double bytes_in, bytes_out;
+} report;
+
 typedef struct pair {
   int state;
   uint32_t gen;
@@ -71,14 +78,8 @@ typedef struct pair {
   int stop;
   int ready; /* on the ready list */
   int32_t next_ready;
+  report *rep; /* allocated when the pair is added, so finishing never needs memory */
 } pair;
-
-typedef struct report {
-  uint32_t id;
-  int reason;
-  int err;
-  double bytes_in, bytes_out;
-} report;
 
 typedef struct relay {
   pthread_mutex_t mu;
@@ -133,23 +134,22 @@ static void finish(relay *r, uint32_t index, int reason, int err) {
   epoll_ctl(r->epfd, EPOLL_CTL_DEL, p->d[1].src, NULL);
   close_pipes(&p->d[0]);
   close_pipes(&p->d[1]);
-  report *rep = malloc(sizeof *rep);
-  if (rep) {
-    rep->id = p->id;
-    rep->reason = reason;
-    rep->err = err;
-    rep->bytes_in = (double)p->d[0].bytes;
-    rep->bytes_out = (double)p->d[1].bytes;
-  }
+  report *rep = p->rep;
+  p->rep = NULL;
+  rep->id = p->id;
+  rep->reason = reason;
+  rep->err = err;
+  rep->bytes_in = (double)p->d[0].bytes;
+  rep->bytes_out = (double)p->d[1].bytes;
   r->bytes_in += p->d[0].bytes;
   r->bytes_out += p->d[1].bytes;
   p->state = S_FREE;
   p->gen++;
   r->live--;
   r->finished++;
-  /* The queue is unbounded (size 0), so a non-blocking call only fails while closing; a lost
-   * report would leave the Node sockets open, so a failed malloc still reports, without data. */
-  if (rep) napi_call_threadsafe_function(r->tsfn, rep, napi_tsfn_nonblocking);
+  /* The queue is unbounded (size 0), so a non-blocking call fails only when the environment is
+   * going away (and nothing is left to report to). */
+  if (napi_call_threadsafe_function(r->tsfn, rep, napi_tsfn_nonblocking) != napi_ok) free(rep);
 }
 
 /* ---------- moving bytes ---------- */
@@ -490,7 +490,8 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "relayAdd(handle, id, clientFd, backendFd, idleMs)");
     return NULL;
   }
-  int rc = 0;
+  report *rep = malloc(sizeof *rep);
+  int rc = rep ? 0 : -ENOMEM;
   pthread_mutex_lock(&r->mu);
   uint32_t index = r->max_pairs;
   if (r->live < r->max_pairs) {
@@ -500,8 +501,8 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
         break;
       }
   }
-  if (index == r->max_pairs) rc = -ENOSPC;
-  pair *p = index < r->max_pairs ? &r->pairs[index] : NULL;
+  if (index == r->max_pairs && rc == 0) rc = -ENOSPC;
+  pair *p = index < r->max_pairs && rc == 0 ? &r->pairs[index] : NULL;
   if (p) {
     uint32_t gen = p->gen;
     memset(p, 0, sizeof *p);
@@ -529,6 +530,8 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
       close_pipes(&p->d[0]);
       close_pipes(&p->d[1]);
     } else {
+      p->rep = rep;
+      rep = NULL;
       /* both sides may already be readable/writable: the first edge arrives at once anyway */
       p->state = S_LIVE;
       r->live++;
@@ -537,6 +540,7 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
     }
   }
   pthread_mutex_unlock(&r->mu);
+  free(rep); /* not taken by a pair */
   if (rc == 0) {
     r->js_live++;
     set_ref(r, env);

@@ -59,10 +59,12 @@ interface RelayAddon {
 /** Pairs relayed at once per process; past it new pairs go through JavaScript. */
 export const RELAY_MAX_PAIRS = 16384;
 /**
- * Bytes per pipe (F_SETPIPE_SZ; the default is 64 KiB). Measured on 64 MiB transfers: see
- * docs/performance.md. Past the user's pipe budget the kernel keeps the default size.
+ * Bytes per pipe (F_SETPIPE_SZ); 0 keeps the kernel's default (64 KiB). Measured on 64 MiB
+ * transfers, 64 KiB, 256 KiB and 1 MiB pipes were within the noise (docs/performance.md), and
+ * larger pipes use up a non-root user's pipe budget (fs.pipe-user-pages-soft) sooner, after which
+ * the kernel makes tiny pipes: so the default.
  */
-export const RELAY_PIPE_BYTES = 256 * 1024;
+export const RELAY_PIPE_BYTES = 0;
 /** How often the byte counters of live pairs are read, so long transfers show in the counters. */
 export const RELAY_POLL_MS = 1000;
 const POLL_REC = 24;
