@@ -11,7 +11,7 @@ import { Ticker } from './upstream.js';
 import { NGINX_TIMEOUTS, poolSpec, serviceSpec, type BackendSpec, type ServiceSpec } from './types.js';
 import { createRr as testRoundRobin } from '../balance/lvs-rr.js';
 import { be } from './testing/harness.js';
-import { loadRelayAddon, processRelay, socketFd, untouched } from './native-relay.js';
+import { loadRelayAddon, NativeRelay, processRelay, RelayReason, socketFd, untouched, type RelayReport } from './native-relay.js';
 
 const haveRelay = loadRelayAddon().ok;
 const SKIP = haveRelay ? false : `native relay addon missing: ${loadRelayAddon().ok ? '' : 'build it with node scripts/build-native.mjs'}`;
@@ -363,6 +363,44 @@ test('relay: 200 concurrent pairs echo 64 KiB each intact', { skip: SKIP }, asyn
     assert.equal(svc.relayedPairs, n);
     assert.equal(svc.counters.bytesIn, n * 64 * 1024);
   });
+});
+
+test('relay: a full table refuses the next pair (the caller keeps it in JavaScript); stop() ends a pair with its report', { skip: SKIP }, async () => {
+  const l = loadRelayAddon();
+  assert.ok(l.ok);
+  const relay = new NativeRelay(l.addon, 1, 0);
+  relay.acquire();
+  const peers: net.Socket[] = [];
+  const srv = net.createServer({ pauseOnConnect: true }, (s) => peers.push(s));
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as net.AddressInfo).port;
+  const conns: net.Socket[] = [];
+  try {
+    for (let i = 0; i < 4; i++) {
+      const c = net.connect({ host: '127.0.0.1', port });
+      c.on('error', () => undefined);
+      conns.push(c);
+      await new Promise<void>((r) => c.once('connect', () => r()));
+    }
+    assert.ok(await until(() => peers.length === 4, 2000));
+    const fd = (s: net.Socket | undefined): number => socketFd(s as net.Socket) ?? -1;
+    let report: RelayReport | undefined;
+    const first = relay.add(fd(conns[0]), fd(conns[1]), 0, (r) => (report = r));
+    assert.equal(first.ok, true);
+    const second = relay.add(fd(conns[2]), fd(conns[3]), 0, () => undefined);
+    assert.equal(second.ok, false);
+    assert.equal(!second.ok && second.full, true, 'refused because the table is full');
+    assert.equal(relay.livePairs, 1);
+    if (first.ok) relay.stop(first.id);
+    assert.ok(await until(() => report !== undefined, 2000), 'the stopped pair reports');
+    assert.equal(report?.reason, RelayReason.Stopped);
+    relay.release();
+    assert.equal(relay.running, false, 'released and no pair left: the thread is stopped');
+  } finally {
+    relay.release();
+    for (const c of [...conns, ...peers]) c.destroy();
+    await new Promise<void>((r) => srv.close(() => r()));
+  }
 });
 
 test('relay off: the JavaScript path carries the pair (nativeRelay: false)', async () => {
