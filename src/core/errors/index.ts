@@ -20,6 +20,7 @@ import { DATAPLANE_ERRORS } from './dataplane.js';
 import { CTL_ERRORS } from './ctl.js';
 import { RELOAD_ERRORS } from './reload.js';
 import { BFD_ERRORS } from './bfd.js';
+import { RELAY_ERRORS } from './relay.js';
 import type { ErrorDef } from './types.js';
 
 export type { ErrorDef, ErrorTable } from './types.js';
@@ -42,6 +43,7 @@ export const ERROR_CATALOG = {
   ...CTL_ERRORS,
   ...RELOAD_ERRORS,
   ...BFD_ERRORS,
+  ...RELAY_ERRORS,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
