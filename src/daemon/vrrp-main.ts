@@ -53,6 +53,10 @@ class PendingAddresses implements AddressPort {
     return this.inner.list(ifname);
   }
 
+  prepare(vip: VipSpec): void {
+    this.inner.prepare(vip);
+  }
+
   watch(ifnames: readonly string[], onChange: Parameters<NonNullable<AddressPort['watch']>>[1]): () => void {
     return this.inner.watch(ifnames, onChange);
   }

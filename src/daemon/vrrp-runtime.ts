@@ -232,7 +232,8 @@ export class VrrpRuntime {
 
   /**
    * Runs each instance's takeover and stop through the pure state machine, the encoder and the
-   * decoder once, on copies, with every effect discarded. V8 compiles a function on its first
+   * decoder once, on copies, with every effect discarded, and lets the address and announcement
+   * ports ready their first VIP add and gratuitous ARP (nothing is sent or changed). V8 compiles a function on its first
    * call: measured in the failover lab, a process's first takeover spent 1-3 ms compiling
    * between its advert and its gratuitous ARP, and its first stop as long before priority 0
    * (a second takeover in the same process: 0.2-0.4 ms). The VRRP process runs with
@@ -255,6 +256,10 @@ export class VrrpRuntime {
       for (const event of events) {
         t += 3_600_000;
         s = step(c, s, event, t).state;
+      }
+      for (const vip of [...c.vips, ...(c.excludedVips ?? [])]) {
+        this.opts.addresses.prepare?.(vip);
+        this.opts.neighbors.prepare?.(vip.ifname, vip.family, vip.address);
       }
       for (const priority of [c.basePriority, PRIORITY_RELEASE]) {
         const built = advertRequests(c, priority, c.advertIntervalCs);

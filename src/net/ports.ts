@@ -83,6 +83,8 @@ export interface AddressPort {
    * a VIP someone deleted (keepalived does, unless `no_track`). Returns an unsubscribe.
    */
   watch?(ifnames: readonly string[], onChange: (event: AddressEvent) => void): () => void;
+  /** Optional: readies what the first `add(vip)` needs without changing anything (see NeighborAnnouncePort.prepare). */
+  prepare?(vip: VipSpec): void;
 }
 
 /**
@@ -112,6 +114,11 @@ export interface AnnounceOptions {
 
 export interface NeighborAnnouncePort {
   announce(ifname: string, family: Family, address: string, options?: AnnounceOptions): PortResult;
+  /**
+   * Optional: readies what the first announcement of `address` needs (code compiled, addon
+   * loaded) without sending anything, so that a takeover's first announcement is not its slowest.
+   */
+  prepare?(ifname: string, family: Family, address: string): void;
 }
 
 export interface LinkEvent {

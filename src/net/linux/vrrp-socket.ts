@@ -57,6 +57,9 @@ export interface LinuxVrrpSocketsOptions {
   readonly stopAdvertsOnSignal?: boolean;
 }
 
+/** The addon's slots are process-wide (a signal handler has no other scope): so is their free list. */
+const stopSlots: { installed: boolean; readonly free: number[] } = { installed: false, free: [] };
+
 /** Where an advert goes: interface, family, destination and VRID (payload byte 1). */
 const destOf = (ifname: string, family: Family, dst: string, vrid: number | undefined): string => `${ifname}/${family}/${dst}/${vrid ?? -1}`;
 
@@ -86,10 +89,8 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
   private readonly handlers: Array<(datagram: VrrpDatagram) => void> = [];
   private readonly drops: Record<string, number> = {};
   private readonly stopFast: boolean;
-  private stopInstalled = false;
   private readonly stopByKey = new Map<string, StopEntry[]>();
   private readonly stopByDest = new Map<string, StopEntry>();
-  private readonly stopFreeSlots: number[] = [];
   private readonly stopCounts = { sentBySignal: 0, droppedAfterSignal: 0, noSlot: 0 };
 
   constructor(options: LinuxVrrpSocketsOptions = {}) {
@@ -185,18 +186,18 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     if (old.length === resolved.length && old.every((e, i) => resolved[i] !== undefined && sameRequest(e.request, resolved[i]))) return;
     this.disarmKey(key);
     if (resolved.length === 0) return;
-    if (!this.stopInstalled) {
+    if (!stopSlots.installed) {
       stopInstall.call(addon);
-      this.stopInstalled = true;
+      stopSlots.installed = true;
       const slots = stopStats.call(addon).slots;
-      for (let i = slots - 1; i >= 0; i--) this.stopFreeSlots.push(i);
+      for (let i = slots - 1; i >= 0; i--) stopSlots.free.push(i);
     }
     const entries: StopEntry[] = [];
     for (const request of resolved) {
       const sock = this.sockets.get(keyOf(request.ifname, request.family));
-      const slot = this.stopFreeSlots.pop();
+      const slot = stopSlots.free.pop();
       if (sock === undefined || slot === undefined) {
-        if (slot !== undefined) this.stopFreeSlots.push(slot);
+        if (slot !== undefined) stopSlots.free.push(slot);
         else this.stopCounts.noSlot++;
         continue;
       }
@@ -207,7 +208,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
         armed = -1;
       }
       if (armed !== 0) {
-        this.stopFreeSlots.push(slot);
+        stopSlots.free.push(slot);
         continue;
       }
       const entry: StopEntry = { slot, dest: destOf(request.ifname, request.family, request.dst, request.payload[1]), request };
@@ -244,8 +245,9 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
       return true;
     }
     if (sameBytes(request.payload, entry.request.payload)) {
+      // Kept until the runtime disarms the instance (it leaves MASTER in the same turn): until
+      // then an advert with its own priority is still dropped.
       this.stopCounts.sentBySignal++;
-      this.forget(entry);
       return true;
     }
     return false;
@@ -256,7 +258,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     const loaded = loadAddon();
     if (loaded.ok) loaded.addon.stopDisarm?.(entry.slot);
     this.stopByDest.delete(entry.dest);
-    this.stopFreeSlots.push(entry.slot);
+    stopSlots.free.push(entry.slot);
     for (const [key, list] of this.stopByKey) {
       const i = list.indexOf(entry);
       if (i < 0) continue;
