@@ -139,6 +139,8 @@ static void on_poll_closed(uv_handle_t *h) {
   free(h);
 }
 
+void halo_stop_forget_fd(int fd); /* stop_adverts.c */
+
 /* from_finalize: the struct is about to be freed, so the close callback must not touch it. */
 static void sock_shutdown(halo_sock *s, int from_finalize) {
   if (s->poll) {
@@ -148,6 +150,7 @@ static void sock_shutdown(halo_sock *s, int from_finalize) {
     s->poll = NULL;
   }
   if (s->fd >= 0) {
+    halo_stop_forget_fd(s->fd); /* stop_adverts.c: no signal-time send to a reused descriptor */
     close(s->fd);
     s->fd = -1;
   }
@@ -845,6 +848,7 @@ static napi_value js_hwaddr(napi_env env, napi_callback_info info) {
 void halo_prober_init(napi_env env, napi_value exports); /* prober.c */
 void halo_netlink_init(napi_env env, napi_value exports); /* netlink.c */
 void halo_front_init(napi_env env, napi_value exports);   /* front.c */
+void halo_stop_adverts_init(napi_env env, napi_value exports); /* stop_adverts.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -864,6 +868,7 @@ static napi_value init(napi_env env, napi_value exports) {
   halo_prober_init(env, exports);
   halo_netlink_init(env, exports);
   halo_front_init(env, exports);
+  halo_stop_adverts_init(env, exports);
   return exports;
 }
 

@@ -156,16 +156,17 @@ test('stop order: VRRP releases first, then the proxy plane drains, then the che
   void s.stop().then((c) => {
     code = c;
   });
-  assert.deepEqual(w.journal, ['vrrp stop']);
+  // SIGTERM first: the VRRP process's signal handler sends priority 0 at once (native/stop_adverts.c).
+  assert.deepEqual(w.journal, ['vrrp kill SIGTERM', 'vrrp stop']);
   const v = w.vrrp.at(-1);
   assert.ok(v);
   v.events.onMessage({ type: 'stopped' });
   v.events.onExit(0, null);
   await settle();
-  assert.deepEqual(w.journal, ['vrrp stop', 'proxy drain'], 'the checker keeps checking while connections drain');
+  assert.deepEqual(w.journal, ['vrrp kill SIGTERM', 'vrrp stop', 'proxy drain'], 'the checker keeps checking while connections drain');
   w.drainDone?.();
   await settle();
-  assert.deepEqual(w.journal, ['vrrp stop', 'proxy drain', 'proxy drained', 'checker stop omega=true']);
+  assert.deepEqual(w.journal, ['vrrp kill SIGTERM', 'vrrp stop', 'proxy drain', 'proxy drained', 'checker stop omega=true']);
   assert.equal(code, undefined, 'not done before the checker exits');
   w.checker().events.onExit(0, null);
   await settle();

@@ -188,6 +188,9 @@ test('clean stop: the VRRP process releases its instances itself; the supervisor
   w.report('VI_1', 'MASTER');
   w.journal.length = 0;
   const done = s.stop();
+  // The signal reaches the VRRP process even when only the supervisor was signalled: its C
+  // handler sends priority 0 at once; the message follows.
+  assert.deepEqual(w.child().kills, ['SIGTERM']);
   assert.deepEqual(w.child().sent.at(-1), { type: 'stop' });
   w.child().events.onMessage({ type: 'stopped' });
   w.child().events.onExit(0, null);
@@ -205,9 +208,9 @@ test('a VRRP process that does not stop in time is killed and released by the su
   const handoverMs = Math.max(...INSTANCES.map((c) => handoverBoundMs(c.version, c.advertIntervalCs)));
   assert.ok(handoverMs > 2000);
   await w.advance(1000 + handoverMs - 1);
-  assert.deepEqual(w.child().kills, []);
+  assert.deepEqual(w.child().kills, ['SIGTERM']);
   await w.advance(1);
-  assert.deepEqual(w.child().kills, ['SIGKILL']);
+  assert.deepEqual(w.child().kills, ['SIGTERM', 'SIGKILL']);
   w.journal.length = 0;
   w.child().events.onExit(null, 'SIGKILL');
   assert.equal(await done, 0);

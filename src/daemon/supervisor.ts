@@ -209,7 +209,13 @@ export class Supervisor {
     const child = this.child;
     // The VRRP process hears of the stop before anything else happens here (the status file is a
     // synchronous write): its priority-0 advert is what the backups wait for (RFC 5798 §6.4.3).
-    if (!wasWaiting && child !== undefined) child.send({ type: 'stop' });
+    // SIGTERM first: its C handler sends the priority-0 adverts the moment it arrives
+    // (native/stop_adverts.c), even when only this process got the signal; the message follows
+    // for a VRRP process that has not installed it yet.
+    if (!wasWaiting && child !== undefined) {
+      child.kill('SIGTERM');
+      child.send({ type: 'stop' });
+    }
     this.phase = 'stopping';
     this.cancelRestart?.();
     this.cancelRestart = undefined;

@@ -53,6 +53,10 @@ class PendingAddresses implements AddressPort {
     return this.inner.list(ifname);
   }
 
+  prepare(vip: VipSpec): void {
+    this.inner.prepare(vip);
+  }
+
   watch(ifnames: readonly string[], onChange: Parameters<NonNullable<AddressPort['watch']>>[1]): () => void {
     return this.inner.watch(ifnames, onChange);
   }
@@ -100,6 +104,8 @@ let trackers: RunningTrackers | undefined;
 /** Instances a reload is removing: their state reports say `deleted` (notify_deleted). */
 const deleting = new Set<string>();
 let stopping = false;
+/** The VRRP sockets, for the stop's log line (how many priority-0 adverts the signal handler sent). */
+let vrrpSockets: LinuxVrrpSockets | undefined;
 let log: Logger = stderrLogger('vrrp', false);
 const cleanups: Array<() => void> = [];
 
@@ -113,7 +119,10 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
   addresses.keepOnStop = m.dontRelease;
   tracked = addresses;
   const links = new LinuxLinks({ onError: onAdapterError });
-  const sockets = new LinuxVrrpSockets();
+  // The priority-0 adverts of MASTER instances leave from a C handler of SIGTERM/SIGINT, the moment
+  // the signal arrives (native/stop_adverts.c); installed on first use, after the handlers below.
+  const sockets = new LinuxVrrpSockets({ stopAdvertsOnSignal: true });
+  vrrpSockets = sockets;
   const neighbors = new LinuxNeighborAnnounce();
   cleanups.push(() => inner.close(), () => links.close(), () => void neighbors.close());
   const lastReported = new Map<string, string>();
@@ -147,7 +156,8 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
         before.state === after.state && event.type === 'TrackerChanged'
           ? `Priority ${before.effectivePriority} -> ${after.effectivePriority}: tracker ${event.tracker}${event.cause !== undefined ? `: ${event.cause}` : event.up ? ' up' : ' down'}`
           : after.cause;
-      // Sent before the effects of this step run: the supervisor learns of MASTER before any VIP is added.
+      // Sent after the step's wire effects (advert; on takeover the VIPs and the first gratuitous
+      // ARP, src/daemon/vrrp-runtime.ts) and before the others: the client moves first.
       send({ type: 'state', instance: { name, vrid: c.vrid, family: c.family, ifname: c.ifname, state: after.state, priority: after.effectivePriority, cause, ...(deleting.has(name) ? { deleted: true } : {}) } });
       if (before.state !== after.state) {
         log({ level: 'info', msg: after.cause, fields: { instance: name, vrid: c.vrid, from: before.state, to: after.state, priority: after.effectivePriority, tracker } });
@@ -290,7 +300,7 @@ async function stop(why: string): Promise<void> {
       // (each instance bounds its own wait); this bound only guards against a stuck runtime.
       const boundMs = Math.max(0, ...current.map((c) => handoverBoundMs(c.version, c.advertIntervalCs))) + HANDOVER_SLACK_MS;
       const handover = r.stopWithHandover();
-      log({ level: 'info', msg: `Stopping: ${why}` });
+      log({ level: 'info', msg: `Stopping: ${why}`, fields: { prio0_sent_by_signal_handler: vrrpSockets?.stopAdvertStats().sentBySignal ?? 0 } });
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         handover.then(() => false),

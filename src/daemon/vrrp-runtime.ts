@@ -16,7 +16,7 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors/index.js';
-import type { AddressEvent, AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, RoutePort, VrrpDatagram, VrrpSocketPort } from '../net/ports.js';
+import type { AddressEvent, AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, RoutePort, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
 import type { VipConfig, VrrpInstanceConfig } from '../vrrp/config.js';
 import { newRxCounters, countDecode, type VrrpRxCounters } from '../vrrp/counters.js';
 import {
@@ -32,6 +32,7 @@ import {
 import { decodeAdvert, encodeAdvert, VRRP_MCAST_V4, VRRP_MCAST_V6, VRRP_TTL, type DecodeExpect } from '../vrrp/packet.js';
 import { planReload, reconfigure, type ReconfigureResult } from '../vrrp/reconfigure.js';
 import { syncGroupOrders } from '../vrrp/sync-group.js';
+import { PRIORITY_RELEASE } from '../vrrp/timers.js';
 import type { Waker } from './waker.js';
 import { DeadlineQueue } from './deadline-queue.js';
 
@@ -155,6 +156,8 @@ export class VrrpRuntime {
   private readonly maxEventsPerTurn: number;
   /** Set by `stopWithHandover`: resolved once no instance is running any more. */
   private handoverDone: (() => void) | undefined;
+  /** Instances whose priority-0 adverts are armed in the socket's stop fast path, with the config they were built from. */
+  private readonly stopArmed = new Map<string, VrrpInstanceConfig>();
 
   constructor(private readonly opts: VrrpRuntimeOptions) {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
@@ -193,6 +196,7 @@ export class VrrpRuntime {
     }
     this.watchAddresses();
     if (!this.running) return;
+    this.warmUp();
     // An instance whose socket did not open cannot hear or speak VRRP: hold it in FAULT.
     for (const inst of this.instances.values()) {
       if (failed.has(`${inst.config.ifname}/${inst.config.family}`)) this.enqueue(inst.config.name, { type: 'LinkChanged', up: false });
@@ -224,6 +228,45 @@ export class VrrpRuntime {
       }
     }
     return failed;
+  }
+
+  /**
+   * Runs each instance's takeover and stop through the pure state machine, the encoder and the
+   * decoder once, on copies, with every effect discarded, and lets the address and announcement
+   * ports ready their first VIP add and gratuitous ARP (nothing is sent or changed). V8 compiles a function on its first
+   * call: measured in the failover lab, a process's first takeover spent 1-3 ms compiling
+   * between its advert and its gratuitous ARP, and its first stop as long before priority 0
+   * (a second takeover in the same process: 0.2-0.4 ms). The VRRP process runs with
+   * --no-flush-bytecode (src/daemon/supervisor-linux.ts), so the code stays compiled.
+   */
+  private warmUp(): void {
+    for (const inst of this.instances.values()) {
+      const c = inst.config;
+      let s = initialInstanceState(c, 0);
+      let t = 0;
+      const events: VrrpEvent[] = [
+        { type: 'Started' },
+        { type: 'StartupDelayFired' },
+        { type: 'MasterDownTimerFired' },
+        { type: 'AdvertTimerFired' },
+        { type: 'ShutdownRequested', handover: true },
+        { type: 'AdvertReceived', srcIp: c.primaryAddress, vrid: c.vrid, priority: 1, advertIntervalCs: c.advertIntervalCs },
+        { type: 'ReleaseTimerFired' },
+      ];
+      for (const event of events) {
+        t += 3_600_000;
+        s = step(c, s, event, t).state;
+      }
+      for (const vip of [...c.vips, ...(c.excludedVips ?? [])]) {
+        this.opts.addresses.prepare?.(vip);
+        this.opts.neighbors.prepare?.(vip.ifname, vip.family, vip.address);
+      }
+      for (const priority of [c.basePriority, PRIORITY_RELEASE]) {
+        const built = advertRequests(c, priority, c.advertIntervalCs);
+        if (!built.ok) continue;
+        for (const r of built.requests) decodeAdvert(r.payload, { family: c.family, src: c.primaryAddress, dst: r.dst, ttl: r.ttl }, decodeExpect(c));
+      }
+    }
   }
 
   /** Watches the interfaces that carry VIPs (again after a reload: the set may have changed). */
@@ -297,6 +340,7 @@ export class VrrpRuntime {
     for (const inst of this.instances.values()) this.cancelGarp(inst);
     this.opts.waker.cancel();
     this.deadlines.clear();
+    this.syncStopAdverts();
     this.opts.socket.close();
     const done = this.handoverDone;
     this.handoverDone = undefined;
@@ -511,6 +555,7 @@ export class VrrpRuntime {
     } finally {
       this.draining = false;
     }
+    this.syncStopAdverts();
     if (this.handoverDone !== undefined && [...this.instances.values()].every((i) => !i.state.running)) {
       this.close();
       return;
@@ -525,14 +570,19 @@ export class VrrpRuntime {
     const before = inst.state;
     const r = step(inst.config, before, event, nowMs);
     inst.state = r.state;
-    // Wire first: adverts (a takeover's first advert, a stop's priority 0) leave before anything
-    // that can take milliseconds: the observer's IPC report and log line, an `ip addr add` spawn
-    // (a fork that blocks the event loop for 2-5 ms, measured in the failover lab). keepalived
-    // likewise sends its advert before it touches the VIPs. The other effects keep the order the
-    // state machine gave them.
+    // Wire first: adverts (a takeover's first advert, a stop's priority 0), then a takeover's
+    // VIPs (one synchronous netlink request each) and its first gratuitous ARPs, all before
+    // anything that can take milliseconds: the observer's IPC report and log line, the log
+    // effects. keepalived likewise sends its advert, adds the VIPs and sends its gratuitous ARPs
+    // in one go. Measured in the failover lab before this order: the report and log line put 1-5
+    // ms between the new master's advert and its gratuitous ARP. A step that also removes VIPs
+    // keeps the state machine's order for them. The other effects keep that order too.
+    const removes = r.effects.some((e) => e.type === 'RemoveVips');
+    const wire = (e: VrrpEffect): boolean => e.type === 'SendAdvert' || (!removes && (e.type === 'AddVips' || e.type === 'SendGratuitousArp'));
     for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
+    for (const effect of r.effects) if (effect.type !== 'SendAdvert' && wire(effect)) this.apply(inst, effect, nowMs);
     this.opts.observe?.(name, event, before, r.state, nowMs);
-    for (const effect of r.effects) if (effect.type !== 'SendAdvert') this.apply(inst, effect, nowMs);
+    for (const effect of r.effects) if (!wire(effect)) this.apply(inst, effect, nowMs);
     const group = inst.config.syncGroup;
     if (group !== undefined) {
       const members = [...this.instances.values()].filter((i) => i.config.syncGroup === group);
@@ -577,32 +627,43 @@ export class VrrpRuntime {
   }
 
   private sendAdvert(c: VrrpInstanceConfig, priority: number, advertIntervalCs: number): void {
-    const src = c.primaryAddress;
-    const unicast = c.unicastPeers.length > 0;
-    const dsts = unicast ? c.unicastPeers : [mcastGroupOf(c)];
-    // RFC 5798 §5.1.1.3: TTL 255; keepalived's `unicast_ttl` may lower it for unicast peers.
-    const ttl = unicast ? (c.unicastTtl ?? VRRP_TTL) : VRRP_TTL;
-    const addresses = c.vips.filter((v) => v.family === c.family).map((v) => v.address);
-    for (const dst of dsts) {
-      const enc = encodeAdvert(
-        {
-          version: c.version,
-          vrid: c.vrid,
-          priority,
-          advertIntervalCs,
-          authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
-          ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
-          addresses,
-          family: c.family,
-        },
-        { src, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
-      );
-      if (!enc.ok) {
-        this.log('error', `Cannot encode advert of ${c.name}: ${enc.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
-        return;
+    const built = advertRequests(c, priority, advertIntervalCs);
+    if (!built.ok) {
+      this.log('error', `Cannot encode advert of ${c.name}: ${built.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
+      return;
+    }
+    for (const request of built.requests) {
+      const r = this.opts.socket.send(request);
+      if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${request.dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
+    }
+  }
+
+  /**
+   * Keeps the socket's stop fast path in step with the instances: each MASTER has its priority-0
+   * adverts armed (the same packets the state machine's ShutdownRequested would send: RFC 5798
+   * §6.4.3), re-armed when its config changes (a reload: VIPs, peers, source); an instance that
+   * is no longer MASTER, or gone, is disarmed, since a priority 0 from a backup would make the
+   * other backups take over from the real master.
+   */
+  private syncStopAdverts(): void {
+    const socket = this.opts.socket;
+    if (socket.armStopAdverts === undefined) return;
+    for (const [name, inst] of this.instances) {
+      const want = this.running && inst.state.running && inst.state.state === 'MASTER' ? inst.config : undefined;
+      if (this.stopArmed.get(name) === want) continue;
+      let requests: readonly VrrpSendRequest[] = [];
+      if (want !== undefined) {
+        const built = advertRequests(want, PRIORITY_RELEASE, want.advertIntervalCs);
+        if (built.ok) requests = built.requests;
       }
-      const r = this.opts.socket.send({ ifname: c.ifname, family: c.family, src, dst, ttl, payload: enc.bytes });
-      if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
+      socket.armStopAdverts(name, requests);
+      if (want === undefined) this.stopArmed.delete(name);
+      else this.stopArmed.set(name, want);
+    }
+    for (const name of [...this.stopArmed.keys()]) {
+      if (this.instances.has(name) && this.running) continue;
+      socket.armStopAdverts(name, []);
+      this.stopArmed.delete(name);
     }
   }
 
@@ -743,6 +804,35 @@ function vridKey(ifname: string, family: Family, vrid: number): string {
 
 function timerKey(instance: string, timer: TimerName): TimerKey {
   return `${instance}\u0000${timer}`;
+}
+
+/** The adverts of one instance at `priority`: one per unicast peer, or one to its multicast group. */
+export function advertRequests(c: VrrpInstanceConfig, priority: number, advertIntervalCs: number): { ok: true; requests: VrrpSendRequest[] } | { ok: false; detail: string } {
+  const src = c.primaryAddress;
+  const unicast = c.unicastPeers.length > 0;
+  const dsts = unicast ? c.unicastPeers : [mcastGroupOf(c)];
+  // RFC 5798 §5.1.1.3: TTL 255; keepalived's `unicast_ttl` may lower it for unicast peers.
+  const ttl = unicast ? (c.unicastTtl ?? VRRP_TTL) : VRRP_TTL;
+  const addresses = c.vips.filter((v) => v.family === c.family).map((v) => v.address);
+  const requests: VrrpSendRequest[] = [];
+  for (const dst of dsts) {
+    const enc = encodeAdvert(
+      {
+        version: c.version,
+        vrid: c.vrid,
+        priority,
+        advertIntervalCs,
+        authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
+        ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
+        addresses,
+        family: c.family,
+      },
+      { src, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
+    );
+    if (!enc.ok) return { ok: false, detail: enc.detail };
+    requests.push({ ifname: c.ifname, family: c.family, ...(src !== undefined ? { src } : {}), dst, ttl, payload: enc.bytes });
+  }
+  return { ok: true, requests };
 }
 
 /** What the codec checks on receive for one instance (RFC 3768 §7.1, RFC 5798 §7.1). */

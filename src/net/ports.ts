@@ -44,6 +44,13 @@ export interface VrrpSocketPort {
   close(): void;
   /** Packets dropped by the adapter before decoding, by reason (optional: adapters may not count). */
   dropCounts?(): Readonly<Record<string, number>>;
+  /**
+   * Optional fast path of a clean stop: `requests` are the priority-0 adverts MASTER instance `key`
+   * would send if it stopped now (an empty list: it is no longer MASTER). An adapter that can send
+   * them the moment a stop signal arrives keeps them; it then does not send the same priority-0
+   * advert a second time when the stop path asks, and drops that instance's later adverts.
+   */
+  armStopAdverts?(key: string, requests: readonly VrrpSendRequest[]): void;
 }
 
 /** A VIP in `ip addr` terms, as keepalived's `virtual_ipaddress` entries describe it. */
@@ -76,6 +83,8 @@ export interface AddressPort {
    * a VIP someone deleted (keepalived does, unless `no_track`). Returns an unsubscribe.
    */
   watch?(ifnames: readonly string[], onChange: (event: AddressEvent) => void): () => void;
+  /** Optional: readies what the first `add(vip)` needs without changing anything (see NeighborAnnouncePort.prepare). */
+  prepare?(vip: VipSpec): void;
 }
 
 /**
@@ -105,6 +114,11 @@ export interface AnnounceOptions {
 
 export interface NeighborAnnouncePort {
   announce(ifname: string, family: Family, address: string, options?: AnnounceOptions): PortResult;
+  /**
+   * Optional: readies what the first announcement of `address` needs (code compiled, addon
+   * loaded) without sending anything, so that a takeover's first announcement is not its slowest.
+   */
+  prepare?(ifname: string, family: Family, address: string): void;
 }
 
 export interface LinkEvent {

@@ -134,3 +134,14 @@ test('netlink failures are results with the errno and the adapter codes', async 
   const timeout = new LinuxAddresses({ run: fakeRunner({ status: 0, stdout: '', stderr: '' }, []), netlink: fakeNetlink(-110, 0, []) });
   assert.deepEqual(await timeout.add(vip), { ok: false, error: 'Cannot add 10.0.0.5/32 to eth9: ETIMEDOUT', code: 'HALO_NET_ADDRESS_ADD' });
 });
+
+test('prepare builds the first add without changing anything: no netlink request, no ip', () => {
+  const seen: string[][] = [];
+  const calls: string[] = [];
+  const a = new LinuxAddresses({ run: fakeRunner({ status: 0, stdout: '', stderr: '' }, seen), netlink: fakeNetlink(0, 0, calls) });
+  a.prepare({ address: '10.0.0.5', prefixLength: 32, family: 4, ifname: 'eth0' });
+  a.prepare({ address: 'fd00::5', prefixLength: 64, family: 6, ifname: 'eth0' });
+  assert.deepEqual(calls, []);
+  assert.deepEqual(seen, []);
+  assert.deepEqual(a.pathCounts(), { netlink: 0, ip: 0 });
+});

@@ -293,6 +293,12 @@ export class LinuxAddresses implements AddressPort {
     return { ...this.counts };
   }
 
+  /** Builds the netlink request of `vip` without sending it (warms the code of the first add). */
+  prepare(vip: VipSpec): void {
+    if (this.netlinkOps() === false) return;
+    for (let i = 0; i < 3; i++) netlinkAddRequest(vip);
+  }
+
   async add(vip: VipSpec): Promise<PortResult> {
     const ops = this.netlinkOps();
     const req = ops ? netlinkAddRequest(vip) : undefined;

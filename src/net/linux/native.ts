@@ -51,6 +51,18 @@ export interface HaloNetAddon {
   /** RTM_DELADDR: 0 or -errno. */
   addressDel?(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number): number;
   netlinkStats?(): { requests: number; timeouts: number; open: boolean };
+  /**
+   * native/stop_adverts.c: installs the SIGTERM/SIGINT handler that sends every armed slot, then
+   * chains to the handler installed before (libuv's). Returns how many signals it chains to.
+   */
+  stopInstall?(): number;
+  /** Arms a slot with one finished packet: 0 armed, 1 already sent by the handler, -errno refused. */
+  stopArm?(slot: number, fd: number, family: 4 | 6, ifindex: number, dst: string, src: string | null, ttl: number, payload: Uint8Array): number;
+  /** Empties a slot: 1 if the handler had sent its packet, else 0. */
+  stopDisarm?(slot: number): number;
+  /** 0 empty, 1 armed, 2 sent by the handler. */
+  stopState?(slot: number): number;
+  stopStats?(): { slots: number; signals: number; sent: number; errors: number };
 }
 
 /** What `ip addr add` would set beyond the address: IFA_LABEL, ifa_scope, IFA_BROADCAST, ifa_flags. */

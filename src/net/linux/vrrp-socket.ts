@@ -29,6 +29,50 @@ interface OpenSocket {
 
 const keyOf = (ifname: string, family: Family): string => `${ifname}/${family}`;
 
+/** One priority-0 advert kept in a slot of the addon's stop-signal handler (native/stop_adverts.c). */
+interface StopEntry {
+  readonly slot: number;
+  readonly dest: string;
+  readonly request: VrrpSendRequest;
+}
+
+/** What the stop-signal fast path did (status and tests). */
+export interface StopAdvertStats {
+  /** Priority-0 adverts armed in the addon now. */
+  readonly armed: number;
+  /** Priority-0 adverts the stop path did not send again: the signal handler had sent them. */
+  readonly sentBySignal: number;
+  /** Adverts with an instance's own priority dropped after its priority 0 had left. */
+  readonly droppedAfterSignal: number;
+  /** Priority-0 adverts that found no free slot (they go the JS way at stop). */
+  readonly noSlot: number;
+}
+
+export interface LinuxVrrpSocketsOptions {
+  /**
+   * Keep the priority-0 adverts of MASTER instances ready in the addon and send them from a C
+   * handler of SIGTERM/SIGINT (chained to Node's), the moment the signal arrives. Only for the
+   * VRRP process: it installs a process-wide signal handler on first use.
+   */
+  readonly stopAdvertsOnSignal?: boolean;
+}
+
+/** The addon's slots are process-wide (a signal handler has no other scope): so is their free list. */
+const stopSlots: { installed: boolean; readonly free: number[] } = { installed: false, free: [] };
+
+/** Where an advert goes: interface, family, destination and VRID (payload byte 1). */
+const destOf = (ifname: string, family: Family, dst: string, vrid: number | undefined): string => `${ifname}/${family}/${dst}/${vrid ?? -1}`;
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameRequest(a: VrrpSendRequest, b: VrrpSendRequest): boolean {
+  return a.ifname === b.ifname && a.family === b.family && a.dst === b.dst && a.src === b.src && a.ttl === b.ttl && sameBytes(a.payload, b.payload);
+}
+
 /**
  * The source address VRRP uses when the configuration names none: the interface's primary IPv4
  * address (keepalived's default), or its IPv6 link-local address (RFC 5798 section 5.1.2.1).
@@ -44,6 +88,14 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
   private readonly sockets = new Map<string, OpenSocket>();
   private readonly handlers: Array<(datagram: VrrpDatagram) => void> = [];
   private readonly drops: Record<string, number> = {};
+  private readonly stopFast: boolean;
+  private readonly stopByKey = new Map<string, StopEntry[]>();
+  private readonly stopByDest = new Map<string, StopEntry>();
+  private readonly stopCounts = { sentBySignal: 0, droppedAfterSignal: 0, noSlot: 0 };
+
+  constructor(options: LinuxVrrpSocketsOptions = {}) {
+    this.stopFast = options.stopAdvertsOnSignal === true;
+  }
 
   async open(ifname: string, family: Family, groups: readonly string[]): Promise<PortResult> {
     const loaded = loadAddon();
@@ -95,6 +147,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     if (!sock || !loaded.ok) {
       return { ok: false, error: `Cannot send VRRP packet on ${request.ifname}: no IPv${request.family} VRRP socket is open there`, code: 'HALO_NET_SEND' };
     }
+    if (this.stopByDest.size > 0 && this.alreadySaidGoodbye(request)) return { ok: true };
     const src = request.src ?? defaultSource(request.ifname, request.family) ?? null;
     try {
       loaded.addon.send(sock.handle, request.dst, src, request.ttl, request.payload);
@@ -113,8 +166,116 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     this.handlers.push(handler);
   }
 
+  /**
+   * Keeps the priority-0 adverts of MASTER instance `key` armed in the addon's SIGTERM/SIGINT
+   * handler (replacing what was armed for it; an empty list disarms). Without the option, the
+   * addon, a free slot or an open socket, an advert is simply not armed: the stop path sends it.
+   */
+  armStopAdverts(key: string, requests: readonly VrrpSendRequest[]): void {
+    if (!this.stopFast) return;
+    const loaded = loadAddon();
+    if (!loaded.ok) return;
+    const addon = loaded.addon;
+    const { stopArm, stopDisarm, stopInstall, stopStats } = addon;
+    if (stopArm === undefined || stopDisarm === undefined || stopInstall === undefined || stopStats === undefined) return;
+    const resolved = requests.map((r) => {
+      const src = r.src ?? defaultSource(r.ifname, r.family);
+      return src === undefined ? { ...r } : { ...r, src };
+    });
+    const old = this.stopByKey.get(key) ?? [];
+    if (old.length === resolved.length && old.every((e, i) => resolved[i] !== undefined && sameRequest(e.request, resolved[i]))) return;
+    this.disarmKey(key);
+    if (resolved.length === 0) return;
+    if (!stopSlots.installed) {
+      stopInstall.call(addon);
+      stopSlots.installed = true;
+      const slots = stopStats.call(addon).slots;
+      for (let i = slots - 1; i >= 0; i--) stopSlots.free.push(i);
+    }
+    const entries: StopEntry[] = [];
+    for (const request of resolved) {
+      const sock = this.sockets.get(keyOf(request.ifname, request.family));
+      const slot = stopSlots.free.pop();
+      if (sock === undefined || slot === undefined) {
+        if (slot !== undefined) stopSlots.free.push(slot);
+        else this.stopCounts.noSlot++;
+        continue;
+      }
+      let armed: number;
+      try {
+        armed = stopArm.call(addon, slot, addon.info(sock.handle).fd, request.family, sock.ifindex, request.dst, request.src ?? null, request.ttl, request.payload);
+      } catch {
+        armed = -1;
+      }
+      if (armed !== 0) {
+        stopSlots.free.push(slot);
+        continue;
+      }
+      const entry: StopEntry = { slot, dest: destOf(request.ifname, request.family, request.dst, request.payload[1]), request };
+      entries.push(entry);
+      this.stopByDest.set(entry.dest, entry);
+    }
+    if (entries.length > 0) this.stopByKey.set(key, entries);
+  }
+
+  stopAdvertStats(): StopAdvertStats {
+    return { armed: this.stopByDest.size, ...this.stopCounts };
+  }
+
+  /**
+   * Whether this advert must not leave because the stop-signal handler already sent this
+   * instance's priority 0: the same priority-0 packet again would restart the backups'
+   * Skew_Time, and one with the instance's own priority would undo the release. A priority-0
+   * advert that finds its slot still armed disarms it first, so it leaves exactly once.
+   */
+  private alreadySaidGoodbye(request: VrrpSendRequest): boolean {
+    const entry = this.stopByDest.get(destOf(request.ifname, request.family, request.dst, request.payload[1]));
+    const loaded = loadAddon();
+    if (entry === undefined || !loaded.ok || loaded.addon.stopState === undefined || loaded.addon.stopDisarm === undefined) return false;
+    const releasing = request.payload[2] === 0;
+    let sent = loaded.addon.stopState(entry.slot) === 2;
+    if (!sent && releasing) {
+      // Claim it: after this the handler cannot send it again.
+      sent = loaded.addon.stopDisarm(entry.slot) === 1;
+      this.forget(entry);
+    }
+    if (!sent) return false;
+    if (!releasing) {
+      this.stopCounts.droppedAfterSignal++;
+      return true;
+    }
+    if (sameBytes(request.payload, entry.request.payload)) {
+      // Kept until the runtime disarms the instance (it leaves MASTER in the same turn): until
+      // then an advert with its own priority is still dropped.
+      this.stopCounts.sentBySignal++;
+      return true;
+    }
+    return false;
+  }
+
+  private forget(entry: StopEntry): void {
+    if (this.stopByDest.get(entry.dest) !== entry) return;
+    const loaded = loadAddon();
+    if (loaded.ok) loaded.addon.stopDisarm?.(entry.slot);
+    this.stopByDest.delete(entry.dest);
+    stopSlots.free.push(entry.slot);
+    for (const [key, list] of this.stopByKey) {
+      const i = list.indexOf(entry);
+      if (i < 0) continue;
+      list.splice(i, 1);
+      if (list.length === 0) this.stopByKey.delete(key);
+      break;
+    }
+  }
+
+  private disarmKey(key: string): void {
+    for (const entry of [...(this.stopByKey.get(key) ?? [])]) this.forget(entry);
+    this.stopByKey.delete(key);
+  }
+
   /** Leaves every group and closes every socket; the port can be opened again afterwards. */
   close(): void {
+    for (const key of [...this.stopByKey.keys()]) this.disarmKey(key);
     const loaded = loadAddon();
     if (!loaded.ok) return;
     for (const sock of this.sockets.values()) loaded.addon.close(sock.handle);
