@@ -260,15 +260,20 @@ static void *relay_main(void *arg) {
     if (n < 0 && errno != EINTR) break;
     uint64_t now = now_ns();
     int woken = 0; /* JS asked for something (a stop): sweep now, not at the next tick */
+    /* The lock is taken per pair, not per batch, so relayAdd/relayStop/relayPoll on the Node
+     * thread wait for one pair's turn (at most PUMP_MAX_BYTES per direction), never a batch. Only
+     * this thread touches the ready list and finishes pairs. */
     pthread_mutex_lock(&r->mu);
-    /* pairs cut short at the byte bound last turn */
-    int32_t head = r->ready_head;
+    int32_t head = r->ready_head; /* pairs cut short at the byte bound last turn */
     r->ready_head = r->ready_tail = -1;
+    pthread_mutex_unlock(&r->mu);
     while (head >= 0) {
+      pthread_mutex_lock(&r->mu);
       pair *p = &r->pairs[head];
       int32_t next = p->next_ready;
       p->ready = 0;
       service(r, (uint32_t)head, now);
+      pthread_mutex_unlock(&r->mu);
       head = next;
     }
     for (int i = 0; i < n; i++) {
@@ -284,19 +289,23 @@ static void *relay_main(void *arg) {
       int side = (int)((data >> 32) & 1);
       uint32_t gen = (uint32_t)(data >> 33);
       if (index >= r->max_pairs) continue;
+      pthread_mutex_lock(&r->mu);
       pair *p = &r->pairs[index];
-      if (p->state != S_LIVE || (p->gen & 0x7fffffffu) != gen) continue;
-      uint32_t e = evs[i].events;
-      /* errors and hangups surface through the next splice */
-      if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) p->rd[side] = 1;
-      if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) p->wr[side] = 1;
-      service(r, index, now);
+      if (p->state == S_LIVE && (p->gen & 0x7fffffffu) == gen) {
+        uint32_t e = evs[i].events;
+        /* errors and hangups surface through the next splice */
+        if (e & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP)) p->rd[side] = 1;
+        if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) p->wr[side] = 1;
+        service(r, index, now);
+      }
+      pthread_mutex_unlock(&r->mu);
     }
     if (now - last_sweep >= (uint64_t)SWEEP_MS * 1000000u || n == 0 || woken) {
+      pthread_mutex_lock(&r->mu);
       sweep(r, now);
+      pthread_mutex_unlock(&r->mu);
       last_sweep = now;
     }
-    pthread_mutex_unlock(&r->mu);
   }
   pthread_mutex_lock(&r->mu);
   sweep(r, now_ns()); /* closing: every pair ends with R_CLOSED */
@@ -504,15 +513,19 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
   if (index == r->max_pairs && rc == 0) rc = -ENOSPC;
   pair *p = index < r->max_pairs && rc == 0 ? &r->pairs[index] : NULL;
   if (p) {
+    /* A finished pair may still sit on the relay thread's ready list: keep its links. */
     uint32_t gen = p->gen;
+    int ready = p->ready;
+    int32_t next_ready = p->next_ready;
     memset(p, 0, sizeof *p);
     p->gen = gen;
+    p->ready = ready;
+    p->next_ready = next_ready;
     p->id = id;
     p->d[0] = (dir){.src = cfd, .dst = bfd, .pipe_r = -1, .pipe_w = -1};
     p->d[1] = (dir){.src = bfd, .dst = cfd, .pipe_r = -1, .pipe_w = -1};
     p->idle_ns = (uint64_t)idle_ms * 1000000u;
     p->last_ns = now_ns();
-    p->next_ready = -1;
     if ((rc = make_pipe(r, &p->d[0])) == 0) rc = make_pipe(r, &p->d[1]);
     if (rc == 0) {
       struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET};
