@@ -319,7 +319,7 @@ async function main(): Promise<void> {
         row.half = { ...wrk(url, conns, ['-s', delayScript(2)]), conns };
         row.fresh = wrk(url, 50, ['-s', closeScript()], seconds, 5, p.pid);
       } else {
-        row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30);
+        row.big = wrk(`http://127.0.0.1:${PROXY_PORT}/big`, 4, [], seconds, 30, p.pid);
       }
       all[i]?.push(row);
       console.error(`round ${round + 1}/${rounds}: ${px.name} ${px.kind} done`);
@@ -386,11 +386,14 @@ function print(rows: Row[]): void {
     const ratioFresh = nginxHttp?.fresh !== undefined && r.fresh !== undefined ? nginxHttp.fresh.cpuUsPerReq / r.fresh.cpuUsPerReq : NaN;
     console.log(`| ${r.proxy} | ${fmt(r.ka?.cpuUsPerReq, 1)} | ${fmt(ratio, 2)} | ${fmt(r.fresh?.cpuUsPerReq, 1)} | ${fmt(ratioFresh, 2)} | ${fmt(r.fresh?.rssMb, 1)} |`);
   }
-  console.log('\n| L4 TCP, 64 MiB transfers | GB/s (1 core) | × nginx stream |');
-  console.log('|---|---|---|');
+  console.log('\n| L4 TCP, 64 MiB transfers | GB/s (1 core) | × nginx stream | proxy CPU seconds per GiB | × nginx stream (nginx s / proxy s) |');
+  console.log('|---|---|---|---|---|');
   for (const r of rows.filter((x) => x.kind === 'tcp')) {
     const ratio = nginxStream?.big !== undefined && r.big !== undefined ? r.big.bytesPerSec / nginxStream.big.bytesPerSec : NaN;
-    console.log(`| ${r.proxy} | ${fmt((r.big?.bytesPerSec ?? NaN) / 1024 ** 3, 3)} | ${fmt(ratio, 2)} |`);
+    // one request is one 64 MiB body: CPU per request / 64 MiB = CPU per byte
+    const sPerGiB = (big: WrkResult | undefined): number => ((big?.cpuUsPerReq ?? NaN) / 1e6) * (1024 ** 3 / BIG_BYTES);
+    const cpuRatio = sPerGiB(nginxStream?.big) / sPerGiB(r.big);
+    console.log(`| ${r.proxy} | ${fmt((r.big?.bytesPerSec ?? NaN) / 1024 ** 3, 3)} | ${fmt(ratio, 2)} | ${fmt(sPerGiB(r.big), 3)} | ${fmt(cpuRatio, 2)} |`);
   }
 }
 
