@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock, type Clock } from '../core/clock.js';
-import { TimerWaker, WAKE_EARLY_MS, type TimerFunctions } from './waker.js';
+import { SPIN_MS, TimerWaker, WAKE_EARLY_MS, type TimerFunctions } from './waker.js';
 
 const monotonic: Clock = { nowMs: () => performance.now() };
 
@@ -49,6 +49,13 @@ class FakeTimers implements TimerFunctions {
   clearImmediate(h: unknown): void {
     this.immediates.delete(h as number);
   }
+  readonly blockedMs: number[] = [];
+  readonly sleepEndsAt: number[] = [];
+  sleep(ms: number): void {
+    this.blockedMs.push(ms);
+    this.clock.advanceMs(ms);
+    this.sleepEndsAt.push(this.clock.nowMs());
+  }
   /** One event-loop turn: advance the clock by `stepMs`, run due timers, then the immediates queued before the turn. */
   turn(stepMs: number): void {
     this.clock.advanceMs(stepMs);
@@ -65,7 +72,7 @@ class FakeTimers implements TimerFunctions {
   }
 }
 
-test('TimerWaker sleeps until WAKE_EARLY_MS before the deadline, then polls the clock and fires on the first turn at or after it', () => {
+test('TimerWaker sleeps until WAKE_EARLY_MS before the deadline, sleeps again to SPIN_MS before it, then polls and fires on the first turn at or after it', () => {
   const clock = new ManualClock(1000);
   const timers = new FakeTimers(clock);
   const waker = new TimerWaker(clock, timers);
@@ -77,16 +84,23 @@ test('TimerWaker sleeps until WAKE_EARLY_MS before the deadline, then polls the 
   assert.equal(firedAt.length, 1);
   const at = firedAt[0] ?? Number.NaN;
   assert.ok(at >= 1064.8, `fired at ${at}, before the deadline 1064.8`);
-  assert.ok(at < 1064.8 + 0.25, `fired at ${at}, later than one polling turn after the deadline`);
+  assert.ok(at < 1064.8 + 0.25, `fired at ${at}, later than one turn after the deadline`);
+  // one kernel sleep, ending SPIN_MS before the deadline
+  assert.equal(timers.blockedMs.length, 1);
+  assert.ok((timers.blockedMs[0] ?? 0) <= WAKE_EARLY_MS);
+  assert.ok(Math.abs((timers.sleepEndsAt[0] ?? 0) - (1064.8 - SPIN_MS)) < 1e-9, `the sleep ended at ${timers.sleepEndsAt[0]}`);
   // Nothing is left scheduled once it fired.
   assert.equal(timers.timeouts.size + timers.immediates.size, 0);
 });
 
-test('TimerWaker never fires inside wakeAt, even for a deadline already past, and cancel stops the polling', () => {
+test('TimerWaker never fires or blocks inside wakeAt, even for a deadline already past, and cancel stops it', () => {
   const clock = new ManualClock(50);
   const timers = new FakeTimers(clock);
   const waker = new TimerWaker(clock, timers);
   let fired = 0;
+  waker.wakeAt(10, () => fired++);
+  waker.wakeAt(clock.nowMs() + 1.5, () => fired++);
+  assert.equal(timers.blockedMs.length, 0, 'wakeAt itself never sleeps');
   waker.wakeAt(10, () => fired++);
   assert.equal(fired, 0);
   timers.turn(0);
@@ -109,4 +123,20 @@ test('TimerWaker with late timers (a busy loop) still fires once, not early', ()
   timers.turn(120);
   timers.turn(0);
   assert.deepEqual(firedAt, [120]);
+});
+
+test('TimerWaker on Node: a deadline 1.5 ms away fires after it, and the wait blocks in the kernel, not in a loop', async () => {
+  const waker = new TimerWaker(monotonic);
+  const before = process.cpuUsage();
+  const late: number[] = [];
+  for (let i = 0; i < 20; i++) {
+    const at = monotonic.nowMs() + 1.5;
+    const firedAt = await new Promise<number>((resolve) => waker.wakeAt(at, () => resolve(monotonic.nowMs())));
+    assert.ok(firedAt >= at, `fired at ${firedAt}, deadline ${at}`);
+    late.push(firedAt - at);
+  }
+  const cpu = process.cpuUsage(before);
+  // 20 waits of 1.5 ms: a polling waker burns ~30 ms of CPU, a sleeping one a small part of it
+  assert.ok((cpu.user + cpu.system) / 1000 < 25, `CPU ${(cpu.user + cpu.system) / 1000} ms for 30 ms of waiting`);
+  console.log(`# lateness ms: median ${late.sort((a, b) => a - b)[10]?.toFixed(3)}, max ${late[19]?.toFixed(3)}`);
 });
