@@ -3,41 +3,16 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { createHash } from 'node:crypto';
-import { SeededPrng } from '../core/prng.js';
-import { buildPools } from './http-proxy.js';
 import { TcpService } from './tcp-proxy.js';
 import { UdpService } from './udp-proxy.js';
-import { Ticker } from './upstream.js';
-import { NGINX_TIMEOUTS, DEFAULT_LIMITS, poolSpec, serviceSpec, type BackendSpec, type ServiceSpec } from './types.js';
-import { createRr as testRoundRobin } from '../balance/lvs-rr.js';
-import { be, deadPort } from './testing/harness.js';
+import { NGINX_TIMEOUTS, DEFAULT_LIMITS, type BackendSpec, type ServiceSpec } from './types.js';
+import { be, deadPort, l4Setup, tcpServer } from './testing/harness.js';
 import { blackhole, haveBlackhole } from './testing/blackhole.js';
 
 function setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}) {
-  const ticker = new Ticker(20);
-  const pools = buildPools([poolSpec('p', backends)], () => testRoundRobin, new SeededPrng(3)).pools;
-  const spec = serviceSpec({ name: 's', pool: 'p', listenPort: 0, protocol: 'tcp', ...over });
-  return { ticker, pools, spec };
+  return l4Setup(backends, over, 3);
 }
 
-async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const socks = new Set<net.Socket>();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
-    socks.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => socks.delete(s));
-    onConn(s);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.close(() => r());
-      }),
-  };
-}
 
 test('TCP: half-close both ways — the client FIN reaches the backend, its answer still comes back', async () => {
   const backend = await tcpServer((s) => {

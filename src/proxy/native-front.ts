@@ -11,8 +11,7 @@
  * proxy code.
  */
 import type net from 'node:net';
-import { constants as osConstants } from 'node:os';
-import { loadAddon } from '../net/linux/native.js';
+import { errnoName, loadAddon } from '../net/linux/native.js';
 
 /** What the HTTP proxy needs of a connection; a net.Socket has all of it. */
 export interface ProxySocket {
@@ -82,11 +81,9 @@ export interface FrontStats {
 }
 
 const REC = 16;
-const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
-
 /** An Error like Node's socket errors: `code` is the errno name. */
 function errnoError(errno: number): Error {
-  const code = ERRNO_NAMES.get(errno) ?? `E${errno}`;
+  const code = errnoName(errno);
   return Object.assign(new Error(code), { code, errno: -errno });
 }
 const enum Ev {

@@ -4,43 +4,18 @@ import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SeededPrng } from '../core/prng.js';
-import { buildPools } from './http-proxy.js';
 import { TcpService } from './tcp-proxy.js';
-import { Ticker } from './upstream.js';
-import { NGINX_TIMEOUTS, poolSpec, serviceSpec, type BackendSpec, type ServiceSpec } from './types.js';
-import { createRr as testRoundRobin } from '../balance/lvs-rr.js';
-import { be } from './testing/harness.js';
+import { NGINX_TIMEOUTS, type BackendSpec, type ServiceSpec } from './types.js';
+import { be, l4Setup, tcpServer } from './testing/harness.js';
 import { loadRelayAddon, NativeRelay, processRelay, RelayReason, socketFd, untouched, type RelayReport } from './native-relay.js';
 
 const haveRelay = loadRelayAddon().ok;
 const SKIP = haveRelay ? false : `native relay addon missing: ${loadRelayAddon().ok ? '' : 'build it with node scripts/build-native.mjs'}`;
 
 function setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}) {
-  const ticker = new Ticker(20);
-  const pools = buildPools([poolSpec('p', backends)], () => testRoundRobin, new SeededPrng(5)).pools;
-  const spec = serviceSpec({ name: 's', pool: 'p', listenPort: 0, protocol: 'tcp', ...over });
-  return { ticker, pools, spec };
+  return l4Setup(backends, over, 5);
 }
 
-async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
-  const socks = new Set<net.Socket>();
-  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
-    socks.add(s);
-    s.on('error', () => undefined);
-    s.on('close', () => socks.delete(s));
-    onConn(s);
-  });
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  return {
-    port: (srv.address() as net.AddressInfo).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of socks) s.destroy();
-        srv.close(() => r());
-      }),
-  };
-}
 
 async function withService(
   backend: { port: number; close(): Promise<void> },

@@ -75,12 +75,6 @@ const MAX_QUEUED = 65536;
 /** Parsed addresses kept (one per target); cleared when full. */
 const ADDRESS_CACHE_MAX = 65536;
 
-const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
-export function errnoName(errno: number): string {
-  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
-}
-
 export class NativeProber {
   private readonly handle: ProberHandle;
   private nextId = 1;

@@ -12,7 +12,8 @@
 import { performance } from 'node:perf_hooks';
 import type { TcpCheckSpec } from '../spec.js';
 import { buildRequest, fetchOnce, parseResponse, readLimitBytes, type FetchOptions, type FetchResult } from './http.js';
-import { errnoName, NativePhase, nativeProber, NativeStatus, type NativeProber, type NativeResult } from './native-prober.js';
+import { errnoName } from '../../net/linux/native.js';
+import { NativePhase, nativeProber, NativeStatus, type NativeProber, type NativeResult } from './native-prober.js';
 import { probeTcp } from './tcp.js';
 import type { ProbeOutcome, ProbeTarget } from './types.js';
 

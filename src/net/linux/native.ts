@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** An open raw socket; opaque to TypeScript, owned by the addon. */
@@ -77,6 +78,13 @@ export interface NetlinkAddressOptions {
 export function errnoOf(err: unknown): string {
   if (err !== null && typeof err === 'object' && 'code' in err && typeof err.code === 'string') return err.code;
   return 'EUNKNOWN';
+}
+
+const ERRNO_NAMES = new Map<number, string>(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+/** The name of a positive errno number the addon returned (ECONNREFUSED, ...). */
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `errno ${errno}`;
 }
 
 export function messageOf(err: unknown): string {

@@ -158,3 +158,31 @@ export function be(port: number, over: Partial<Omit<BackendSpec, 'address' | 'po
 export function statuses(text: string): number[] {
   return [...text.matchAll(/HTTP\/1\.[01] (\d{3})/g)].map((m) => Number(m[1]));
 }
+
+/** An L4 service over `backends` (round robin), its pools and ticker, not started. */
+export function l4Setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}, seed = 3) {
+  const ticker = new Ticker(20);
+  const pools = buildPools([poolSpec('p', backends)], () => testRoundRobin, new SeededPrng(seed)).pools;
+  const spec = serviceSpec({ name: 's', pool: 'p', listenPort: 0, protocol: 'tcp', ...over });
+  return { ticker, pools, spec };
+}
+
+/** A TCP server on loopback (half-open allowed) that hands each connection to `onConn`; close() destroys them all. */
+export async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port: number; close(): Promise<void> }> {
+  const socks = new Set<net.Socket>();
+  const srv = net.createServer({ allowHalfOpen: true }, (s) => {
+    socks.add(s);
+    s.on('error', () => undefined);
+    s.on('close', () => socks.delete(s));
+    onConn(s);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  return {
+    port: (srv.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((r) => {
+        for (const s of socks) s.destroy();
+        srv.close(() => r());
+      }),
+  };
+}
