@@ -12,6 +12,7 @@
  */
 import type net from 'node:net';
 import { errnoName, loadAddon } from '../net/linux/native.js';
+import { socketFd } from './native-relay.js';
 
 /** What the HTTP proxy needs of a connection; a net.Socket has all of it. */
 export interface ProxySocket {
@@ -306,8 +307,8 @@ class Front {
    * before then take the Node-socket path. Resolves with the fd taken, or undefined.
    */
   async takeOver(server: net.Server, onConn: (s: FrontSocket) => void): Promise<number | undefined> {
-    const fd = (server as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-    if (typeof fd !== 'number' || fd < 0) return undefined;
+    const fd = socketFd(server);
+    if (fd === undefined) return undefined;
     for (let i = 0; i < TAKEOVER_TRIES; i++) {
       await new Promise((r) => setImmediate(r));
       if (!server.listening) return undefined;

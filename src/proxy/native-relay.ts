@@ -7,10 +7,8 @@
  * ends, takes the fds out of its epoll, and only then reports; the caller destroys the two Node
  * sockets in its report callback. `stop()` asks for an early end and the report follows.
  */
-import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type net from 'node:net';
+import { loadNativeModule, type NativeLoad } from '../net/linux/native.js';
 
 /** Why a relayed pair ended; mirrored in native/relay.c. */
 export const enum RelayReason {
@@ -71,32 +69,17 @@ const POLL_REC = 24;
 /** The longest idle timeout the relay takes (its counter is in milliseconds, u32). */
 const MAX_IDLE_MS = 0xffffffff;
 
-export type RelayLoad = { ok: true; addon: RelayAddon } | { ok: false; error: string };
-let loaded: RelayLoad | undefined;
-
-function addonPath(): string {
-  // dist/src/proxy -> native/build/Release
-  return fileURLToPath(new URL('../../../native/build/Release/halo_relay.node', import.meta.url));
-}
+export type RelayLoad = NativeLoad<RelayAddon>;
 
 export function loadRelayAddon(): RelayLoad {
-  if (loaded) return loaded;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    loaded = { ok: false, error: `Cannot load the native L4 relay: ${path} is missing (run npm ci or node scripts/build-native.mjs)` };
-    return loaded;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    loaded = { ok: true, addon: require(path) as RelayAddon };
-  } catch (err) {
-    loaded = { ok: false, error: `Cannot load the native L4 relay: ${err instanceof Error ? err.message : String(err)}` };
-  }
-  return loaded;
+  return loadNativeModule<RelayAddon>('halo_relay.node', 'the native L4 relay');
 }
 
-/** The fd of a connected Linux TCP socket, or undefined when Node does not expose one. */
-export function socketFd(sock: net.Socket): number | undefined {
+/**
+ * The fd behind a Node socket or server (its libuv handle's `fd`, which Node exposes on Unix), or
+ * undefined when there is none. The socket front and the relay both take fds this way.
+ */
+export function socketFd(sock: net.Socket | net.Server): number | undefined {
   const handle: unknown = (sock as unknown as { _handle?: unknown })._handle;
   if (handle === null || typeof handle !== 'object' || !('fd' in handle)) return undefined;
   const fd = handle.fd;

@@ -91,27 +91,42 @@ export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export type AddonLoad = { ok: true; addon: HaloNetAddon } | { ok: false; error: string };
+export type NativeLoad<T> = { ok: true; addon: T } | { ok: false; error: string };
+export type AddonLoad = NativeLoad<HaloNetAddon>;
 
-let cached: AddonLoad | undefined;
+/** Where `npm ci` puts halo's native modules: native/build/Release, four levels above dist/src/net/linux. */
+function nativeModulePath(file: string): string {
+  return fileURLToPath(new URL(`../../../../native/build/Release/${file}`, import.meta.url));
+}
 
-/** Where `npm ci` puts the addon: native/build/Release, four levels above dist/src/net/linux. */
 export function addonPath(): string {
-  return fileURLToPath(new URL('../../../../native/build/Release/halo_net.node', import.meta.url));
+  return nativeModulePath('halo_net.node');
+}
+
+const loads = new Map<string, NativeLoad<unknown>>();
+
+/**
+ * Loads one of halo's native modules once (native/binding.gyp builds them): a missing or broken
+ * module is a result naming `what` and the fix, never an exception at import time.
+ */
+export function loadNativeModule<T>(file: string, what: string): NativeLoad<T> {
+  const cached = loads.get(file);
+  if (cached !== undefined) return cached as NativeLoad<T>;
+  const path = nativeModulePath(file);
+  let r: NativeLoad<T>;
+  if (!existsSync(path)) {
+    r = { ok: false, error: `Cannot load ${what}: ${path} is missing (run npm ci or node scripts/build-native.mjs)` };
+  } else {
+    try {
+      r = { ok: true, addon: createRequire(import.meta.url)(path) as T };
+    } catch (err) {
+      r = { ok: false, error: `Cannot load ${what}: ${messageOf(err)}` };
+    }
+  }
+  loads.set(file, r);
+  return r;
 }
 
 export function loadAddon(): AddonLoad {
-  if (cached) return cached;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    cached = { ok: false, error: `Cannot load the native network addon: ${path} is missing (run npm ci or node scripts/build-native.mjs)` };
-    return cached;
-  }
-  try {
-    const require = createRequire(import.meta.url);
-    cached = { ok: true, addon: require(path) as HaloNetAddon };
-  } catch (err) {
-    cached = { ok: false, error: `Cannot load the native network addon: ${messageOf(err)}` };
-  }
-  return cached;
+  return loadNativeModule<HaloNetAddon>('halo_net.node', 'the native network addon');
 }
