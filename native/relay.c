@@ -26,6 +26,8 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 
+#include "napi_args.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -403,6 +405,15 @@ static relay *get_relay(napi_env env, napi_value v) {
   return r && !r->closed ? r : NULL;
 }
 
+/* The arguments (handle, ...) of a call on a relay: defines argv and r, or throws naming `usage`. */
+#define RELAY_ARGS(n, usage)                                                                       \
+  HALO_ARGS(n, usage)                                                                              \
+  relay *r = get_relay(env, argv[0]);                                                              \
+  if (!r) {                                                                                        \
+    napi_throw_type_error(env, NULL, usage);                                                       \
+    return NULL;                                                                                   \
+  }
+
 /* relayCreate(onReport, maxPairs, pipeBytes) */
 static napi_value js_create(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -565,12 +576,9 @@ static napi_value js_add(napi_env env, napi_callback_info info) {
 
 /* relayStop(handle, id) -> true when the pair was live (its report follows) */
 static napi_value js_stop(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  relay *r = argc >= 2 ? get_relay(env, argv[0]) : NULL;
+  RELAY_ARGS(2, "relayStop(handle, id)")
   uint32_t id = 0;
-  if (!r || napi_get_value_uint32(env, argv[1], &id) != napi_ok) {
+  if (napi_get_value_uint32(env, argv[1], &id) != napi_ok) {
     napi_throw_type_error(env, NULL, "relayStop(handle, id)");
     return NULL;
   }
@@ -596,14 +604,7 @@ static void set_num(napi_env env, napi_value obj, const char *k, double v) {
 }
 
 static napi_value js_stats(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  relay *r = argc >= 1 ? get_relay(env, argv[0]) : NULL;
-  if (!r) {
-    napi_throw_type_error(env, NULL, "relayStats(handle)");
-    return NULL;
-  }
+  RELAY_ARGS(1, "relayStats(handle)")
   napi_value o;
   napi_create_object(env, &o);
   pthread_mutex_lock(&r->mu);
@@ -621,14 +622,7 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
 /* relayPoll(handle) -> Buffer of 24-byte records (id u32, -, bytes in f64, bytes out f64), one
  * per live pair: the byte counters so far, for counters that move while a long pair lives. */
 static napi_value js_poll(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  relay *r = argc >= 1 ? get_relay(env, argv[0]) : NULL;
-  if (!r) {
-    napi_throw_type_error(env, NULL, "relayPoll(handle)");
-    return NULL;
-  }
+  RELAY_ARGS(1, "relayPoll(handle)")
   pthread_mutex_lock(&r->mu);
   size_t n = r->live;
   void *data = NULL;
