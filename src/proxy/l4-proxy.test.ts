@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { TcpService } from './tcp-proxy.js';
 import { UdpService } from './udp-proxy.js';
 import { NGINX_TIMEOUTS, DEFAULT_LIMITS, type BackendSpec, type ServiceSpec } from './types.js';
-import { be, deadPort, l4Setup, tcpServer } from './testing/harness.js';
+import { be, deadPort, l4Setup, pingThrough, tcpServer } from './testing/harness.js';
 import { blackhole, haveBlackhole } from './testing/blackhole.js';
 
 function setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}) {
@@ -49,15 +49,7 @@ test('TCP: a refused connect goes to the next backend before any byte is read', 
   const svc = new TcpService(spec, pools, { ticker });
   await svc.listen();
   try {
-    const echo = await new Promise<string>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port: svc.port() });
-      c.on('connect', () => c.write('ping'));
-      c.on('data', (d: Buffer) => {
-        resolve(d.toString());
-        c.destroy();
-      });
-      setTimeout(() => c.destroy(), 3000);
-    });
+    const echo = await pingThrough(svc.port());
     assert.equal(echo, 'ping');
     assert.equal(svc.counters.retries, 1);
   } finally {
@@ -234,16 +226,7 @@ test('TCP: a connect that hangs past the connect timeout goes to the next backen
   await svc.listen();
   try {
     const t0 = Date.now();
-    const echo = await new Promise<string>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port: svc.port() });
-      c.on('connect', () => c.write('ping'));
-      c.on('data', (d: Buffer) => {
-        resolve(d.toString());
-        c.destroy();
-      });
-      c.on('error', () => resolve('(error)'));
-      setTimeout(() => c.destroy(), 5000);
-    });
+    const echo = await pingThrough(svc.port(), 5000);
     assert.equal(echo, 'ping');
     assert.ok(Date.now() - t0 >= 250);
     assert.equal(svc.counters.retries, 1);

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TcpService } from './tcp-proxy.js';
 import { NGINX_TIMEOUTS, type BackendSpec, type ServiceSpec } from './types.js';
-import { be, l4Setup, tcpServer } from './testing/harness.js';
+import { be, l4Setup, pingThrough, tcpServer } from './testing/harness.js';
 import { loadRelayAddon, NativeRelay, processRelay, RelayReason, socketFd, untouched, type RelayReport } from './native-relay.js';
 
 const haveRelay = loadRelayAddon().ok;
@@ -384,15 +384,7 @@ test('relay off: the JavaScript path carries the pair (nativeRelay: false)', asy
   const svc = new TcpService(spec, pools, { ticker, nativeRelay: false });
   await svc.listen();
   try {
-    const echo = await new Promise<string>((resolve) => {
-      const c = net.connect({ host: '127.0.0.1', port: svc.port() });
-      c.on('connect', () => c.write('ping'));
-      c.on('data', (d: Buffer) => {
-        resolve(d.toString());
-        c.destroy();
-      });
-      setTimeout(() => resolve('timeout'), 3000).unref();
-    });
+    const echo = await pingThrough(svc.port());
     assert.equal(echo, 'ping');
     assert.equal(svc.jsPairs, 1);
     assert.equal(svc.relayedPairs, 0);

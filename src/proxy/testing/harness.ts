@@ -186,3 +186,20 @@ export async function tcpServer(onConn: (s: net.Socket) => void): Promise<{ port
       }),
   };
 }
+
+/** Sends `ping` through a proxy on loopback `port` and resolves with the first bytes back ('(error)' or 'timeout' otherwise). */
+export function pingThrough(port: number, timeoutMs = 3000): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const c = net.connect({ host: '127.0.0.1', port });
+    c.on('connect', () => c.write('ping'));
+    c.on('data', (d: Buffer) => {
+      resolve(d.toString());
+      c.destroy();
+    });
+    c.on('error', () => resolve('(error)'));
+    setTimeout(() => {
+      resolve('timeout');
+      c.destroy();
+    }, timeoutMs).unref();
+  });
+}
