@@ -5,7 +5,7 @@ import type { AddressPort, NeighborAnnouncePort, PortResult, VrrpSendRequest, Vr
 import { instanceConfig } from '../vrrp/config.js';
 import { decodeAdvert } from '../vrrp/packet.js';
 import { VrrpRuntime } from './vrrp-runtime.js';
-import type { Waker } from './waker.js';
+import { ManualWaker } from './testing/manual-waker.js';
 
 /** One journal of every port call and observer report, in the order the runtime made them. */
 function orderHarness(withStopAdverts = false) {
@@ -13,7 +13,6 @@ function orderHarness(withStopAdverts = false) {
   const journal: string[] = [];
   const armed: Array<{ key: string; requests: readonly VrrpSendRequest[] }> = [];
   const sentPayloads: Uint8Array[] = [];
-  let wake: { atMs: number; fn: () => void } | undefined;
   const socket: VrrpSocketPort = {
     open: () => Promise.resolve<PortResult>({ ok: true }),
     send: (r) => {
@@ -32,14 +31,7 @@ function orderHarness(withStopAdverts = false) {
     list: () => Promise.resolve([]),
   };
   const neighbors: NeighborAnnouncePort = { announce: (_i, _f, a) => (journal.push(`announce ${a}`), { ok: true }) };
-  const waker: Waker = {
-    wakeAt: (atMs, fn) => {
-      wake = { atMs, fn };
-    },
-    cancel: () => {
-      wake = undefined;
-    },
-  };
+  const waker = new ManualWaker(clock);
   const config = instanceConfig({
     name: 'VI_7',
     vrid: 7,
@@ -62,11 +54,7 @@ function orderHarness(withStopAdverts = false) {
     },
   });
   const fireWake = (): void => {
-    const w = wake;
-    assert.ok(w !== undefined, 'the runtime asked to be woken');
-    clock.setMs(w.atMs);
-    wake = undefined;
-    w.fn();
+    waker.fire();
   };
   return { runtime, journal, fireWake, armed, config, sentPayloads };
 }

@@ -5,7 +5,7 @@ import type { AddressPort, NeighborAnnouncePort, PortResult, VipSpec, VrrpSendRe
 import { instanceConfig, type VipConfig, type VrrpInstanceConfig } from '../vrrp/config.js';
 import { decodeAdvert } from '../vrrp/packet.js';
 import { VrrpRuntime, type RuntimeNotify } from './vrrp-runtime.js';
-import type { Waker } from './waker.js';
+import { ManualWaker } from './testing/manual-waker.js';
 
 const vip = (address: string): VipConfig => ({ address, prefixLength: 24, family: 4, ifname: 'eth0' });
 
@@ -22,7 +22,6 @@ function harness(instances: readonly VrrpInstanceConfig[]) {
   const announced: string[] = [];
   const notified: RuntimeNotify[] = [];
   const opened: string[] = [];
-  let wake: { atMs: number; fn: () => void } | undefined;
   const socket: VrrpSocketPort = {
     open: (ifname, family, groups) => (opened.push(`${ifname}/${family}/${groups.join(',')}`), Promise.resolve<PortResult>({ ok: true })),
     send: (r) => (sent.push(r), { ok: true }),
@@ -36,29 +35,15 @@ function harness(instances: readonly VrrpInstanceConfig[]) {
     list: () => Promise.resolve([...vips]),
   };
   const neighbors: NeighborAnnouncePort = { announce: (_i, _f, a) => (announced.push(a), { ok: true }) };
-  const waker: Waker = {
-    wakeAt: (atMs, fn) => {
-      wake = { atMs, fn };
-    },
-    cancel: () => {
-      wake = undefined;
-    },
-  };
+  const waker = new ManualWaker(clock);
   const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances, notify: (n) => notified.push(n) });
-  const fireWake = (): number => {
-    const w = wake;
-    assert.ok(w !== undefined, 'the runtime asked to be woken');
-    clock.setMs(w.atMs);
-    wake = undefined;
-    w.fn();
-    return w.atMs;
-  };
+  const fireWake = (): number => waker.fire();
   const priorities = (): number[] =>
     sent.map((s) => {
       const d = decodeAdvert(s.payload, { family: 4, src: s.src ?? '', dst: s.dst, ttl: s.ttl }, { version: 2, vrid: 51, checksumMode: 'pseudo-header', multicast: true });
       return d.ok ? d.advert.priority : -1;
     });
-  return { clock, runtime, sent, vips, calls, announced, notified, opened, fireWake, wakeAt: () => wake?.atMs, priorities };
+  return { clock, runtime, sent, vips, calls, announced, notified, opened, fireWake, wakeAt: () => waker.atMs, priorities };
 }
 
 async function masterOf(instances: readonly VrrpInstanceConfig[]) {

@@ -6,7 +6,7 @@ import { instanceConfig } from '../vrrp/config.js';
 import { decodeAdvert, encodeAdvert } from '../vrrp/packet.js';
 import { handoverBoundMs } from '../vrrp/timers.js';
 import { VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
-import type { Waker } from './waker.js';
+import { ManualWaker } from './testing/manual-waker.js';
 
 /** Fake ports that record what the runtime asks for; the waker is driven by hand. */
 function harness(opts: { openFails?: boolean } = {}) {
@@ -16,7 +16,6 @@ function harness(opts: { openFails?: boolean } = {}) {
   const announced: string[] = [];
   const logs: RuntimeLogRecord[] = [];
   let handler: ((d: VrrpDatagram) => void) | undefined;
-  let wake: { atMs: number; fn: () => void } | undefined;
   const socket: VrrpSocketPort = {
     open: () => Promise.resolve<PortResult>(opts.openFails === true ? { ok: false, error: 'EPERM' } : { ok: true }),
     send: (r) => {
@@ -37,14 +36,7 @@ function harness(opts: { openFails?: boolean } = {}) {
     list: () => Promise.resolve([...vips]),
   };
   const neighbors: NeighborAnnouncePort = { announce: (_i, _f, a) => (announced.push(a), { ok: true }) };
-  const waker: Waker = {
-    wakeAt: (atMs, fn) => {
-      wake = { atMs, fn };
-    },
-    cancel: () => {
-      wake = undefined;
-    },
-  };
+  const waker = new ManualWaker(clock);
   const config = instanceConfig({
     name: 'VI_1',
     vrid: 51,
@@ -56,15 +48,7 @@ function harness(opts: { openFails?: boolean } = {}) {
     vips: [{ address: '192.168.1.100', prefixLength: 32, family: 4, ifname: 'eth0' }],
   });
   const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r) });
-  /** Advances the clock to the requested wake-up and fires it. */
-  const fireWake = (): number => {
-    const w = wake;
-    assert.ok(w !== undefined, 'the runtime asked to be woken');
-    clock.setMs(w.atMs);
-    wake = undefined;
-    w.fn();
-    return w.atMs;
-  };
+  const fireWake = (): number => waker.fire();
   const receive = (src: string, priority: number, authData = 'secret', vrid = 51): void => {
     const enc = encodeAdvert(
       { version: 2, vrid, priority, advertIntervalCs: 100, authType: 1, authData, addresses: ['192.168.1.100'], family: 4 },
@@ -73,7 +57,7 @@ function harness(opts: { openFails?: boolean } = {}) {
     assert.ok(enc.ok);
     handler?.({ ifname: 'eth0', family: 4, src, dst: '224.0.0.18', ttl: 255, payload: enc.bytes });
   };
-  return { clock, runtime, sent, vips, announced, logs, fireWake, receive, wakeAt: () => wake?.atMs };
+  return { clock, runtime, sent, vips, announced, logs, fireWake, receive, wakeAt: () => waker.atMs };
 }
 
 test('the runtime starts an instance as BACKUP and wakes at Master_Down_Interval', async () => {
