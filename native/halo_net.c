@@ -5,7 +5,8 @@
  *    (SO_BINDTODEVICE), multicast groups joined by ifindex, TTL / hop limit chosen per send,
  *    source address chosen per send (IP_PKTINFO / IPV6_PKTINFO), and on receipt the TTL / hop
  *    limit and destination of every packet (IPv4: from the IP header the kernel hands raw
- *    sockets; IPv6: IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO ancillary data);
+ *    sockets; IPv6: IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO ancillary data), and how long ago
+ *    the kernel received it (SO_TIMESTAMPNS);
  *  - a gratuitous ARP frame through an AF_PACKET socket (RFC 5227 section 3 announcement);
  *  - an unsolicited neighbour advertisement through a raw ICMPv6 socket (RFC 4861 section 7.2.6);
  *    both sockets are kept open per interface between messages (see "announcement sockets").
@@ -35,6 +36,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Packets read per readiness callback: bounds the time one wake-up can hold the loop. */
@@ -198,6 +200,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   int one = 1, zero = 0, ttl = 255;
   /* Bound to the interface: two instances on two interfaces never see each other's packets. */
   if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0) goto fail_bind;
+  /* The kernel's receive time of each packet: a timer the packet starts (Skew_Time after a
+   * priority 0) counts from when it arrived, not from when the event loop got to it. */
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one) < 0) goto fail_opt;
   if (fam == 4) {
     struct ip_mreqn mif;
     memset(&mif, 0, sizeof mif);
@@ -410,13 +415,14 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* ---------- receiving ---------- */
 
-/* Calls cb(reason: string|null, payload: Buffer|null, src, dst, ttl, ifindex). */
-static void deliver(halo_sock *s, const char *reason, const unsigned char *payload, size_t len, const char *src,
-                    const char *dst, int ttl, int ifindex) {
+/* Calls cb(reason: string|null, payload: Buffer|null, src, dst, ttl, ifindex, ageMs): ageMs is how
+ * long before this call the kernel received the packet (-1: unknown). */
+static void deliver_aged(halo_sock *s, const char *reason, const unsigned char *payload, size_t len, const char *src,
+                         const char *dst, int ttl, int ifindex, double age_ms) {
   napi_env env = s->env;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv, argv[6], result;
+  napi_value cb, recv, argv[7], result;
   if (napi_get_reference_value(env, s->callback, &cb) != napi_ok || cb == NULL) goto out;
   /* node::MakeCallback wants an object receiver; the global object is the neutral one. */
   napi_get_global(env, &recv);
@@ -432,7 +438,8 @@ static void deliver(halo_sock *s, const char *reason, const unsigned char *paylo
   argv[3] = make_str(env, dst);
   argv[4] = make_int(env, ttl);
   argv[5] = make_int(env, ifindex);
-  napi_make_callback(env, s->async_ctx, recv, cb, 6, argv, &result);
+  napi_create_double(env, age_ms, &argv[6]);
+  napi_make_callback(env, s->async_ctx, recv, cb, 7, argv, &result);
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -443,6 +450,25 @@ static void deliver(halo_sock *s, const char *reason, const unsigned char *paylo
   }
 out:
   napi_close_handle_scope(env, scope);
+}
+
+static void deliver(halo_sock *s, const char *reason, const unsigned char *payload, size_t len, const char *src,
+                    const char *dst, int ttl, int ifindex) {
+  deliver_aged(s, reason, payload, len, src, dst, ttl, ifindex, -1);
+}
+
+/* Milliseconds from the packet's SO_TIMESTAMPNS (CLOCK_REALTIME) to now; -1 without one, or when
+ * the wall clock stepped so that the age is negative or absurd. */
+static double packet_age_ms(struct msghdr *msg) {
+  for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    struct timespec ts, now;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    if (clock_gettime(CLOCK_REALTIME, &now) < 0) return -1;
+    double age = (double)(now.tv_sec - ts.tv_sec) * 1e3 + (double)(now.tv_nsec - ts.tv_nsec) / 1e6;
+    return age >= 0 && age < 60000 ? age : -1;
+  }
+  return -1;
 }
 
 static void on_readable(uv_poll_t *h, int status, int events) {
@@ -505,7 +531,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
           ifindex = pi.ipi_ifindex;
         }
       }
-      deliver(s, NULL, buf + ihl, (size_t)n - ihl, src, dst, ttl, ifindex);
+      deliver_aged(s, NULL, buf + ihl, (size_t)n - ihl, src, dst, ttl, ifindex, packet_age_ms(&msg));
     } else {
       const struct sockaddr_in6 *f6 = (const struct sockaddr_in6 *)&from;
       inet_ntop(AF_INET6, &f6->sin6_addr, src, sizeof src);
@@ -524,7 +550,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
         deliver(s, "missing_ancillary", NULL, 0, src, dst, 0, ifindex);
         continue;
       }
-      deliver(s, NULL, buf, (size_t)n, src, dst, ttl, ifindex);
+      deliver_aged(s, NULL, buf, (size_t)n, src, dst, ttl, ifindex, packet_age_ms(&msg));
     }
   }
 }

@@ -1,7 +1,8 @@
 // The failover bench's client, run inside the client namespace: starts one HTTP GET (a new TCP
 // connection each) every INTERVAL_MS to the VIP, each bounded by TIMEOUT_MS, at most IN_FLIGHT at
 // once, and prints one JSON line per request: {s: start ms, e: end ms, ok, b: body | err}.
-// Wall-clock milliseconds (Date.now()), the same clock the bench reads on the same machine.
+// Wall-clock milliseconds with a fraction (performance.timeOrigin + performance.now()), the clock
+// the bench reads on the same machine.
 // Stops on a `stop` line or the end of stdin, after MAX_COUNT requests or after DURATION_MS,
 // waits for the requests in flight, and exits.
 // Usage: node client.js HOST PORT INTERVAL_MS TIMEOUT_MS DURATION_MS [MAX_COUNT=100000] [IN_FLIGHT=64]
@@ -19,17 +20,18 @@ let started = 0;
 let inFlight = 0;
 let stopping = false;
 const t0 = Date.now();
+const wallMs = (): number => Math.round((performance.timeOrigin + performance.now()) * 10) / 10;
 
 function once(): void {
   started += 1;
   inFlight += 1;
-  const s = Date.now();
+  const s = wallMs();
   let done = false;
   const finish = (ok: boolean, b: string): void => {
     if (done) return;
     done = true;
     inFlight -= 1;
-    process.stdout.write(JSON.stringify({ s, e: Date.now(), ok, b }) + '\n');
+    process.stdout.write(JSON.stringify({ s, e: wallMs(), ok, b }) + '\n');
     if (stopping && inFlight === 0) process.exit(0);
   };
   const req = get({ host, port: Number(portArg), path: '/', agent: false, timeout: timeoutMs }, (res) => {

@@ -170,7 +170,7 @@ class AdvertWatch {
   /** Milliseconds from `fromMs` to the first line after it matching `re`. */
   firstAfter(fromMs: number, re: RegExp): number | undefined {
     const hit = this.lines.find((l) => l.t * 1000 >= fromMs && re.test(l.line));
-    return hit ? Math.round(hit.t * 1000 - fromMs) : undefined;
+    return hit ? Math.round((hit.t * 1000 - fromMs) * 10) / 10 : undefined;
   }
   static async start(node: NetnsNode, src: string): Promise<AdvertWatch> {
     const child = node.spawn(['tcpdump', '-i', 'eth0', '-nn', '-l', '-tt', '--immediate-mode', 'ip proto 112 or arp']);
@@ -198,6 +198,8 @@ class AdvertWatch {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The wall clock in milliseconds with a fraction (Date.now() counts whole milliseconds). */
+const wallMs = (): number => performance.timeOrigin + performance.now();
 
 const lab = new NetnsLab(40);
 const cleanup = (): void => {
@@ -292,7 +294,8 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
     while (atMs < Date.now() + 20) atMs += intervalMs;
     await sleep(atMs - Date.now());
     let note: string | undefined;
-    const eventMs = Date.now();
+    // Microseconds of the wall clock, as tcpdump's timestamps and the client's.
+    const eventMs = wallMs();
     switch (event) {
       case 'crash':
         master.killAll();
@@ -330,10 +333,13 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
       // Gratuitous: a request for the VIP from the VIP, or an unsolicited reply for it.
       garpMs: adverts.firstAfter(eventMs, new RegExp(`ARP, (Request who-has ${vipRe} .*tell ${vipRe}|Reply ${vipRe} is-at)`)),
     };
+    // halo's new master says where its own milliseconds went (src/daemon/vrrp-runtime.ts).
+    const timing = backup.log.find((l) => l.includes('Takeover timing'));
+    if (timing !== undefined) note = /Takeover timing: ([^"]*)/.exec(timing)?.[1] ?? timing;
     return {
       ...base,
       wire,
-      failoverMs: answer ? answer.e - eventMs : undefined,
+      failoverMs: answer ? Math.round((answer.e - eventMs) * 10) / 10 : undefined,
       failed: after.filter((l) => !l.ok).length,
       requests: after.length,
       ...(note !== undefined ? { note } : {}),
@@ -379,6 +385,26 @@ function printTables(all: readonly Sample[]): void {
       const failed = `${median(ka.map((s) => s.failed)) ?? '—'} / ${median(ha.map((s) => s.failed)) ?? '—'}`;
       const runs = `${ka.length} / ${ha.length}${missing ? ` (${missing} without failover)` : ''}`;
       console.log(`| ${proto.label} | ${EVENT_LABEL[event]} | ${fmtS(kaMed)} | ${fmtS(haMed)} | ${ratio} | ${failed} | ${runs} |`);
+    }
+  }
+  // The daemons' own timing, free of the client's request grid: tcpdump's timestamps.
+  console.log('\nOn the wire, medians in ms after the event (keepalived / halo):\n');
+  console.log('| setup | event | master\'s priority 0 | backup\'s first advert | backup\'s gratuitous ARP | advert to gratuitous ARP |');
+  console.log('|---|---|---|---|---|---|');
+  for (const proto of PROTOS) {
+    for (const event of EVENTS) {
+      const of = (k: DaemonKind): Sample[] => all.filter((s) => s.kind === k && s.proto === proto.id && s.event === event);
+      if (of('keepalived').length === 0 && of('halo').length === 0) continue;
+      const col = (f: (w: NonNullable<Sample['wire']>) => number | undefined): string =>
+        (['keepalived', 'halo'] as const)
+          .map((k) => {
+            const m = median(of(k).flatMap((s) => (s.wire === undefined ? [] : [f(s.wire)]).filter((x): x is number => x !== undefined)));
+            return m === undefined ? '—' : m.toFixed(1);
+          })
+          .join(' / ');
+      const gap = (w: NonNullable<Sample['wire']>): number | undefined =>
+        w.garpMs !== undefined && w.backupAdvertMs !== undefined ? w.garpMs - w.backupAdvertMs : undefined;
+      console.log(`| ${proto.label} | ${EVENT_LABEL[event]} | ${col((w) => w.prio0Ms)} | ${col((w) => w.backupAdvertMs)} | ${col((w) => w.garpMs)} | ${col(gap)} |`);
     }
   }
 }

@@ -49,13 +49,13 @@ function harness(opts: { openFails?: boolean } = {}) {
   });
   const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r) });
   const fireWake = (): number => waker.fire();
-  const receive = (src: string, priority: number, authData = 'secret', vrid = 51): void => {
+  const receive = (src: string, priority: number, authData = 'secret', vrid = 51, ageMs?: number): void => {
     const enc = encodeAdvert(
       { version: 2, vrid, priority, advertIntervalCs: 100, authType: 1, authData, addresses: ['192.168.1.100'], family: 4 },
       { src, dst: '224.0.0.18' },
     );
     assert.ok(enc.ok);
-    handler?.({ ifname: 'eth0', family: 4, src, dst: '224.0.0.18', ttl: 255, payload: enc.bytes });
+    handler?.({ ifname: 'eth0', family: 4, src, dst: '224.0.0.18', ttl: 255, payload: enc.bytes, ...(ageMs === undefined ? {} : { ageMs }) });
   };
   return { clock, runtime, sent, vips, announced, logs, fireWake, receive, wakeAt: () => waker.atMs };
 }
@@ -98,6 +98,46 @@ test('received adverts reach the state machine; bad ones are counted by reason',
   assert.equal(h.runtime.snapshot()[0]?.rx.advert_rcvd, 1);
   h.receive('10.0.0.1', 150);
   assert.equal(h.runtime.snapshot()[0]?.rx.advert_rcvd, 1, 'our own looped-back advert is ignored');
+});
+
+test("an advert's timers count from the kernel's receive time, never from before the instance's last step", async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.clock.setMs(2000);
+  // Master_Down_Interval at priority 100, 1 s adverts: 3 s + Skew_Time 0.609375 s.
+  h.receive('10.0.0.2', 150, 'secret', 51, 7.5);
+  assert.equal(h.wakeAt(), 2000 - 7.5 + 3609.375);
+  // Priority 0: Skew_Time from when it arrived (RFC 5798 §6.4.2).
+  h.clock.setMs(2500);
+  h.receive('10.0.0.2', 0, 'secret', 51, 2);
+  assert.equal(h.wakeAt(), 2500 - 2 + 609.375);
+  // A receive time before the last step (the loop was late on a packet that came before an
+  // event it already handled) is taken as that step's time: event times never go back.
+  h.clock.setMs(2600);
+  h.receive('10.0.0.2', 150, 'secret', 51, 500);
+  assert.equal(h.wakeAt(), 2498 + 3609.375);
+  // No receive time: the time of handling.
+  h.clock.setMs(2700);
+  h.receive('10.0.0.2', 150);
+  assert.equal(h.wakeAt(), 2700 + 3609.375);
+});
+
+test('a takeover by the Master_Down timer logs where its milliseconds went', async () => {
+  const h = harness();
+  await h.runtime.start();
+  h.clock.setMs(2000);
+  h.receive('10.0.0.2', 0, 'secret', 51, 1);
+  const deadline = h.wakeAt();
+  assert.equal(deadline, 1999 + 609.375);
+  h.fireWake();
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+  const line = h.logs.find((l) => l.message.startsWith('Takeover timing'));
+  assert.ok(line !== undefined, 'a takeover timing line');
+  assert.equal(line.instance, 'VI_1');
+  assert.match(line.message, /woke 0\.00 ms after the deadline; advert \+0\.00, VIPs \+0\.00, gratuitous ARP \+0\.00 ms after the wake; last advert heard 609\.38 ms before the deadline/);
+  // Nothing of the kind for a start-up takeover's later steps or a master's advert timer.
+  h.fireWake();
+  assert.equal(h.logs.filter((l) => l.message.startsWith('Takeover timing')).length, 1);
 });
 
 test('stop sends priority 0 and removes the VIPs', async () => {

@@ -114,6 +114,10 @@ interface Instance {
   unicastSrcRejected: number;
   /** VIPs someone else deleted while we were MASTER, re-added (keepalived re-adds unless `no_track`). */
   vipsReadded: number;
+  /** When the last accepted advert was received (runtime clock): where a takeover's countdown began. */
+  lastAdvertMs: number | undefined;
+  /** The time of the instance's last step: event times never go back (a packet's receive time can be earlier). */
+  lastStepMs: number;
 }
 
 /** A burst has at most this many announcements per VIP, whatever the config says. */
@@ -146,7 +150,8 @@ export class VrrpRuntime {
   private readonly byVrid = new Map<string, string>();
   /** Rebuilt from the instances' states by a reload that changes the instance set. */
   private deadlines: DeadlineQueue<TimerKey>;
-  private readonly queue: Array<{ instance: string; event: VrrpEvent }> = [];
+  /** `atMs`: when the event happened, if before its handling (a packet's kernel receive time). */
+  private readonly queue: Array<{ instance: string; event: VrrpEvent; atMs?: number }> = [];
   private draining = false;
   private running = false;
   private unwatchLinks: (() => void) | undefined;
@@ -158,6 +163,8 @@ export class VrrpRuntime {
   private handoverDone: (() => void) | undefined;
   /** Instances whose priority-0 adverts are armed in the socket's stop fast path, with the config they were built from. */
   private readonly stopArmed = new Map<string, VrrpInstanceConfig>();
+  /** The timer being handled by `onWake`: its deadline and when the waker woke for it. */
+  private firing: { atMs: number; wokeMs: number } | undefined;
 
   constructor(private readonly opts: VrrpRuntimeOptions) {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
@@ -525,7 +532,11 @@ export class VrrpRuntime {
       return;
     }
     const a = result.advert;
-    this.enqueue(c.name, { type: 'AdvertReceived', srcIp: d.src, vrid: a.vrid, priority: a.priority, advertIntervalCs: a.advertIntervalCs });
+    // The timers an advert starts (Skew_Time after a priority 0, Master_Down_Interval) count from
+    // its arrival, as RFC 5798 §6.4.2 says ("If an ADVERTISEMENT is received"): the kernel's
+    // receive time, not the moment the event loop got to the packet.
+    const atMs = d.ageMs !== undefined && d.ageMs >= 0 ? this.opts.clock.nowMs() - d.ageMs : undefined;
+    this.enqueue(c.name, { type: 'AdvertReceived', srcIp: d.src, vrid: a.vrid, priority: a.priority, advertIntervalCs: a.advertIntervalCs }, atMs);
     this.drain();
   }
 
@@ -533,8 +544,8 @@ export class VrrpRuntime {
     for (const inst of this.instances.values()) if (inst.config.ifname === ifname) this.enqueue(inst.config.name, event);
   }
 
-  private enqueue(instance: string, event: VrrpEvent): void {
-    this.queue.push({ instance, event });
+  private enqueue(instance: string, event: VrrpEvent, atMs?: number): void {
+    this.queue.push(atMs === undefined ? { instance, event } : { instance, event, atMs });
   }
 
   private drain(): void {
@@ -550,7 +561,7 @@ export class VrrpRuntime {
         }
         const next = this.queue.shift();
         if (next === undefined) break;
-        this.handle(next.instance, next.event);
+        this.handle(next.instance, next.event, next.atMs);
       }
     } finally {
       this.draining = false;
@@ -563,10 +574,12 @@ export class VrrpRuntime {
     this.rearm();
   }
 
-  private handle(name: string, event: VrrpEvent): void {
+  private handle(name: string, event: VrrpEvent, atMs?: number): void {
     const inst = this.instances.get(name);
     if (inst === undefined) return;
-    const nowMs = this.opts.clock.nowMs();
+    const handledMs = this.opts.clock.nowMs();
+    const nowMs = atMs === undefined ? handledMs : Math.min(handledMs, Math.max(atMs, inst.lastStepMs));
+    inst.lastStepMs = nowMs;
     const before = inst.state;
     const r = step(inst.config, before, event, nowMs);
     inst.state = r.state;
@@ -579,15 +592,43 @@ export class VrrpRuntime {
     // keeps the state machine's order for them. The other effects keep that order too.
     const removes = r.effects.some((e) => e.type === 'RemoveVips');
     const wire = (e: VrrpEffect): boolean => e.type === 'SendAdvert' || (!removes && (e.type === 'AddVips' || e.type === 'SendGratuitousArp'));
+    // A takeover by the Master_Down timer times its wire effects (the log line after them).
+    const timing = event.type === 'MasterDownTimerFired' && before.state !== 'MASTER' && r.state.state === 'MASTER' ? new Map<string, number>() : undefined;
     for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
-    for (const effect of r.effects) if (effect.type !== 'SendAdvert' && wire(effect)) this.apply(inst, effect, nowMs);
+    timing?.set('SendAdvert', this.opts.clock.nowMs());
+    for (const effect of r.effects) {
+      if (effect.type === 'SendAdvert' || !wire(effect)) continue;
+      this.apply(inst, effect, nowMs);
+      timing?.set(effect.type, this.opts.clock.nowMs());
+    }
     this.opts.observe?.(name, event, before, r.state, nowMs);
+    if (event.type === 'AdvertReceived') inst.lastAdvertMs = nowMs;
+    if (timing !== undefined) this.logTakeoverTiming(inst, handledMs, timing);
     for (const effect of r.effects) if (!wire(effect)) this.apply(inst, effect, nowMs);
     const group = inst.config.syncGroup;
     if (group !== undefined) {
       const members = [...this.instances.values()].filter((i) => i.config.syncGroup === group);
       for (const order of syncGroupOrders(members.map((m) => ({ config: m.config, state: m.state })))) this.enqueue(order.member, order.event);
     }
+  }
+
+  /**
+   * One line per takeover by the Master_Down timer, in milliseconds: how late the waker woke
+   * after the deadline, when the advert, the VIPs and the first gratuitous ARP were done after
+   * the wake, and how long before the deadline the last advert was heard (Skew_Time after a
+   * priority 0, Master_Down_Interval after a silent master). keepalived does not show this; it
+   * is where a failover's own milliseconds go (docs/vrrp.md, "Failover on real networks").
+   */
+  private logTakeoverTiming(inst: Instance, wokeMs: number, timing: ReadonlyMap<string, number>): void {
+    const f = this.firing;
+    const ms = (x: number): string => x.toFixed(2);
+    const after = (k: string): string => {
+      const t = timing.get(k);
+      return t === undefined ? '-' : `+${ms(t - wokeMs)}`;
+    };
+    const late = f === undefined ? '' : `woke ${ms(f.wokeMs - f.atMs)} ms after the deadline; `;
+    const heard = f !== undefined && inst.lastAdvertMs !== undefined ? `; last advert heard ${ms(f.atMs - inst.lastAdvertMs)} ms before the deadline` : '';
+    this.log('info', `Takeover timing: ${late}advert ${after('SendAdvert')}, VIPs ${after('AddVips')}, gratuitous ARP ${after('SendGratuitousArp')} ms after the wake${heard}`, undefined, inst.config.name);
   }
 
   private apply(inst: Instance, effect: VrrpEffect, nowMs: number): void {
@@ -770,7 +811,9 @@ export class VrrpRuntime {
       if (!TIMER_NAMES.includes(timer)) continue;
       this.enqueue(name, TIMER_EVENTS[timer]);
       // Handle each timer before taking the next, so a timer cancelled by an earlier one stays cancelled.
+      this.firing = { atMs: d.atMs, wokeMs: nowMs };
       this.drain();
+      this.firing = undefined;
     }
     this.rearm();
   }
@@ -789,7 +832,7 @@ export class VrrpRuntime {
 }
 
 function newInstance(config: VrrpInstanceConfig, nowMs: number): Instance {
-  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0 };
+  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0, lastAdvertMs: undefined, lastStepMs: nowMs };
 }
 
 const TRACK_INTERFACE = 'interface:';

@@ -22,6 +22,8 @@ export interface VrrpDatagram {
   readonly ttl: number;
   /** The VRRP message (no IP header). */
   readonly payload: Uint8Array;
+  /** How long before its delivery the kernel received the packet, ms (absent: unknown). */
+  readonly ageMs?: number;
 }
 
 export interface VrrpSendRequest {

@@ -31,6 +31,8 @@ export type RawReceive = (
   dst: string,
   ttl: number,
   ifindex: number,
+  /** How long before this call the kernel received the packet (SO_TIMESTAMPNS), ms; -1: unknown. */
+  ageMs: number,
 ) => void;
 
 export interface HaloNetAddon {

@@ -58,6 +58,8 @@ for (const family of [4, 6] as const) {
       assert.equal(d.ttl, 255);
       assert.equal(d.ifname, 'lo');
       assert.deepEqual([...d.payload], [...payload]);
+      // The kernel's receive time (SO_TIMESTAMPNS) comes along as the packet's age at delivery.
+      assert.ok(d.ageMs !== undefined && d.ageMs >= 0 && d.ageMs < 2000, `age ${d.ageMs}`);
       // A unicast TTL other than 255 (keepalived's unicast_ttl) is what arrives.
       const payload2 = Uint8Array.from([...payload, 7]);
       const got2 = nextPacket(port, 2000, payload2);

@@ -131,7 +131,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     if (fresh) {
       const opened = sock;
       try {
-        addon.start(opened.handle, (reason, payload, src, dst, ttl, ifindex) => this.received(opened, reason, payload, src, dst, ttl, ifindex));
+        addon.start(opened.handle, (reason, payload, src, dst, ttl, ifindex, ageMs) => this.received(opened, reason, payload, src, dst, ttl, ifindex, ageMs));
       } catch (err) {
         addon.close(opened.handle);
         return { ok: false, error: `Cannot open VRRP socket on ${ifname}: ${describeErrno(errnoOf(err))}`, code: 'HALO_NET_SOCKET_OPEN' };
@@ -293,7 +293,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
     return sock && loaded.ok ? loaded.addon.info(sock.handle) : undefined;
   }
 
-  private received(sock: OpenSocket, reason: string | null, payload: Buffer | null, src: string, dst: string, ttl: number, ifindex: number): void {
+  private received(sock: OpenSocket, reason: string | null, payload: Buffer | null, src: string, dst: string, ttl: number, ifindex: number, ageMs: number): void {
     if (reason !== null || payload === null) {
       this.count(reason ?? 'no_payload');
       return;
@@ -304,7 +304,7 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
       this.count('wrong_interface');
       return;
     }
-    const datagram: VrrpDatagram = { ifname: sock.ifname, family: sock.family, src, dst, ttl, payload: new Uint8Array(payload) };
+    const datagram: VrrpDatagram = { ifname: sock.ifname, family: sock.family, src, dst, ttl, payload: new Uint8Array(payload), ...(ageMs >= 0 ? { ageMs } : {}) };
     for (const handler of this.handlers) {
       try {
         handler(datagram);
