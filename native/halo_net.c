@@ -681,6 +681,57 @@ static announce_iface *announce_iface_of(announce_table *t, const char *ifname, 
   return a;
 }
 
+/* Opens the interface's announcement socket of `family` if it is not open: NULL, or the failed
+ * call's name with errno set. IPv4: a send-only packet socket (protocol 0: it receives nothing).
+ * IPv6: a raw ICMPv6 socket bound to the interface that receives nothing, hop limit 255. */
+static const char *announce_open(announce_table *t, announce_iface *a, int family) {
+  if (family == 4) {
+    if (a->fd_arp >= 0) return NULL;
+    a->fd_arp = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (a->fd_arp < 0) return "socket(AF_PACKET)";
+    t->opened++;
+    return NULL;
+  }
+  if (a->fd_na >= 0) return NULL;
+  int nfd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+  if (nfd < 0) return "socket(ICMPv6)";
+  int hops = 255, idx = (int)a->ifindex;
+  struct icmp6_filter filt;
+  ICMP6_FILTER_SETBLOCKALL(&filt);
+  if (setsockopt(nfd, SOL_SOCKET, SO_BINDTODEVICE, a->ifname, (socklen_t)strlen(a->ifname)) < 0 ||
+      setsockopt(nfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt) < 0 ||
+      setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0 ||
+      setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0) {
+    int e = errno;
+    close(nfd);
+    errno = e;
+    return "setsockopt(ICMPv6)";
+  }
+  a->fd_na = nfd;
+  t->opened++;
+  return NULL;
+}
+
+/* openAnnounceSocket(ifname, family 4|6): opens now the socket the interface's first announcement
+ * would open (a takeover then spends no time on it); throws with the errno name. */
+static napi_value js_announce_open(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char ifname[IFNAMSIZ + 1];
+  int32_t family = 0;
+  if (argc < 2 || get_string(env, argv[0], ifname, sizeof ifname) || napi_get_value_int32(env, argv[1], &family) != napi_ok ||
+      (family != 4 && family != 6))
+    return throw_type(env, "openAnnounceSocket(ifname, family 4|6)");
+  unsigned ifindex = if_nametoindex(ifname);
+  if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
+  announce_table *t = announce_table_of(env);
+  if (t == NULL) return throw_errno(env, ENOMEM, "announce sockets");
+  const char *what = announce_open(t, announce_iface_of(t, ifname, ifindex), family);
+  if (what != NULL) return throw_errno(env, errno, what);
+  return NULL;
+}
+
 /* After a failed send: the interface is gone, so are its sockets. */
 static void announce_forget_if_gone(announce_iface *a, int err) {
   if (err == ENODEV || err == ENXIO) announce_close_iface(a);
@@ -742,12 +793,8 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
   announce_table *t = announce_table_of(env);
   if (t == NULL) return throw_errno(env, ENOMEM, "announce sockets");
   announce_iface *ai = announce_iface_of(t, ifname, ifindex);
-  if (ai->fd_arp < 0) {
-    /* Protocol 0: a send-only packet socket that receives nothing. */
-    ai->fd_arp = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (ai->fd_arp < 0) return throw_errno(env, errno, "socket(AF_PACKET)");
-    t->opened++;
-  }
+  const char *what = announce_open(t, ai, 4);
+  if (what != NULL) return throw_errno(env, errno, what);
   int fd = ai->fd_arp;
   unsigned char mac[6];
   /* Read each time: the MAC of an interface can change while the socket stays open. */
@@ -806,23 +853,8 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
   announce_table *t = announce_table_of(env);
   if (t == NULL) return throw_errno(env, ENOMEM, "announce sockets");
   announce_iface *ai = announce_iface_of(t, ifname, ifindex);
-  if (ai->fd_na < 0) {
-    int nfd = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMPV6);
-    if (nfd < 0) return throw_errno(env, errno, "socket(ICMPv6)");
-    int hops = 255, idx = (int)ifindex;
-    struct icmp6_filter filt;
-    ICMP6_FILTER_SETBLOCKALL(&filt);
-    if (setsockopt(nfd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname)) < 0 ||
-        setsockopt(nfd, IPPROTO_ICMPV6, ICMP6_FILTER, &filt, sizeof filt) < 0 ||
-        setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &idx, sizeof idx) < 0 ||
-        setsockopt(nfd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof hops) < 0) {
-      int e = errno;
-      close(nfd);
-      return throw_errno(env, e, "setsockopt(ICMPv6)");
-    }
-    ai->fd_na = nfd;
-    t->opened++;
-  }
+  const char *what = announce_open(t, ai, 6);
+  if (what != NULL) return throw_errno(env, errno, what);
   int fd = ai->fd_na;
   unsigned char mac[6];
   if (interface_hwaddr(fd, ifname, mac) < 0) {
@@ -885,6 +917,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"start", NULL, js_start, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendGratuitousArp", NULL, js_garp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openAnnounceSocket", NULL, js_announce_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendUnsolicitedNa", NULL, js_na, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hwaddr", NULL, js_hwaddr, NULL, NULL, NULL, napi_enumerable, NULL},
       {"closeAnnounceSockets", NULL, js_announce_close, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -9,6 +9,7 @@
  * JS API (all return 0 or -errno):
  *   addressAdd(ifname, family 4|6, addressBytes, prefixLen, {label?, scope?, broadcast?, flags?})
  *   addressDel(ifname, family 4|6, addressBytes, prefixLen)
+ *   netlinkOpen() -> opens the socket now (a takeover's first VIP add then spends no time on it)
  *   netlinkStats() -> {requests, timeouts, open}
  */
 #define _GNU_SOURCE
@@ -230,6 +231,11 @@ static napi_value js_address_del(napi_env env, napi_callback_info info) {
   return ret_int(env, err ? err : nl_transact(&r));
 }
 
+static napi_value js_netlink_open(napi_env env, napi_callback_info info) {
+  (void)info;
+  return ret_int(env, nl_open());
+}
+
 static napi_value js_netlink_stats(napi_env env, napi_callback_info info) {
   napi_value out, v;
   napi_create_object(env, &out);
@@ -246,6 +252,7 @@ void halo_netlink_init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"addressAdd", NULL, js_address_add, NULL, NULL, NULL, napi_enumerable, NULL},
       {"addressDel", NULL, js_address_del, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"netlinkOpen", NULL, js_netlink_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"netlinkStats", NULL, js_netlink_stats, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);

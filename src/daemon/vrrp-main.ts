@@ -19,7 +19,7 @@ import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
 import { handoverBoundMs } from '../vrrp/timers.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
-import { VrrpRuntime } from './vrrp-runtime.js';
+import { REHEARSALS, VrrpRuntime } from './vrrp-runtime.js';
 import type { RunningTrackers } from './trackers.js';
 import { hasTrackers, NO_TRACKERS, type TrackerSpecs } from './tracker-specs.js';
 import { TimerWaker } from './waker.js';
@@ -135,6 +135,7 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
     link: links,
     routes: keepRoutesOnStop(new LinuxRoutes(), addresses),
     instances: m.instances,
+    rehearsals: REHEARSALS,
     schedule: (delayMs, fn) => {
       const h = setTimeout(fn, delayMs);
       return () => clearTimeout(h);

@@ -9,7 +9,7 @@ import { VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
 import { ManualWaker } from './testing/manual-waker.js';
 
 /** Fake ports that record what the runtime asks for; the waker is driven by hand. */
-function harness(opts: { openFails?: boolean } = {}) {
+function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boolean } = {}) {
   const clock = new ManualClock(1000);
   const sent: VrrpSendRequest[] = [];
   const vips = new Set<string>();
@@ -46,8 +46,9 @@ function harness(opts: { openFails?: boolean } = {}) {
     authPass: 'secret',
     trackers: [{ name: 'chk_nginx', weight: -20, initiallyUp: true }],
     vips: [{ address: '192.168.1.100', prefixLength: 32, family: 4, ifname: 'eth0' }],
+    ...(opts.unicast === true ? { unicastPeers: ['10.0.0.9'], checkUnicastSrc: true } : {}),
   });
-  const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r) });
+  const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r), ...(opts.rehearsals !== undefined ? { rehearsals: opts.rehearsals } : {}) });
   const fireWake = (): number => waker.fire();
   const receive = (src: string, priority: number, authData = 'secret', vrid = 51, ageMs?: number): void => {
     const enc = encodeAdvert(
@@ -138,6 +139,25 @@ test('a takeover by the Master_Down timer logs where its milliseconds went', asy
   // Nothing of the kind for a start-up takeover's later steps or a master's advert timer.
   h.fireWake();
   assert.equal(h.logs.filter((l) => l.message.startsWith('Takeover timing')).length, 1);
+});
+
+test('start rehearses the failover paths on a shadow: nothing is sent, added, announced or changed', async () => {
+  for (const unicast of [false, true]) {
+    const h = harness({ rehearsals: 7, unicast });
+    await h.runtime.start();
+    const line = h.logs.find((l) => l.message.startsWith('Rehearsed'));
+    assert.match(line?.message ?? '', /^Rehearsed the failover paths: 7 takeovers in [\d.]+ ms$/, `unicast ${unicast}`);
+    assert.equal(line?.level, 'debug');
+    assert.deepEqual(h.sent, []);
+    assert.equal(h.vips.size, 0);
+    assert.deepEqual(h.announced, []);
+    // The real instance is untouched: BACKUP, counters at zero, its own Master_Down timer.
+    const snap = h.runtime.snapshot()[0];
+    assert.equal(snap?.state.state, 'BACKUP');
+    assert.equal(snap?.rx.advert_rcvd, 0);
+    assert.equal(h.wakeAt(), 1000 + 3609.375);
+    assert.equal(h.logs.filter((l) => l.level !== 'debug' && !/ -> BACKUP: /.test(l.message)).length, 0, JSON.stringify(h.logs));
+  }
 });
 
 test('stop sends priority 0 and removes the VIPs', async () => {

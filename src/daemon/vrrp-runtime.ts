@@ -90,6 +90,8 @@ export interface VrrpRuntimeOptions {
   readonly observe?: (instance: string, event: VrrpEvent, before: VrrpInstanceState, after: VrrpInstanceState, atMs: number) => void;
   /** Bound on events handled in one turn (an event plus the sync group orders it causes). */
   readonly maxEventsPerTurn?: number;
+  /** Rehearsals of the failover paths at start (see `warmUp`); 0 (the default) in tests and the simulator. */
+  readonly rehearsals?: number;
 }
 
 export interface InstanceSnapshot {
@@ -118,7 +120,12 @@ interface Instance {
   lastAdvertMs: number | undefined;
   /** The time of the instance's last step: event times never go back (a packet's receive time can be earlier). */
   lastStepMs: number;
+  /** The adverts last encoded, reused while config, priority and interval stay (a master repeats them). */
+  adverts: { config: VrrpInstanceConfig; priority: number; advertIntervalCs: number; requests: readonly VrrpSendRequest[] } | undefined;
 }
+
+/** Passes of the failover paths at start in the VRRP process (see `warmUp`): enough for V8 to optimise them. */
+export const REHEARSALS = 200;
 
 /** A burst has at most this many announcements per VIP, whatever the config says. */
 const GARP_REPEAT_MAX = 255;
@@ -238,42 +245,90 @@ export class VrrpRuntime {
   }
 
   /**
-   * Runs each instance's takeover and stop through the pure state machine, the encoder and the
-   * decoder once, on copies, with every effect discarded, and lets the address and announcement
-   * ports ready their first VIP add and gratuitous ARP (nothing is sent or changed). V8 compiles a function on its first
-   * call: measured in the failover lab, a process's first takeover spent 1-3 ms compiling
-   * between its advert and its gratuitous ARP, and its first stop as long before priority 0
-   * (a second takeover in the same process: 0.2-0.4 ms). The VRRP process runs with
+   * Rehearses what a failover runs, before it is needed: a shadow runtime with these instances'
+   * configs and inert ports (nothing is sent, added or logged) goes through start, a peer's
+   * priority 0, the takeover by the Master_Down timer, a higher-priority peer, release and stop,
+   * `rehearsals` times (REHEARSALS in the VRRP process); then the address and announcement ports ready their first VIP add and
+   * gratuitous ARP. V8 runs a function's first calls without inline caches and optimises only
+   * hot code: measured in the failover lab, a process's first takeover spent 1-3 ms between its
+   * advert and its gratuitous ARP with no warm-up, and 0.7-1.5 ms from the wake to the gratuitous
+   * ARP after one pass of the state machine alone (step 0.08 ms, encoding 0.13, VIP add 0.3,
+   * announcement 0.13); after this rehearsal (see docs/vrrp.md). The VRRP process runs with
    * --no-flush-bytecode (src/daemon/supervisor-linux.ts), so the code stays compiled.
    */
   private warmUp(): void {
-    for (const inst of this.instances.values()) {
-      const c = inst.config;
-      let s = initialInstanceState(c, 0);
-      let t = 0;
-      const events: VrrpEvent[] = [
-        { type: 'Started' },
-        { type: 'StartupDelayFired' },
-        { type: 'MasterDownTimerFired' },
-        { type: 'AdvertTimerFired' },
-        { type: 'ShutdownRequested', handover: true },
-        { type: 'AdvertReceived', srcIp: c.primaryAddress, vrid: c.vrid, priority: 1, advertIntervalCs: c.advertIntervalCs },
-        { type: 'ReleaseTimerFired' },
-      ];
-      for (const event of events) {
-        t += 3_600_000;
-        s = step(c, s, event, t).state;
-      }
+    const configs = [...this.instances.values()].map((i) => i.config);
+    const rehearsals = this.opts.rehearsals ?? 0;
+    if (rehearsals > 0) this.rehearse(configs, rehearsals);
+    for (const c of configs) {
       for (const vip of [...c.vips, ...(c.excludedVips ?? [])]) {
         this.opts.addresses.prepare?.(vip);
         this.opts.neighbors.prepare?.(vip.ifname, vip.family, vip.address);
       }
-      for (const priority of [c.basePriority, PRIORITY_RELEASE]) {
-        const built = advertRequests(c, priority, c.advertIntervalCs);
-        if (!built.ok) continue;
-        for (const r of built.requests) decodeAdvert(r.payload, { family: c.family, src: c.primaryAddress, dst: r.dst, ttl: r.ttl }, decodeExpect(c));
-      }
     }
+  }
+
+  private rehearse(configs: readonly VrrpInstanceConfig[], rehearsals: number): void {
+    let nowMs = 0;
+    let wake: (() => void) | undefined;
+    let wakeAtMs = 0;
+    const done = Promise.resolve<PortResult>({ ok: true });
+    const shadow = new VrrpRuntime({
+      clock: { nowMs: () => nowMs },
+      waker: {
+        wakeAt: (atMs, onWake) => {
+          wakeAtMs = atMs;
+          wake = onWake;
+        },
+        cancel: () => {
+          wake = undefined;
+        },
+      },
+      socket: { open: () => done, send: () => ({ ok: true }), onPacket: () => undefined, close: () => undefined },
+      addresses: { add: () => done, remove: () => done, list: () => Promise.resolve([]) },
+      neighbors: { announce: () => ({ ok: true }) },
+      ...(this.opts.routes !== undefined ? { routes: { add: () => done, remove: () => done } } : {}),
+      instances: configs,
+    });
+    shadow.running = true;
+    const fire = (): void => {
+      const w = wake;
+      wake = undefined;
+      nowMs = Math.max(nowMs, wakeAtMs);
+      w?.();
+    };
+    const hear = (c: VrrpInstanceConfig, priority: number): void => {
+      const peer = rehearsalPeer(c);
+      const dst = c.unicastPeers.length > 0 ? (c.primaryAddress ?? mcastGroupOf(c)) : mcastGroupOf(c);
+      const enc = encodeAdvert(
+        {
+          version: c.version,
+          vrid: c.vrid,
+          priority,
+          advertIntervalCs: c.advertIntervalCs,
+          authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
+          ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
+          addresses: c.vips.filter((v) => v.family === c.family).map((v) => v.address),
+          family: c.family,
+        },
+        { src: peer, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
+      );
+      if (enc.ok) shadow.onDatagram({ ifname: c.ifname, family: c.family, src: peer, dst, ttl: VRRP_TTL, payload: enc.bytes, ageMs: 0 });
+    };
+    const startedMs = this.opts.clock.nowMs();
+    let takeovers = 0;
+    for (let i = 0; i < rehearsals; i++) {
+      for (const c of configs) shadow.enqueue(c.name, { type: 'Started' });
+      shadow.drain();
+      for (const c of configs) hear(c, PRIORITY_RELEASE);
+      for (let w = 0; w < 4 && wake !== undefined; w++) fire();
+      for (const inst of shadow.instances.values()) if (inst.state.state === 'MASTER') takeovers++;
+      for (const c of configs) hear(c, 255);
+      for (const c of configs) shadow.enqueue(c.name, { type: 'ShutdownRequested' });
+      shadow.drain();
+      nowMs += 3_600_000;
+    }
+    this.log('debug', `Rehearsed the failover paths: ${takeovers} takeovers in ${(this.opts.clock.nowMs() - startedMs).toFixed(1)} ms`);
   }
 
   /** Watches the interfaces that carry VIPs (again after a reload: the set may have changed). */
@@ -635,7 +690,7 @@ export class VrrpRuntime {
     const c = inst.config;
     switch (effect.type) {
       case 'SendAdvert':
-        this.sendAdvert(c, effect.priority, effect.advertIntervalCs);
+        this.sendAdvert(inst, effect.priority, effect.advertIntervalCs);
         return;
       case 'AddVips':
         // Excluded VIPs and routes follow the VIPs (keepalived adds them in this order too).
@@ -667,13 +722,22 @@ export class VrrpRuntime {
     }
   }
 
-  private sendAdvert(c: VrrpInstanceConfig, priority: number, advertIntervalCs: number): void {
-    const built = advertRequests(c, priority, advertIntervalCs);
-    if (!built.ok) {
-      this.log('error', `Cannot encode advert of ${c.name}: ${built.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
-      return;
+  private sendAdvert(inst: Instance, priority: number, advertIntervalCs: number): void {
+    const c = inst.config;
+    const memo = inst.adverts;
+    let requests: readonly VrrpSendRequest[];
+    if (memo !== undefined && memo.config === c && memo.priority === priority && memo.advertIntervalCs === advertIntervalCs) {
+      requests = memo.requests;
+    } else {
+      const built = advertRequests(c, priority, advertIntervalCs);
+      if (!built.ok) {
+        this.log('error', `Cannot encode advert of ${c.name}: ${built.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
+        return;
+      }
+      requests = built.requests;
+      inst.adverts = { config: c, priority, advertIntervalCs, requests };
     }
-    for (const request of built.requests) {
+    for (const request of requests) {
       const r = this.opts.socket.send(request);
       if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${request.dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
     }
@@ -832,10 +896,18 @@ export class VrrpRuntime {
 }
 
 function newInstance(config: VrrpInstanceConfig, nowMs: number): Instance {
-  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0, lastAdvertMs: undefined, lastStepMs: nowMs };
+  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0, lastAdvertMs: undefined, lastStepMs: nowMs, adverts: undefined };
 }
 
 const TRACK_INTERFACE = 'interface:';
+
+/** The peer a rehearsal hears (never contacted): a configured unicast peer, else a documentation address. */
+function rehearsalPeer(c: VrrpInstanceConfig): string {
+  const peer = c.unicastPeers[0];
+  if (peer !== undefined) return peer;
+  const [a, b] = c.family === 4 ? ['192.0.2.1', '192.0.2.2'] : ['fe80::db8:1', 'fe80::db8:2'];
+  return c.primaryAddress === a ? b : a;
+}
 
 function mcastGroupOf(c: VrrpInstanceConfig): string {
   return c.mcastGroup ?? (c.family === 4 ? VRRP_MCAST_V4 : VRRP_MCAST_V6);

@@ -143,13 +143,14 @@ export class Daemon {
   /**
    * `kill -9` of every process of the daemon at the same moment, as a power cut of the daemon would:
    * the parent is frozen first so it cannot react to its children's death (keepalived restarts its
-   * VRRP child, halo's supervisor sends priority 0), then every process gets SIGKILL.
+   * VRRP child, halo's supervisor sends priority 0), then every process gets SIGKILL. `pids`: the
+   * tree read before the moment (a timed event: reading /proc takes a daemon with more processes
+   * and threads longer, which would count against it).
    */
-  killAll(): number[] {
-    const root = this.child.pid;
+  killAll(pids: readonly number[] = this.pids()): readonly number[] {
+    const root = pids[0];
     if (root === undefined || this.exited) return [];
     signal(root, 'SIGSTOP');
-    const pids = processTree(root);
     for (const p of [...pids].reverse()) signal(p, 'SIGKILL');
     return pids;
   }
@@ -157,10 +158,9 @@ export class Daemon {
   /**
    * `systemctl stop`: SIGTERM to every process of the daemon at once, as systemd does with the
    * default KillMode=control-group (Debian's keepalived.service keeps that default). Each daemon
-   * decides which of its processes acts on it.
+   * decides which of its processes acts on it. `pids` as for `killAll`.
    */
-  terminateAll(): number[] {
-    const pids = this.pids();
+  terminateAll(pids: readonly number[] = this.pids()): readonly number[] {
     for (const p of pids) signal(p, 'SIGTERM');
     return pids;
   }

@@ -49,10 +49,14 @@ export interface HaloNetAddon {
   closeAnnounceSockets(ifname?: string): number;
   /** Announcement sockets opened since the addon was loaded, and open now. */
   announceStats(): { opened: number; open: number };
+  /** Opens the socket the first announcement on `ifname` would open (throws with the errno name). */
+  openAnnounceSocket?(ifname: string, family: 4 | 6): void;
   /** RTM_NEWADDR (CREATE|EXCL) on the kept NETLINK_ROUTE socket (native/netlink.c): 0 or -errno. */
   addressAdd?(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number, options?: NetlinkAddressOptions): number;
   /** RTM_DELADDR: 0 or -errno. */
   addressDel?(ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number): number;
+  /** Opens the kept NETLINK_ROUTE socket now: 0 or -errno. */
+  netlinkOpen?(): number;
   netlinkStats?(): { requests: number; timeouts: number; open: boolean };
   /**
    * native/stop_adverts.c: installs the SIGTERM/SIGINT handler that sends every armed slot, then
