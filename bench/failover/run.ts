@@ -1,7 +1,8 @@
 // Failover bench: halo and keepalived with the same keepalived.conf, in the same network-namespace
 // lab and the same run. Two directors (d1 priority 100, d2 priority 90) on one bridge, each with a
 // small web server answering its own name on every address; a client namespace requests
-// http://VIP:8080/ every 10 ms over a new connection (300 ms timeout each). For every event on the
+// http://VIP:8080/ over a new connection every 10 ms at v2 and every 2 ms at v3 (300 ms timeout
+// each). For every event on the
 // master d1 the bench records the time from the event until the VIP first answers through the
 // backup (body "d2"), and the client requests that failed from the event on:
 //   crash       kill -9 of every process of the daemon on d1 at once (the VIP stays on d1's
@@ -15,7 +16,8 @@
 //               sends): the planned handover without stopping
 // for VRRPv2 at advert_int 1 and VRRPv3 at 100 ms, RUNS runs each, halo and keepalived taking
 // turns, each run placing the event at another point of the advert interval. Prints every run,
-// then the medians and the ratio table (halo / keepalived).
+// then the medians and the ratio table (halo / keepalived), and the medians of what tcpdump saw
+// on the wire (the daemons' own timing, free of the client's request grid).
 // Needs root. Usage:
 //   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...]
 import { spawnSync, type ChildProcess } from 'node:child_process';

@@ -245,21 +245,24 @@ export class VrrpRuntime {
   }
 
   /**
-   * Rehearses what a failover runs, before it is needed: a shadow runtime with these instances'
+   * Readies what a failover runs, before it is needed. A shadow runtime with these instances'
    * configs and inert ports (nothing is sent, added or logged) goes through start, a peer's
    * priority 0, the takeover by the Master_Down timer, a higher-priority peer, release and stop,
-   * `rehearsals` times (REHEARSALS in the VRRP process); then the address and announcement ports ready their first VIP add and
-   * gratuitous ARP. V8 runs a function's first calls without inline caches and optimises only
-   * hot code: measured in the failover lab, a process's first takeover spent 1-3 ms between its
-   * advert and its gratuitous ARP with no warm-up, and 0.7-1.5 ms from the wake to the gratuitous
-   * ARP after one pass of the state machine alone (step 0.08 ms, encoding 0.13, VIP add 0.3,
-   * announcement 0.13); after this rehearsal (see docs/vrrp.md). The VRRP process runs with
+   * `rehearsals` times (REHEARSALS in the VRRP process); each instance's advert at its configured
+   * priority is encoded; the address and announcement ports build their first request and open
+   * their sockets. V8 runs a function's first calls without inline caches and optimises only hot
+   * code. Measured (a new master's wake to its first gratuitous ARP, one VIP, veth in a
+   * namespace): 1-3 ms with no warm-up; 0.7-0.8 ms after one pass of the state machine (step 0.08
+   * ms, encoding 0.13, the first netlink add 0.19, the first announcement 0.06); 0.5-0.7 ms with
+   * this (the kernel's address add is 0.16-0.35 ms of it). The VRRP process runs with
    * --no-flush-bytecode (src/daemon/supervisor-linux.ts), so the code stays compiled.
    */
   private warmUp(): void {
     const configs = [...this.instances.values()].map((i) => i.config);
     const rehearsals = this.opts.rehearsals ?? 0;
     if (rehearsals > 0) this.rehearse(configs, rehearsals);
+    // A takeover's advert at the configured priority is then ready-made.
+    for (const inst of this.instances.values()) this.encodedAdverts(inst, inst.config.basePriority, inst.config.advertIntervalCs);
     for (const c of configs) {
       for (const vip of [...c.vips, ...(c.excludedVips ?? [])]) {
         this.opts.addresses.prepare?.(vip);
@@ -269,7 +272,9 @@ export class VrrpRuntime {
   }
 
   private rehearse(configs: readonly VrrpInstanceConfig[], rehearsals: number): void {
-    let nowMs = 0;
+    // Fractional times and ages, as the real clock and kernel timestamps give: V8 specialises code
+    // on the kinds of numbers it saw, and a change of kind later costs a deoptimisation.
+    let nowMs = 0.5;
     let wake: (() => void) | undefined;
     let wakeAtMs = 0;
     const done = Promise.resolve<PortResult>({ ok: true });
@@ -297,23 +302,13 @@ export class VrrpRuntime {
       nowMs = Math.max(nowMs, wakeAtMs);
       w?.();
     };
+    // A peer's adverts are the ones this instance would send with the peer's address as its own.
     const hear = (c: VrrpInstanceConfig, priority: number): void => {
       const peer = rehearsalPeer(c);
-      const dst = c.unicastPeers.length > 0 ? (c.primaryAddress ?? mcastGroupOf(c)) : mcastGroupOf(c);
-      const enc = encodeAdvert(
-        {
-          version: c.version,
-          vrid: c.vrid,
-          priority,
-          advertIntervalCs: c.advertIntervalCs,
-          authType: c.version === 2 && c.authPass !== undefined ? 1 : 0,
-          ...(c.version === 2 && c.authPass !== undefined ? { authData: c.authPass } : {}),
-          addresses: c.vips.filter((v) => v.family === c.family).map((v) => v.address),
-          family: c.family,
-        },
-        { src: peer, dst, checksumMode: c.v3ChecksumAsV2 === true ? 'v2-style' : 'pseudo-header' },
-      );
-      if (enc.ok) shadow.onDatagram({ ifname: c.ifname, family: c.family, src: peer, dst, ttl: VRRP_TTL, payload: enc.bytes, ageMs: 0 });
+      const asPeer: VrrpInstanceConfig = { ...c, primaryAddress: peer, ...(c.unicastPeers.length > 0 && c.primaryAddress !== undefined ? { unicastPeers: [c.primaryAddress] } : {}) };
+      const built = advertRequests(asPeer, priority, c.advertIntervalCs);
+      if (!built.ok) return;
+      for (const r of built.requests) shadow.onDatagram({ ifname: c.ifname, family: c.family, src: peer, dst: r.dst, ttl: r.ttl, payload: r.payload, ageMs: 0.25 });
     };
     const startedMs = this.opts.clock.nowMs();
     let takeovers = 0;
@@ -326,7 +321,7 @@ export class VrrpRuntime {
       for (const c of configs) hear(c, 255);
       for (const c of configs) shadow.enqueue(c.name, { type: 'ShutdownRequested' });
       shadow.drain();
-      nowMs += 3_600_000;
+      nowMs += 3_600_000.5;
     }
     this.log('debug', `Rehearsed the failover paths: ${takeovers} takeovers in ${(this.opts.clock.nowMs() - startedMs).toFixed(1)} ms`);
   }
@@ -724,23 +719,26 @@ export class VrrpRuntime {
 
   private sendAdvert(inst: Instance, priority: number, advertIntervalCs: number): void {
     const c = inst.config;
-    const memo = inst.adverts;
-    let requests: readonly VrrpSendRequest[];
-    if (memo !== undefined && memo.config === c && memo.priority === priority && memo.advertIntervalCs === advertIntervalCs) {
-      requests = memo.requests;
-    } else {
-      const built = advertRequests(c, priority, advertIntervalCs);
-      if (!built.ok) {
-        this.log('error', `Cannot encode advert of ${c.name}: ${built.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
-        return;
-      }
-      requests = built.requests;
-      inst.adverts = { config: c, priority, advertIntervalCs, requests };
-    }
+    const requests = this.encodedAdverts(inst, priority, advertIntervalCs);
+    if (requests === undefined) return;
     for (const request of requests) {
       const r = this.opts.socket.send(request);
       if (!r.ok) this.log('warn', `Cannot send advert of ${c.name} to ${request.dst}: ${r.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
     }
+  }
+
+  /** The instance's adverts at `priority`, encoded once per config, priority and interval. */
+  private encodedAdverts(inst: Instance, priority: number, advertIntervalCs: number): readonly VrrpSendRequest[] | undefined {
+    const c = inst.config;
+    const memo = inst.adverts;
+    if (memo !== undefined && memo.config === c && memo.priority === priority && memo.advertIntervalCs === advertIntervalCs) return memo.requests;
+    const built = advertRequests(c, priority, advertIntervalCs);
+    if (!built.ok) {
+      this.log('error', `Cannot encode advert of ${c.name}: ${built.detail}`, 'HALO_VRRP_ENCODE_FAILED', c.name);
+      return undefined;
+    }
+    inst.adverts = { config: c, priority, advertIntervalCs, requests: built.requests };
+    return built.requests;
   }
 
   /**

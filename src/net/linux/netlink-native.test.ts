@@ -73,3 +73,26 @@ test('property: no argument list makes addressAdd or addressDel throw or answer 
     params,
   );
 });
+
+test('netlinkOpen opens the kept socket ahead of the first request, and is idempotent', { skip }, () => {
+  const a = addon as HaloNetAddon;
+  assert.equal(typeof a.netlinkOpen, 'function');
+  assert.equal(a.netlinkOpen?.(), 0);
+  assert.equal(a.netlinkStats?.().open, true);
+  const before = a.netlinkStats?.().requests;
+  assert.equal(a.netlinkOpen?.(), 0);
+  assert.equal(a.netlinkStats?.().requests, before, 'opening sends no request');
+});
+
+test('openAnnounceSocket opens one socket per interface and family, once; a missing interface is ENODEV', { skip: skip || (process.getuid?.() !== 0 ? 'needs root: raw and packet sockets' : false) }, () => {
+  const a = addon as HaloNetAddon;
+  a.closeAnnounceSockets('lo');
+  const opened = a.announceStats().opened;
+  a.openAnnounceSocket?.('lo', 4);
+  a.openAnnounceSocket?.('lo', 4);
+  a.openAnnounceSocket?.('lo', 6);
+  assert.equal(a.announceStats().opened, opened + 2, 'one packet socket and one ICMPv6 socket, each opened once');
+  assert.throws(() => a.openAnnounceSocket?.(NO_SUCH_IF, 4), (e: NodeJS.ErrnoException) => e.code === 'ENODEV');
+  assert.throws(() => a.openAnnounceSocket?.('lo', 5 as 4), TypeError);
+  assert.equal(a.closeAnnounceSockets('lo'), 2);
+});
