@@ -33,6 +33,8 @@ const REQUEST_TIMEOUT_MS = 300;
 /** Requests in flight at most: a VIP that answers nobody for REQUEST_TIMEOUT_MS holds timeout / interval of them. */
 const IN_FLIGHT_MAX = 256;
 const READY_TIMEOUT_MS = 15_000;
+/** How long the pair runs before the event. */
+const SETTLE_MS = Number(argValue('--settle-ms') ?? '5000');
 /** Requests still counted after the backup first answers (late failures, a flapping VIP). */
 const TAIL_MS = 500;
 
@@ -293,8 +295,11 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
     if (!ready || d2.hasAddress(vip)) {
       return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: `setup: d1 never answered alone; d1 log tail: ${master.log.slice(-5).join(' | ')}` };
     }
-    // Let the backup hear a few adverts of the settled master before the event.
-    await sleep(Math.max(1500, 4 * proto.advertIntS * 1000));
+    // A running pair, not one that has just started: the backup hears a few adverts of the
+    // settled master, and both daemons are past their start-up (a Node process compiles and
+    // optimises its code in its first seconds; a takeover 1-2 s after halo's start took 1-2 ms
+    // longer in this lab).
+    await sleep(Math.max(SETTLE_MS, 4 * proto.advertIntS * 1000));
     // Place the event `phase` of an interval after one of the master's adverts as seen on the wire.
     const last = adverts.lastS;
     if (last === undefined) return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: 'no advert from d1 seen on the wire' };
