@@ -296,9 +296,8 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
       return { ...base, failoverMs: undefined, failed: 0, requests: 0, note: `setup: d1 never answered alone; d1 log tail: ${master.log.slice(-5).join(' | ')}` };
     }
     // A running pair, not one that has just started: the backup hears a few adverts of the
-    // settled master, and both daemons are past their start-up (a Node process compiles and
-    // optimises its code in its first seconds; a takeover 1-2 s after halo's start took 1-2 ms
-    // longer in this lab).
+    // settled master, and both daemons are past their start-up (a Node process still compiles and
+    // optimises code in its first seconds).
     await sleep(Math.max(SETTLE_MS, 4 * proto.advertIntS * 1000));
     // Place the event `phase` of an interval after one of the master's adverts as seen on the wire.
     const last = adverts.lastS;
@@ -350,8 +349,9 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
       // Gratuitous: a request for the VIP from the VIP, or an unsolicited reply for it.
       garpMs: adverts.firstAfter(eventMs, new RegExp(`ARP, (Request who-has ${vipRe} .*tell ${vipRe}|Reply ${vipRe} is-at)`)),
     };
-    // halo's new master says where its own milliseconds went (src/daemon/vrrp-runtime.ts).
-    const timing = backup.log.find((l) => l.includes('Takeover timing'));
+    // halo's new master says where its own milliseconds went (src/daemon/vrrp-runtime.ts): the
+    // last such line, since d2 also took over at its start, before d1 was there.
+    const timing = [...backup.log].reverse().find((l) => l.includes('Takeover timing'));
     if (timing !== undefined) note = /Takeover timing: ([^"]*)/.exec(timing)?.[1] ?? timing;
     return {
       ...base,
