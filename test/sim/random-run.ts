@@ -215,7 +215,7 @@ export function failureReport(r: RunResult, lastEvents = 40): string {
   const p = r.params;
   return [
     `halo sim: ${r.violations.length} invariant violation(s) with seed ${p.seed}`,
-    `replay: npm run sim -- --seed ${p.seed} --directors ${p.directors} --vrids ${p.vrids} --steps ${p.steps}`,
+    `replay: npm run sim -- --seed ${p.seed} --directors ${p.directors} --vrids ${p.vrids} --steps ${p.steps}${p.syncGroups === true ? ' --sync-groups' : ''}`,
     ...r.violations.slice(0, 5).map((v) => `  [HALO_SIM_INVARIANT] ${v.atMs.toFixed(3)} ms ${v.invariant}: ${v.detail}`),
     `last ${lastEvents} events:`,
     ...r.world.traceLines(lastEvents),

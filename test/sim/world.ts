@@ -809,7 +809,11 @@ export class SimWorld {
     if (this.lossProbability > 0 || this.reorder) return;
     const sentMs = this.nowMs;
     const part = this.components().find((p) => p.includes(from.index)) ?? [from.index];
-    const backups = part.filter((i) => i !== from.index && this.stateIn(this.dir(i), vrid)?.state === 'BACKUP' && this.stateIn(this.dir(i), vrid)?.running === true);
+    // Only backups the priority 0 reaches: a one-way block leaves a director in the sender's part
+    // (connected through others) that never hears it, and it takes over at Master_Down_Interval.
+    const backups = part.filter(
+      (i) => i !== from.index && !this.blocked.has(`${from.index}>${i}`) && this.stateIn(this.dir(i), vrid)?.state === 'BACKUP' && this.stateIn(this.dir(i), vrid)?.running === true,
+    );
     if (backups.length === 0) return;
     let b = this.bounds(vrid);
     const group = from.spec.instances.find((x) => x.vrid === vrid)?.syncGroup;
