@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "halo_shared.h"
+
 /* Packets read per readiness callback: bounds the time one wake-up can hold the loop. */
 #define READ_BATCH_MAX 64
 #define RECV_BUF_BYTES 4096
@@ -114,7 +116,7 @@ static napi_value make_str(napi_env env, const char *s) {
   return out;
 }
 
-static int interface_hwaddr(int fd, const char *ifname, unsigned char mac[6]) {
+int halo_interface_hwaddr(int fd, const char *ifname, unsigned char mac[6]) {
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
   memcpy(ifr.ifr_name, ifname, strnlen(ifname, IFNAMSIZ - 1));
@@ -153,6 +155,7 @@ static void sock_shutdown(halo_sock *s, int from_finalize) {
   }
   if (s->fd >= 0) {
     halo_stop_forget_fd(s->fd); /* stop_adverts.c: no signal-time send to a reused descriptor */
+    halo_takeover_forget_fd(s->fd); /* takeover.c: no takeover's advert to a reused descriptor */
     close(s->fd);
     s->fd = -1;
   }
@@ -471,7 +474,7 @@ static double packet_age_ms(struct msghdr *msg) {
   return -1;
 }
 
-static void on_readable(uv_poll_t *h, int status, int events) {
+static void read_batch(uv_poll_t *h, int status, int events) {
   halo_sock *s = h->data;
   if (!s || s->fd < 0 || !s->poll) return;
   if (status < 0) {
@@ -553,6 +556,15 @@ static void on_readable(uv_poll_t *h, int status, int events) {
       deliver_aged(s, NULL, buf, (size_t)n, src, dst, ttl, ifindex, packet_age_ms(&msg));
     }
   }
+}
+
+/* A takeover armed on another thread waits while packets are read and handled (takeover.c): a
+ * packet taken off the socket just before the deadline is heard before the takeover, as it would
+ * have been in JavaScript. */
+static void on_readable(uv_poll_t *h, int status, int events) {
+  int began = halo_takeover_input_begin();
+  read_batch(h, status, events);
+  halo_takeover_input_end(began);
 }
 
 /* start(handle, callback) */
@@ -776,6 +788,38 @@ static napi_value js_announce_stats(napi_env env, napi_callback_info info) {
 
 /* ---------- neighbour announcements ---------- */
 
+void halo_garp_frame(const unsigned char mac[6], const struct in_addr *ip, unsigned ifindex, unsigned char frame[60], struct sockaddr_ll *to) {
+  memset(frame, 0, 60);
+  memset(frame, 0xff, 6);          /* Ethernet destination: broadcast */
+  memcpy(frame + 6, mac, 6);       /* Ethernet source */
+  frame[12] = 0x08, frame[13] = 0x06; /* ETH_P_ARP */
+  unsigned char *a = frame + 14;
+  a[0] = 0x00, a[1] = 0x01;         /* htype Ethernet */
+  a[2] = 0x08, a[3] = 0x00;         /* ptype IPv4 */
+  a[4] = 6, a[5] = 4;               /* hlen, plen */
+  a[6] = 0x00, a[7] = 0x01;         /* op request */
+  memcpy(a + 8, mac, 6);            /* sender MAC */
+  memcpy(a + 14, ip, 4);            /* sender IP */
+  memset(a + 18, 0xff, 6);          /* target MAC: broadcast, as arping -U does */
+  memcpy(a + 24, ip, 4);            /* target IP = sender IP: gratuitous */
+  memset(to, 0, sizeof *to);
+  to->sll_family = AF_PACKET;
+  to->sll_ifindex = (int)ifindex;
+  to->sll_protocol = htons(ETH_P_ARP);
+  to->sll_halen = 6;
+  memset(to->sll_addr, 0xff, 6);
+}
+
+void halo_na_packet(const unsigned char mac[6], const struct in6_addr *target, bool router, unsigned char pkt[32]) {
+  memset(pkt, 0, 32);
+  pkt[0] = ND_NEIGHBOR_ADVERT; /* type 136, code 0, checksum by the kernel */
+  pkt[4] = router ? 0xa0 : 0x20; /* flags: Router (0x80) as asked, Override (0x20) always */
+  memcpy(pkt + 8, target, 16);
+  pkt[24] = ND_OPT_TARGET_LINKADDR;
+  pkt[25] = 1; /* option length in units of 8 octets */
+  memcpy(pkt + 26, mac, 6);
+}
+
 /* sendGratuitousArp(ifname, ipv4) -> bytes: an ARP request with sender = target = the address
  * (RFC 5227 section 3 "ARP Announcement"), broadcast, from the interface's MAC. Linux receivers
  * treat sender == target as gratuitous and override an existing entry at once (no locktime). */
@@ -798,32 +842,14 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
   int fd = ai->fd_arp;
   unsigned char mac[6];
   /* Read each time: the MAC of an interface can change while the socket stays open. */
-  if (interface_hwaddr(fd, ifname, mac) < 0) {
+  if (halo_interface_hwaddr(fd, ifname, mac) < 0) {
     int e = errno;
     announce_forget_if_gone(ai, e);
     return throw_errno(env, e, "ioctl(SIOCGIFHWADDR)");
   }
   unsigned char frame[60];
-  memset(frame, 0, sizeof frame);
-  memset(frame, 0xff, 6);          /* Ethernet destination: broadcast */
-  memcpy(frame + 6, mac, 6);       /* Ethernet source */
-  frame[12] = 0x08, frame[13] = 0x06; /* ETH_P_ARP */
-  unsigned char *a = frame + 14;
-  a[0] = 0x00, a[1] = 0x01;         /* htype Ethernet */
-  a[2] = 0x08, a[3] = 0x00;         /* ptype IPv4 */
-  a[4] = 6, a[5] = 4;               /* hlen, plen */
-  a[6] = 0x00, a[7] = 0x01;         /* op request */
-  memcpy(a + 8, mac, 6);            /* sender MAC */
-  memcpy(a + 14, &ip, 4);           /* sender IP */
-  memset(a + 18, 0xff, 6);          /* target MAC: broadcast, as arping -U does */
-  memcpy(a + 24, &ip, 4);           /* target IP = sender IP: gratuitous */
   struct sockaddr_ll to;
-  memset(&to, 0, sizeof to);
-  to.sll_family = AF_PACKET;
-  to.sll_ifindex = (int)ifindex;
-  to.sll_protocol = htons(ETH_P_ARP);
-  to.sll_halen = 6;
-  memset(to.sll_addr, 0xff, 6);
+  halo_garp_frame(mac, &ip, ifindex, frame, &to);
   ssize_t n = sendto(fd, frame, sizeof frame, 0, (struct sockaddr *)&to, sizeof to);
   int e = errno;
   if (n < 0) {
@@ -857,19 +883,13 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
   if (what != NULL) return throw_errno(env, errno, what);
   int fd = ai->fd_na;
   unsigned char mac[6];
-  if (interface_hwaddr(fd, ifname, mac) < 0) {
+  if (halo_interface_hwaddr(fd, ifname, mac) < 0) {
     int e = errno;
     announce_forget_if_gone(ai, e);
     return throw_errno(env, e, "ioctl(SIOCGIFHWADDR)");
   }
   unsigned char pkt[32];
-  memset(pkt, 0, sizeof pkt);
-  pkt[0] = ND_NEIGHBOR_ADVERT; /* type 136, code 0, checksum by the kernel */
-  pkt[4] = router ? 0xa0 : 0x20; /* flags: Router (0x80) as asked, Override (0x20) always */
-  memcpy(pkt + 8, &target, 16);
-  pkt[24] = ND_OPT_TARGET_LINKADDR;
-  pkt[25] = 1; /* option length in units of 8 octets */
-  memcpy(pkt + 26, mac, 6);
+  halo_na_packet(mac, &target, router, pkt);
   struct sockaddr_in6 to;
   memset(&to, 0, sizeof to);
   to.sin6_family = AF_INET6;
@@ -894,7 +914,7 @@ static napi_value js_hwaddr(napi_env env, napi_callback_info info) {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
   unsigned char mac[6];
-  int r = interface_hwaddr(fd, ifname, mac);
+  int r = halo_interface_hwaddr(fd, ifname, mac);
   int e = errno;
   close(fd);
   if (r < 0) return throw_errno(env, e, "ioctl(SIOCGIFHWADDR)");
@@ -907,6 +927,7 @@ void halo_prober_init(napi_env env, napi_value exports); /* prober.c */
 void halo_netlink_init(napi_env env, napi_value exports); /* netlink.c */
 void halo_front_init(napi_env env, napi_value exports);   /* front.c */
 void halo_stop_adverts_init(napi_env env, napi_value exports); /* stop_adverts.c */
+void halo_takeover_init(napi_env env, napi_value exports);     /* takeover.c */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
@@ -928,6 +949,7 @@ static napi_value init(napi_env env, napi_value exports) {
   halo_netlink_init(env, exports);
   halo_front_init(env, exports);
   halo_stop_adverts_init(env, exports);
+  halo_takeover_init(env, exports);
   return exports;
 }
 

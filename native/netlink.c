@@ -25,6 +25,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "halo_shared.h"
+
 #define NL_RCV_TIMEOUT_MS 1000
 /* Replies read while looking for our ack: stale acks of a request that timed out are skipped. */
 #define NL_READS_MAX 16
@@ -34,31 +36,31 @@ static int nl_fd = -1;
 static uint32_t nl_seq;
 static double nl_requests, nl_timeouts;
 
-static int nl_open(void) {
-  if (nl_fd >= 0) return 0;
+int halo_nl_socket(int timeout_ms) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
   if (fd < 0) return -errno;
   struct sockaddr_nl local;
   memset(&local, 0, sizeof local);
   local.nl_family = AF_NETLINK;
-  struct timeval tv = {.tv_sec = NL_RCV_TIMEOUT_MS / 1000, .tv_usec = (NL_RCV_TIMEOUT_MS % 1000) * 1000};
+  struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
   if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0 ||
       setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
     int e = errno;
     close(fd);
     return -e;
   }
+  return fd;
+}
+
+static int nl_open(void) {
+  if (nl_fd >= 0) return 0;
+  int fd = halo_nl_socket(NL_RCV_TIMEOUT_MS);
+  if (fd < 0) return fd;
   nl_fd = fd;
   return 0;
 }
 
-struct nl_req {
-  struct nlmsghdr nh;
-  struct ifaddrmsg ifa;
-  char attrs[256];
-};
-
-static int add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len) {
+static int add_attr(struct halo_nl_req *r, unsigned short type, const void *data, size_t len) {
   size_t off = NLMSG_ALIGN(r->nh.nlmsg_len);
   size_t alen = RTA_LENGTH(len);
   if (off + RTA_ALIGN(alen) > sizeof *r) return -ENOBUFS;
@@ -71,27 +73,21 @@ static int add_attr(struct nl_req *r, unsigned short type, const void *data, siz
 }
 
 /* Sends one request with NLM_F_ACK and waits for the ack carrying its sequence number. */
-static int nl_transact(struct nl_req *r) {
-  int err = nl_open();
-  if (err) return err;
-  r->nh.nlmsg_seq = ++nl_seq;
-  nl_requests++;
+int halo_nl_transact(int fd, uint32_t *seq, struct halo_nl_req *r) {
+  r->nh.nlmsg_seq = ++*seq;
   struct sockaddr_nl kernel;
   memset(&kernel, 0, sizeof kernel);
   kernel.nl_family = AF_NETLINK;
   ssize_t n;
-  do n = sendto(nl_fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel);
+  do n = sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel);
   while (n < 0 && errno == EINTR);
   if (n < 0) return -errno;
   char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
   for (int reads = 0; reads < NL_READS_MAX; reads++) {
-    do n = recv(nl_fd, buf, sizeof buf, 0);
+    do n = recv(fd, buf, sizeof buf, 0);
     while (n < 0 && errno == EINTR);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        nl_timeouts++;
-        return -ETIMEDOUT;
-      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK) return -ETIMEDOUT;
       return -errno;
     }
     int len = (int)n;
@@ -105,6 +101,15 @@ static int nl_transact(struct nl_req *r) {
     }
   }
   return -EPROTO;
+}
+
+static int nl_transact(struct halo_nl_req *r) {
+  int err = nl_open();
+  if (err) return err;
+  nl_requests++;
+  err = halo_nl_transact(nl_fd, &nl_seq, r);
+  if (err == -ETIMEDOUT) nl_timeouts++;
+  return err;
 }
 
 static int get_bytes(napi_env env, napi_value v, const uint8_t **data, size_t *len) {
@@ -134,13 +139,11 @@ static int opt_prop(napi_env env, napi_value obj, const char *name, napi_value *
   return t == napi_undefined || t == napi_null ? 0 : 1;
 }
 
-static int build_options(napi_env env, napi_value obj, int32_t family, struct nl_req *r);
+static int build_options(napi_env env, napi_value obj, int32_t family, struct halo_nl_req *r);
 
-/* Common argument checks; fills the header of `r`. Returns 0 or -errno. */
-static int build(napi_env env, napi_callback_info info, int del, struct nl_req *r) {
-  size_t argc = 5;
-  napi_value argv[5];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4) return -EINVAL;
+/* Common argument checks; fills the header of `r` (halo_shared.h). */
+int halo_nl_request_from_js(napi_env env, const napi_value *argv, size_t argc, int del, struct halo_nl_req *r) {
+  if (argc < 4) return -EINVAL;
   char ifname[IFNAMSIZ + 1];
   size_t iflen = 0;
   napi_valuetype t;
@@ -179,7 +182,7 @@ static int build(napi_env env, napi_callback_info info, int del, struct nl_req *
 }
 
 /* The options object of addressAdd: label, scope, broadcast, flags; each optional. */
-static int build_options(napi_env env, napi_value obj, int32_t family, struct nl_req *r) {
+static int build_options(napi_env env, napi_value obj, int32_t family, struct halo_nl_req *r) {
   napi_valuetype t;
   if (napi_typeof(env, obj, &t) != napi_ok) return -EINVAL;
   if (t == napi_undefined || t == napi_null) return 0;
@@ -219,14 +222,21 @@ static int build_options(napi_env env, napi_value obj, int32_t family, struct nl
   return 0;
 }
 
+static int build(napi_env env, napi_callback_info info, int del, struct halo_nl_req *r) {
+  size_t argc = 5;
+  napi_value argv[5];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return -EINVAL;
+  return halo_nl_request_from_js(env, argv, argc, del, r);
+}
+
 static napi_value js_address_add(napi_env env, napi_callback_info info) {
-  struct nl_req r;
+  struct halo_nl_req r;
   int err = build(env, info, 0, &r);
   return ret_int(env, err ? err : nl_transact(&r));
 }
 
 static napi_value js_address_del(napi_env env, napi_callback_info info) {
-  struct nl_req r;
+  struct halo_nl_req r;
   int err = build(env, info, 1, &r);
   return ret_int(env, err ? err : nl_transact(&r));
 }

@@ -35,14 +35,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/socket.h>
+
+#include "halo_shared.h"
 
 /* Enough for every MASTER instance times unicast peer of a large director; the adapter falls back
  * to the JS path for an advert that finds no free slot. */
 #define STOP_SLOTS_MAX 128
-/* A VRRP advert with 255 IPv4 addresses is 1028 bytes (v2 with auth 1036); IPv6 ones beyond ~90
- * addresses would not fit a 1500-byte link anyway. */
-#define STOP_PAYLOAD_MAX 1500
 /* Bound on waiting for a handler running on another thread to finish one slot's sendmsg. */
 #define STOP_SPIN_MAX 100000
 
@@ -50,18 +50,7 @@ enum { SLOT_EMPTY = 0, SLOT_WRITING = 1, SLOT_ARMED = 2, SLOT_SENDING = 3, SLOT_
 
 typedef struct stop_slot {
   atomic_int state;
-  int fd;
-  struct sockaddr_storage to;
-  socklen_t to_len;
-  /* IP_PKTINFO / IPV6_PKTINFO (source address) and IP_TTL / IPV6_HOPLIMIT: the socket's TTL
-   * options are the JS send path's (cached there), so the handler names its own per packet. */
-  union {
-    char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
-    struct cmsghdr align;
-  } ctl;
-  size_t ctl_len;
-  uint8_t payload[STOP_PAYLOAD_MAX];
-  size_t payload_len;
+  halo_advert_msg msg;
 } stop_slot;
 
 static stop_slot slots[STOP_SLOTS_MAX];
@@ -74,17 +63,21 @@ static const int stop_signals[] = {SIGTERM, SIGINT};
 static struct sigaction previous[STOP_SIGNALS_N];
 static bool installed[STOP_SIGNALS_N];
 
-static void send_slot(stop_slot *s) {
-  struct iovec iov = {.iov_base = s->payload, .iov_len = s->payload_len};
+int halo_advert_msg_send(const halo_advert_msg *m) {
+  struct iovec iov = {.iov_base = (void *)m->payload, .iov_len = m->payload_len};
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
-  msg.msg_name = &s->to;
-  msg.msg_namelen = s->to_len;
+  msg.msg_name = (void *)&m->to;
+  msg.msg_namelen = m->to_len;
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  msg.msg_control = s->ctl.buf;
-  msg.msg_controllen = s->ctl_len;
-  if (sendmsg(s->fd, &msg, MSG_DONTWAIT) < 0) atomic_fetch_add(&send_errors, 1);
+  msg.msg_control = (void *)m->ctl.buf;
+  msg.msg_controllen = m->ctl_len;
+  return sendmsg(m->fd, &msg, MSG_DONTWAIT) < 0 ? -errno : 0;
+}
+
+static void send_slot(stop_slot *s) {
+  if (halo_advert_msg_send(&s->msg) < 0) atomic_fetch_add(&send_errors, 1);
   else atomic_fetch_add(&packets_sent, 1);
 }
 
@@ -130,7 +123,7 @@ static bool slot_clear(stop_slot *s) {
 /* Called by halo_net.c when a raw socket closes: no slot may keep its descriptor number. */
 void halo_stop_forget_fd(int fd) {
   for (int i = 0; i < STOP_SLOTS_MAX; i++) {
-    if (atomic_load(&slots[i].state) != SLOT_EMPTY && slots[i].fd == fd) slot_clear(&slots[i]);
+    if (atomic_load(&slots[i].state) != SLOT_EMPTY && slots[i].msg.fd == fd) slot_clear(&slots[i]);
   }
 }
 
@@ -175,83 +168,76 @@ static napi_value js_stop_install(napi_env env, napi_callback_info info) {
   return stop_int(env, chained);
 }
 
-/* stopArm(slot, fd, family: 4|6, ifindex, dst: string, src: string|null, ttl, payload) ->
- *   0 armed; 1 the slot was already sent by the handler (left as it is); -EMSGSIZE too big. */
-static napi_value js_stop_arm(napi_env env, napi_callback_info info) {
-  size_t argc = 8;
-  napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) return stop_throw(env, "stopArm(slot, fd, family, ifindex, dst, src, ttl, payload)");
-  int slot = stop_slot_arg(env, argv[0]);
+int halo_advert_msg_from_js(napi_env env, const napi_value *args, halo_advert_msg *m, const char **why) {
   int32_t fd = -1, fam = 0, ifindex = 0, ttl = 0;
   char dst[INET6_ADDRSTRLEN + 1], src[INET6_ADDRSTRLEN + 1];
   size_t n = 0;
   napi_valuetype srct;
-  if (slot < 0 || napi_get_value_int32(env, argv[1], &fd) != napi_ok || fd < 0 || napi_get_value_int32(env, argv[2], &fam) != napi_ok ||
-      (fam != 4 && fam != 6) || napi_get_value_int32(env, argv[3], &ifindex) != napi_ok || ifindex < 0 ||
-      napi_get_value_string_utf8(env, argv[4], dst, sizeof dst, &n) != napi_ok || n >= sizeof dst - 1 ||
-      napi_get_value_int32(env, argv[6], &ttl) != napi_ok || ttl < 1 || ttl > 255 || napi_typeof(env, argv[5], &srct) != napi_ok)
-    return stop_throw(env, "stopArm(slot: 0..127, fd, family: 4|6, ifindex, dst: string, src: string|null, ttl: 1..255, payload)");
+  *why = "(fd, family: 4|6, ifindex, dst: string, src: string|null, ttl: 1..255, payload)";
+  if (napi_get_value_int32(env, args[0], &fd) != napi_ok || fd < 0 || napi_get_value_int32(env, args[1], &fam) != napi_ok ||
+      (fam != 4 && fam != 6) || napi_get_value_int32(env, args[2], &ifindex) != napi_ok || ifindex < 0 ||
+      napi_get_value_string_utf8(env, args[3], dst, sizeof dst, &n) != napi_ok || n >= sizeof dst - 1 ||
+      napi_get_value_int32(env, args[5], &ttl) != napi_ok || ttl < 1 || ttl > 255 || napi_typeof(env, args[4], &srct) != napi_ok)
+    return -EINVAL;
   bool have_src = srct != napi_null && srct != napi_undefined;
-  if (have_src && (napi_get_value_string_utf8(env, argv[5], src, sizeof src, &n) != napi_ok || n >= sizeof src - 1)) return stop_throw(env, "src must be an address or null");
+  *why = "src must be an address or null";
+  if (have_src && (napi_get_value_string_utf8(env, args[4], src, sizeof src, &n) != napi_ok || n >= sizeof src - 1)) return -EINVAL;
   bool is_typed = false;
   napi_typedarray_type ta_type;
   size_t len = 0;
   void *data = NULL;
-  if (napi_is_typedarray(env, argv[7], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[7], &ta_type, &len, &data, NULL, NULL) != napi_ok || ta_type != napi_uint8_array)
-    return stop_throw(env, "payload must be a Uint8Array");
-  if (len > STOP_PAYLOAD_MAX) return stop_int(env, -EMSGSIZE);
+  *why = "payload must be a Uint8Array";
+  if (napi_is_typedarray(env, args[6], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, args[6], &ta_type, &len, &data, NULL, NULL) != napi_ok || ta_type != napi_uint8_array)
+    return -EINVAL;
+  if (len > HALO_ADVERT_PAYLOAD_MAX) return -EMSGSIZE;
 
-  /* Everything parsed before the slot is taken: the slot stays WRITING only for the copies. */
-  struct sockaddr_storage to;
-  socklen_t to_len;
-  memset(&to, 0, sizeof to);
+  memset(m, 0, offsetof(halo_advert_msg, payload));
+  m->fd = fd;
   if (fam == 4) {
-    struct sockaddr_in *a = (struct sockaddr_in *)&to;
+    struct sockaddr_in *a = (struct sockaddr_in *)&m->to;
     a->sin_family = AF_INET;
-    if (inet_pton(AF_INET, dst, &a->sin_addr) != 1) return stop_throw(env, "dst is not an IPv4 address");
-    to_len = sizeof *a;
+    *why = "dst is not an IPv4 address";
+    if (inet_pton(AF_INET, dst, &a->sin_addr) != 1) return -EINVAL;
+    m->to_len = sizeof *a;
   } else {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&to;
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&m->to;
     a->sin6_family = AF_INET6;
-    if (inet_pton(AF_INET6, dst, &a->sin6_addr) != 1) return stop_throw(env, "dst is not an IPv6 address");
+    *why = "dst is not an IPv6 address";
+    if (inet_pton(AF_INET6, dst, &a->sin6_addr) != 1) return -EINVAL;
     a->sin6_scope_id = (uint32_t)ifindex;
-    to_len = sizeof *a;
+    m->to_len = sizeof *a;
   }
-  union {
-    char buf[sizeof slots[0].ctl.buf];
-    struct cmsghdr align;
-  } ctl;
-  memset(&ctl, 0, sizeof ctl);
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
-  msg.msg_control = ctl.buf;
-  msg.msg_controllen = sizeof ctl.buf;
+  msg.msg_control = m->ctl.buf;
+  msg.msg_controllen = sizeof m->ctl.buf;
   struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-  size_t ctl_len = 0;
   if (have_src) {
     if (fam == 4) {
       struct in_pktinfo pi;
       memset(&pi, 0, sizeof pi);
-      if (inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) return stop_throw(env, "src is not an IPv4 address");
+      *why = "src is not an IPv4 address";
+      if (inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) return -EINVAL;
       pi.ipi_ifindex = ifindex;
       c->cmsg_level = IPPROTO_IP;
       c->cmsg_type = IP_PKTINFO;
       c->cmsg_len = CMSG_LEN(sizeof pi);
       memcpy(CMSG_DATA(c), &pi, sizeof pi);
-      ctl_len += CMSG_SPACE(sizeof pi);
+      m->ctl_len += CMSG_SPACE(sizeof pi);
     } else {
       struct in6_pktinfo pi;
       memset(&pi, 0, sizeof pi);
-      if (inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) return stop_throw(env, "src is not an IPv6 address");
+      *why = "src is not an IPv6 address";
+      if (inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) return -EINVAL;
       pi.ipi6_ifindex = (unsigned)ifindex;
       c->cmsg_level = IPPROTO_IPV6;
       c->cmsg_type = IPV6_PKTINFO;
       c->cmsg_len = CMSG_LEN(sizeof pi);
       memcpy(CMSG_DATA(c), &pi, sizeof pi);
-      ctl_len += CMSG_SPACE(sizeof pi);
+      m->ctl_len += CMSG_SPACE(sizeof pi);
     }
-    c = (struct cmsghdr *)((char *)ctl.buf + ctl_len);
+    c = (struct cmsghdr *)((char *)m->ctl.buf + m->ctl_len);
   }
   /* TTL 255 (RFC 5798 section 5.1.1.3) or the unicast_ttl the JS path would set on the socket. */
   c->cmsg_level = fam == 4 ? IPPROTO_IP : IPPROTO_IPV6;
@@ -259,8 +245,26 @@ static napi_value js_stop_arm(napi_env env, napi_callback_info info) {
   c->cmsg_len = CMSG_LEN(sizeof(int));
   int hops = ttl;
   memcpy(CMSG_DATA(c), &hops, sizeof hops);
-  ctl_len += CMSG_SPACE(sizeof(int));
+  m->ctl_len += CMSG_SPACE(sizeof(int));
+  memcpy(m->payload, data, len);
+  m->payload_len = len;
+  return 0;
+}
 
+/* stopArm(slot, fd, family: 4|6, ifindex, dst: string, src: string|null, ttl, payload) ->
+ *   0 armed; 1 the slot was already sent by the handler (left as it is); -EMSGSIZE too big. */
+static napi_value js_stop_arm(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) return stop_throw(env, "stopArm(slot, fd, family, ifindex, dst, src, ttl, payload)");
+  int slot = stop_slot_arg(env, argv[0]);
+  if (slot < 0) return stop_throw(env, "stopArm(slot: 0..127, ...)");
+  /* Everything parsed before the slot is taken: the slot stays WRITING only for the copy. */
+  halo_advert_msg m;
+  const char *why = NULL;
+  int err = halo_advert_msg_from_js(env, argv + 1, &m, &why);
+  if (err == -EINVAL) return stop_throw(env, why);
+  if (err) return stop_int(env, err);
   stop_slot *s = &slots[slot];
   int cur = atomic_load(&s->state);
   for (int spin = 0;; spin++) {
@@ -269,13 +273,7 @@ static napi_value js_stop_arm(napi_env env, napi_callback_info info) {
     if ((cur == SLOT_EMPTY || cur == SLOT_ARMED) && atomic_compare_exchange_strong(&s->state, &cur, SLOT_WRITING)) break;
     if (cur == SLOT_WRITING) cur = atomic_load(&s->state);
   }
-  s->fd = fd;
-  s->to = to;
-  s->to_len = to_len;
-  memcpy(s->ctl.buf, ctl.buf, sizeof ctl.buf);
-  s->ctl_len = ctl_len;
-  memcpy(s->payload, data, len);
-  s->payload_len = len;
+  memcpy(&s->msg, &m, offsetof(halo_advert_msg, payload) + m.payload_len);
   atomic_store(&s->state, SLOT_ARMED);
   return stop_int(env, 0);
 }

@@ -16,6 +16,7 @@ import { LinuxNeighborAnnounce } from '../net/linux/announce.js';
 import { LinuxLinks } from '../net/linux/link.js';
 import { LinuxRoutes } from '../net/linux/route.js';
 import { LinuxVrrpSockets } from '../net/linux/vrrp-socket.js';
+import { LinuxTakeover } from '../net/linux/takeover.js';
 import { handoverBoundMs } from '../vrrp/timers.js';
 import { parseToVrrp, type FromVrrp, type ToVrrp } from './ipc.js';
 import { stderrLogger, survivePipeErrors, type Logger } from './log.js';
@@ -136,6 +137,9 @@ async function start(m: Extract<ToVrrp, { type: 'start' }>): Promise<void> {
     routes: keepRoutesOnStop(new LinuxRoutes(), addresses),
     instances: m.instances,
     rehearsals: REHEARSALS,
+    // A backup's takeover leaves from a native thread at its deadline (native/takeover.c);
+    // HALO_TAKEOVER_THREAD=0 leaves it to the event loop (for comparison, docs/operations.md).
+    ...(process.env.HALO_TAKEOVER_THREAD === '0' ? {} : { takeover: new LinuxTakeover(sockets) }),
     schedule: (delayMs, fn) => {
       const h = setTimeout(fn, delayMs);
       return () => clearTimeout(h);

@@ -1,18 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ManualClock } from '../core/clock.js';
-import type { AddressPort, NeighborAnnouncePort, PortResult, VipSpec, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
+import type { AddressPort, NeighborAnnouncePort, PortResult, TakeoverPlan, TakeoverPort, TakeoverReport, VipSpec, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
 import { instanceConfig } from '../vrrp/config.js';
 import { decodeAdvert, encodeAdvert } from '../vrrp/packet.js';
 import { handoverBoundMs } from '../vrrp/timers.js';
-import { VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
+import { TAKEOVER_FALLBACK_MS, VrrpRuntime, type RuntimeLogRecord } from './vrrp-runtime.js';
 import { ManualWaker } from './testing/manual-waker.js';
 
 /** Fake ports that record what the runtime asks for; the waker is driven by hand. */
-function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boolean } = {}) {
+function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boolean; takeover?: TakeoverPort } = {}) {
   const clock = new ManualClock(1000);
   const sent: VrrpSendRequest[] = [];
   const vips = new Set<string>();
+  const removed: string[] = [];
   const announced: string[] = [];
   const logs: RuntimeLogRecord[] = [];
   let handler: ((d: VrrpDatagram) => void) | undefined;
@@ -32,7 +33,7 @@ function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boo
   const key = (v: VipSpec): string => `${v.address}/${v.prefixLength}`;
   const addresses: AddressPort = {
     add: (v) => (vips.add(key(v)), Promise.resolve({ ok: true })),
-    remove: (v) => (vips.delete(key(v)), Promise.resolve({ ok: true })),
+    remove: (v) => (vips.delete(key(v)), removed.push(key(v)), Promise.resolve({ ok: true })),
     list: () => Promise.resolve([...vips]),
   };
   const neighbors: NeighborAnnouncePort = { announce: (_i, _f, a) => (announced.push(a), { ok: true }) };
@@ -48,7 +49,7 @@ function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boo
     vips: [{ address: '192.168.1.100', prefixLength: 32, family: 4, ifname: 'eth0' }],
     ...(opts.unicast === true ? { unicastPeers: ['10.0.0.9'], checkUnicastSrc: true } : {}),
   });
-  const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r), ...(opts.rehearsals !== undefined ? { rehearsals: opts.rehearsals } : {}) });
+  const runtime = new VrrpRuntime({ clock, waker, socket, addresses, neighbors, instances: [config], log: (r) => logs.push(r), ...(opts.rehearsals !== undefined ? { rehearsals: opts.rehearsals } : {}), ...(opts.takeover !== undefined ? { takeover: opts.takeover } : {}) });
   const fireWake = (): number => waker.fire();
   const receive = (src: string, priority: number, authData = 'secret', vrid = 51, ageMs?: number): void => {
     const enc = encodeAdvert(
@@ -58,7 +59,7 @@ function harness(opts: { openFails?: boolean; rehearsals?: number; unicast?: boo
     assert.ok(enc.ok);
     handler?.({ ifname: 'eth0', family: 4, src, dst: '224.0.0.18', ttl: 255, payload: enc.bytes, ...(ageMs === undefined ? {} : { ageMs }) });
   };
-  return { clock, runtime, sent, vips, announced, logs, fireWake, receive, wakeAt: () => waker.atMs };
+  return { clock, runtime, sent, vips, removed, announced, logs, fireWake, receive, wakeAt: () => waker.atMs, coarse: () => waker.coarse };
 }
 
 test('the runtime starts an instance as BACKUP and wakes at Master_Down_Interval', async () => {
@@ -276,4 +277,143 @@ test('stepDown: unknown or non-MASTER instances are refused and nothing changes;
   }
   assert.equal(h.runtime.instanceState('VI_1')?.state, 'BACKUP');
   assert.ok(h.runtime.isRunning());
+});
+
+/** A takeover port that records what it is handed; a test says when its "thread" has carried a takeover out. */
+class FakeTakeover implements TakeoverPort {
+  readonly arms: Array<{ key: string; inMs: number; plan: TakeoverPlan | undefined }> = [];
+  readonly armed = new Map<string, TakeoverPlan>();
+  claims = 0;
+  refuse = false;
+  private readonly done = new Map<string, TakeoverReport>();
+  private handler: ((key: string) => void) | undefined;
+
+  onCarriedOut(handler: (key: string) => void): void {
+    this.handler = handler;
+  }
+
+  arm(key: string, inMs: number, plan?: TakeoverPlan): boolean {
+    this.arms.push({ key, inMs, plan });
+    const p = plan ?? this.armed.get(key);
+    if (this.refuse || p === undefined) return false;
+    this.armed.set(key, p);
+    return true;
+  }
+
+  claim(key: string): TakeoverReport | undefined {
+    this.claims++;
+    const r = this.done.get(key);
+    this.done.delete(key);
+    return r;
+  }
+
+  /** The port's thread carried out the armed takeover of `key`. */
+  carryOut(key: string, errors: TakeoverReport['errors'] = [], tell = false): void {
+    assert.ok(this.armed.has(key), `no takeover armed for ${key}`);
+    this.done.set(key, { lateMs: 0.05, advertMs: 0.01, vipsMs: 0.2, announceMs: 0.25, errors });
+    if (tell) this.handler?.(key);
+  }
+}
+
+const SKEW_DEADLINE = 1000 + 3609.375;
+
+test('a backup hands its takeover to the takeover port: the advert, the VIPs and the first announcement, at the deadline', async () => {
+  const port = new FakeTakeover();
+  const h = harness({ takeover: port });
+  await h.runtime.start();
+  const arm = port.arms.at(-1);
+  assert.ok(arm !== undefined && arm.plan !== undefined);
+  assert.equal(arm.key, 'VI_1');
+  assert.equal(arm.inMs, 3609.375);
+  assert.equal(arm.plan.adverts.length, 1);
+  const d = decodeAdvert(arm.plan.adverts[0]?.payload ?? new Uint8Array(), { family: 4, src: '10.0.0.1', dst: '224.0.0.18', ttl: 255 }, { authType: 1, authData: 'secret' });
+  assert.ok(d.ok && d.advert.priority === 100, 'the advert the state machine would send');
+  assert.deepEqual(arm.plan.vips.map((v) => `${v.address}/${v.prefixLength}`), ['192.168.1.100/32']);
+  assert.deepEqual(arm.plan.announce.map((a) => a.address), ['192.168.1.100']);
+  // The runtime's own timer is the fallback, later and without holding the loop for precision.
+  assert.equal(h.wakeAt(), SKEW_DEADLINE + TAKEOVER_FALLBACK_MS);
+  assert.equal(h.coarse(), true);
+  assert.equal(h.sent.length, 0);
+});
+
+test('a takeover the port carried out is stepped as of its deadline and nothing is sent or added twice', async () => {
+  const port = new FakeTakeover();
+  const h = harness({ takeover: port });
+  await h.runtime.start();
+  port.carryOut('VI_1', [{ part: 'vip', index: 0, error: 'ENODEV (no such interface)' }]);
+  h.fireWake();
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+  assert.equal(h.sent.length, 0, 'the advert left from the port');
+  assert.equal(h.vips.size, 0, 'the VIP was added by the port');
+  assert.deepEqual(h.announced, [], 'the first announcement left from the port');
+  // As of the deadline: the next advert is one interval after it, not after the fallback.
+  assert.equal(h.wakeAt(), SKEW_DEADLINE + 1000);
+  assert.equal(h.coarse(), false);
+  assert.ok(h.logs.some((l) => l.message.startsWith('Takeover timing: the takeover thread started 0.05 ms after the deadline')));
+  const failed = h.logs.find((l) => l.code === 'HALO_VRRP_VIP_FAILED');
+  assert.equal(failed?.message, 'Cannot add VIP 192.168.1.100/32 on eth0: ENODEV (no such interface)');
+  h.fireWake();
+  assert.equal(h.sent.length, 1, 'the master adverts from the runtime');
+});
+
+test("the port's word that it carried a takeover out makes the state machine follow at once, as of the deadline", async () => {
+  const port = new FakeTakeover();
+  const h = harness({ takeover: port });
+  await h.runtime.start();
+  h.clock.setMs(SKEW_DEADLINE + 0.3);
+  port.carryOut('VI_1', [], true);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'MASTER');
+  assert.equal(h.sent.length, 0);
+  assert.equal(h.wakeAt(), SKEW_DEADLINE + 1000, 'the advert timer counts from the deadline');
+  assert.ok(h.logs.some((l) => l.message.includes('the state machine followed 0.30 ms after the deadline')));
+});
+
+test('an advert before the deadline claims the takeover first, and the same plan is re-armed at the new deadline', async () => {
+  const port = new FakeTakeover();
+  const h = harness({ takeover: port });
+  await h.runtime.start();
+  const arms = port.arms.length;
+  h.clock.setMs(3000);
+  h.receive('10.0.0.2', 150);
+  assert.equal(port.claims, 1);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'BACKUP');
+  const arm = port.arms.at(-1);
+  assert.equal(port.arms.length, arms + 1);
+  assert.equal(arm?.plan, undefined, 'the plan the port holds is unchanged');
+  assert.equal(arm?.inMs, 3609.375);
+  assert.equal(h.wakeAt(), 3000 + 3609.375 + TAKEOVER_FALLBACK_MS);
+});
+
+test('an event after a carried-out takeover is handled after it: a higher-priority master then takes the VIPs back', async () => {
+  const port = new FakeTakeover();
+  const h = harness({ takeover: port });
+  await h.runtime.start();
+  port.carryOut('VI_1');
+  h.clock.setMs(SKEW_DEADLINE + 1);
+  h.receive('10.0.0.2', 150);
+  assert.equal(h.runtime.snapshot()[0]?.state.state, 'BACKUP');
+  assert.ok(h.logs.some((l) => l.message.startsWith('Takeover timing: the takeover thread')), 'the takeover was stepped first');
+  assert.deepEqual(h.removed, ['192.168.1.100/32'], 'the VIPs the port added are removed on leaving MASTER');
+});
+
+test('a refused arm or a takeover the port left undone is the runtime\'s own, as before', async () => {
+  const refused = new FakeTakeover();
+  refused.refuse = true;
+  const a = harness({ takeover: refused });
+  await a.runtime.start();
+  assert.equal(a.wakeAt(), SKEW_DEADLINE, 'the precise timer');
+  assert.equal(a.coarse(), false);
+  a.fireWake();
+  assert.equal(a.runtime.snapshot()[0]?.state.state, 'MASTER');
+  assert.equal(a.sent.length, 1);
+  assert.deepEqual([...a.vips], ['192.168.1.100/32']);
+
+  const idle = new FakeTakeover();
+  const b = harness({ takeover: idle });
+  await b.runtime.start();
+  b.fireWake();
+  assert.equal(b.runtime.snapshot()[0]?.state.state, 'MASTER');
+  assert.equal(b.sent.length, 1);
+  assert.deepEqual(b.announced, ['192.168.1.100']);
+  assert.ok(b.logs.some((l) => l.message.startsWith(`Takeover timing: woke ${TAKEOVER_FALLBACK_MS.toFixed(2)} ms after the deadline`)));
 });

@@ -16,7 +16,21 @@
  */
 import type { Clock } from '../core/clock.js';
 import type { ErrorCode } from '../core/errors/index.js';
-import type { AddressEvent, AddressPort, Family, LinkPort, NeighborAnnouncePort, PortResult, RoutePort, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../net/ports.js';
+import type {
+  AddressEvent,
+  AddressPort,
+  Family,
+  LinkPort,
+  NeighborAnnouncePort,
+  PortResult,
+  RoutePort,
+  TakeoverPlan,
+  TakeoverPort,
+  TakeoverReport,
+  VrrpDatagram,
+  VrrpSendRequest,
+  VrrpSocketPort,
+} from '../net/ports.js';
 import type { VipConfig, VrrpInstanceConfig } from '../vrrp/config.js';
 import { newRxCounters, countDecode, type VrrpRxCounters } from '../vrrp/counters.js';
 import {
@@ -92,6 +106,8 @@ export interface VrrpRuntimeOptions {
   readonly maxEventsPerTurn?: number;
   /** Rehearsals of the failover paths at start (see `warmUp`); 0 (the default) in tests and the simulator. */
   readonly rehearsals?: number;
+  /** Carries out a backup's takeover at its deadline without the event loop (see `syncTakeovers`); absent: the runtime does. */
+  readonly takeover?: TakeoverPort;
 }
 
 export interface InstanceSnapshot {
@@ -122,7 +138,29 @@ interface Instance {
   lastStepMs: number;
   /** The adverts last encoded, reused while config, priority and interval stay (a master repeats them). */
   adverts: { config: VrrpInstanceConfig; priority: number; advertIntervalCs: number; requests: readonly VrrpSendRequest[] } | undefined;
+  /** The instance's takeover in the takeover port (see `syncTakeovers`). */
+  readonly takeover: TakeoverArm;
 }
+
+/** What was handed to the takeover port for an instance, and for which state and config. */
+interface TakeoverArm {
+  /** The state and config the last decision (to arm or not) was made for: a new one is decided again. */
+  decidedFor: VrrpInstanceState | undefined;
+  config: VrrpInstanceConfig | undefined;
+  /** The plan the port holds (re-armed without it while it stays the same), and its deadline. */
+  plan: TakeoverPlan | undefined;
+  deadlineMs: number;
+  armed: boolean;
+}
+
+/**
+ * How long after an armed takeover's deadline the runtime's own Master_Down timer fires: the port
+ * has acted by then (its thread wakes within ~0.1 ms), so the timer only catches a takeover the
+ * port left undone; it does not hold the event loop for precision meanwhile.
+ */
+export const TAKEOVER_FALLBACK_MS = 2;
+
+const MASTER_DOWN: VrrpEvent = { type: 'MasterDownTimerFired' };
 
 /** Passes of the failover paths at start in the VRRP process (see `warmUp`): enough for V8 to optimise them. */
 export const REHEARSALS = 200;
@@ -187,6 +225,7 @@ export class VrrpRuntime {
     if (this.running) return;
     this.running = true;
     this.opts.socket.onPacket((d) => this.onDatagram(d));
+    this.opts.takeover?.onCarriedOut?.((key) => this.onCarriedOut(key));
     const failed = await this.openSockets([...this.instances.values()].map((i) => i.config));
     if (!this.running) return;
     const link = this.opts.link;
@@ -395,6 +434,11 @@ export class VrrpRuntime {
     this.unwatchAddresses?.();
     this.unwatchAddresses = undefined;
     for (const inst of this.instances.values()) this.cancelGarp(inst);
+    // Every instance handled its shutdown (which claims), so nothing armed can have been carried out.
+    for (const inst of this.instances.values()) {
+      inst.takeover.armed = false;
+      this.opts.takeover?.claim(inst.config.name, true);
+    }
     this.opts.waker.cancel();
     this.deadlines.clear();
     this.syncStopAdverts();
@@ -413,6 +457,8 @@ export class VrrpRuntime {
    * ones start as at boot.
    */
   async reload(next: readonly VrrpInstanceConfig[]): Promise<RuntimeReloadSummary> {
+    // Reconfiguring changes states outside `handle`: no takeover may be armed on the old ones.
+    for (const inst of this.instances.values()) this.settleTakeover(inst);
     const plan = planReload([...this.instances.values()].map((i) => i.config), next);
     for (const c of plan.removed) {
       this.deleting.add(c.name);
@@ -426,6 +472,7 @@ export class VrrpRuntime {
       this.deleting.delete(c.name);
     }
     const nowMs = this.opts.clock.nowMs();
+    const before = [...this.instances.keys()];
     const rebuilt = new Map<string, Instance>();
     const changed: Array<{ inst: Instance; result: ReconfigureResult }> = [];
     for (const k of plan.kept) {
@@ -443,6 +490,7 @@ export class VrrpRuntime {
     this.instances = rebuilt;
     this.byVrid.clear();
     for (const inst of rebuilt.values()) this.byVrid.set(vridKey(inst.config.ifname, inst.config.family, inst.config.vrid), inst.config.name);
+    for (const name of before) if (!rebuilt.has(name)) this.opts.takeover?.claim(name, true);
     // Deadlines live in the states (src/vrrp/fsm.ts): the queue is rebuilt from them, under the
     // new names and with room for the new instances.
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(next));
@@ -617,6 +665,7 @@ export class VrrpRuntime {
       this.draining = false;
     }
     this.syncStopAdverts();
+    this.syncTakeovers();
     if (this.handoverDone !== undefined && [...this.instances.values()].every((i) => !i.state.running)) {
       this.close();
       return;
@@ -624,9 +673,15 @@ export class VrrpRuntime {
     this.rearm();
   }
 
-  private handle(name: string, event: VrrpEvent, atMs?: number): void {
+  /**
+   * One event of one instance. An armed takeover is claimed first: if the port already carried it
+   * out, the instance takes that step (as of its deadline, `done` saying the wire part is done)
+   * before this event, which came later.
+   */
+  private handle(name: string, event: VrrpEvent, atMs?: number, done?: TakeoverReport): void {
     const inst = this.instances.get(name);
     if (inst === undefined) return;
+    if (done === undefined && this.settleTakeover(inst) && event.type === 'MasterDownTimerFired') return;
     const handledMs = this.opts.clock.nowMs();
     const nowMs = atMs === undefined ? handledMs : Math.min(handledMs, Math.max(atMs, inst.lastStepMs));
     inst.lastStepMs = nowMs;
@@ -644,16 +699,20 @@ export class VrrpRuntime {
     const wire = (e: VrrpEffect): boolean => e.type === 'SendAdvert' || (!removes && (e.type === 'AddVips' || e.type === 'SendGratuitousArp'));
     // A takeover by the Master_Down timer times its wire effects (the log line after them).
     const timing = event.type === 'MasterDownTimerFired' && before.state !== 'MASTER' && r.state.state === 'MASTER' ? new Map<string, number>() : undefined;
-    for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
-    timing?.set('SendAdvert', this.opts.clock.nowMs());
+    if (done === undefined) {
+      for (const effect of r.effects) if (effect.type === 'SendAdvert') this.apply(inst, effect, nowMs);
+      timing?.set('SendAdvert', this.opts.clock.nowMs());
+    }
     for (const effect of r.effects) {
       if (effect.type === 'SendAdvert' || !wire(effect)) continue;
-      this.apply(inst, effect, nowMs);
+      if (done === undefined) this.apply(inst, effect, nowMs);
+      else this.applyCarriedOut(inst, effect);
       timing?.set(effect.type, this.opts.clock.nowMs());
     }
     this.opts.observe?.(name, event, before, r.state, nowMs);
     if (event.type === 'AdvertReceived') inst.lastAdvertMs = nowMs;
-    if (timing !== undefined) this.logTakeoverTiming(inst, handledMs, timing);
+    if (done !== undefined) this.logCarriedOut(inst, done, handledMs);
+    else if (timing !== undefined) this.logTakeoverTiming(inst, handledMs, timing);
     for (const effect of r.effects) if (!wire(effect)) this.apply(inst, effect, nowMs);
     const group = inst.config.syncGroup;
     if (group !== undefined) {
@@ -679,6 +738,40 @@ export class VrrpRuntime {
     const late = f === undefined ? '' : `woke ${ms(f.wokeMs - f.atMs)} ms after the deadline; `;
     const heard = f !== undefined && inst.lastAdvertMs !== undefined ? `; last advert heard ${ms(f.atMs - inst.lastAdvertMs)} ms before the deadline` : '';
     this.log('info', `Takeover timing: ${late}advert ${after('SendAdvert')}, VIPs ${after('AddVips')}, gratuitous ARP ${after('SendGratuitousArp')} ms after the wake${heard}`, undefined, inst.config.name);
+  }
+
+  /** The rest of a wire effect whose packets and addresses the takeover port already sent and added. */
+  private applyCarriedOut(inst: Instance, effect: VrrpEffect): void {
+    const c = inst.config;
+    if (effect.type === 'AddVips') {
+      for (const r of c.routes ?? []) if (this.opts.routes) this.portResult(this.opts.routes.add(r), c.name, `Cannot add ${r.kind} ${r.args.join(' ')}`);
+    } else if (effect.type === 'SendGratuitousArp') {
+      this.takeoverAnnouncements(inst, effect.vips, effect.vips, true);
+    }
+  }
+
+  /** The Takeover timing line of a takeover the port carried out, and its failures as the runtime's own would be logged. */
+  private logCarriedOut(inst: Instance, done: TakeoverReport, handledMs: number): void {
+    const c = inst.config;
+    const t = inst.takeover;
+    const ms = (x: number): string => x.toFixed(2);
+    const heard = inst.lastAdvertMs !== undefined ? `; last advert heard ${ms(t.deadlineMs - inst.lastAdvertMs)} ms before the deadline` : '';
+    this.log(
+      'info',
+      `Takeover timing: the takeover thread started ${ms(done.lateMs)} ms after the deadline; VIPs +${ms(done.vipsMs)}, advert +${ms(done.advertMs)}, gratuitous ARP +${ms(done.announceMs)} ms after its start; the state machine followed ${ms(handledMs - t.deadlineMs)} ms after the deadline${heard}`,
+      undefined,
+      c.name,
+    );
+    for (const e of done.errors) {
+      if (e.part === 'advert') this.log('warn', `Cannot send advert of ${c.name} to ${t.plan?.adverts[e.index]?.dst ?? '?'}: ${e.error}`, 'HALO_VRRP_SEND_FAILED', c.name);
+      else if (e.part === 'vip') {
+        const v = t.plan?.vips[e.index];
+        this.log('error', `Cannot add VIP ${v?.address ?? '?'}/${v?.prefixLength ?? '?'} on ${v?.ifname ?? '?'}: ${e.error}`, 'HALO_VRRP_VIP_FAILED', c.name);
+      } else {
+        const a = t.plan?.announce[e.index];
+        this.log('warn', `Cannot announce ${a?.address ?? '?'} on ${a?.ifname ?? '?'}: ${e.error}`, undefined, c.name);
+      }
+    }
   }
 
   private apply(inst: Instance, effect: VrrpEffect, nowMs: number): void {
@@ -771,21 +864,107 @@ export class VrrpRuntime {
   }
 
   /**
+   * Keeps each backup's takeover armed in the takeover port. The state machine is pure, so what a
+   * BACKUP's Master_Down expiry will do is known as soon as its timer is set: the runtime works out
+   * that step now, as of the deadline, and hands its wire part (the advert, the VIPs, the first
+   * announcements) to the port, which carries it out at the deadline without waiting for the event
+   * loop (src/net/linux/takeover.ts; measured in the failover lab, the event loop's wake and turn
+   * put 0.5-3 ms between the deadline and the gratuitous ARP). Any event of the instance claims
+   * the takeover first (`handle`), so whatever comes before the deadline wins, and a takeover
+   * carried out is stepped as of its deadline. The runtime's own timer stays as a fallback,
+   * TAKEOVER_FALLBACK_MS later. Sync group members are left to the runtime (their takeover
+   * depends on the group).
+   */
+  private syncTakeovers(): void {
+    const port = this.opts.takeover;
+    if (port === undefined) return;
+    for (const inst of this.instances.values()) {
+      const t = inst.takeover;
+      if (t.decidedFor === inst.state && t.config === inst.config) continue;
+      if (t.armed) this.settleTakeover(inst);
+      t.decidedFor = inst.state;
+      t.config = inst.config;
+      const next = this.running ? this.plannedTakeover(inst) : undefined;
+      if (next !== undefined) {
+        const same = t.plan !== undefined && samePlan(t.plan, next.plan);
+        t.armed = port.arm(inst.config.name, next.deadlineMs - this.opts.clock.nowMs(), same ? undefined : next.plan);
+        t.plan = t.armed ? next.plan : undefined;
+        t.deadlineMs = next.deadlineMs;
+      }
+      // The runtime's own timer: at the deadline, or as the fallback behind an armed takeover.
+      const masterDown = inst.state.timers.masterDown;
+      if (masterDown !== null && this.running) this.deadlines.set(timerKey(inst.config.name, 'masterDown'), t.armed ? masterDown + TAKEOVER_FALLBACK_MS : masterDown);
+    }
+  }
+
+  /** What the instance's Master_Down expiry would send and add, if it is a plain takeover. */
+  private plannedTakeover(inst: Instance): { deadlineMs: number; plan: TakeoverPlan } | undefined {
+    const c = inst.config;
+    const s = inst.state;
+    const deadlineMs = s.timers.masterDown;
+    if (s.state !== 'BACKUP' || deadlineMs === null || c.syncGroup !== undefined) return undefined;
+    const r = step(c, s, MASTER_DOWN, deadlineMs);
+    if (r.state.state !== 'MASTER') return undefined;
+    let adverts: readonly VrrpSendRequest[] | undefined;
+    let vips: readonly VipConfig[] = [];
+    let announced: readonly VipConfig[] = [];
+    for (const e of r.effects) {
+      if (e.type === 'RemoveVips') return undefined;
+      if (e.type === 'SendAdvert') adverts = this.encodedAdverts(inst, e.priority, e.advertIntervalCs);
+      else if (e.type === 'AddVips') vips = [...e.vips, ...(c.excludedVips ?? [])];
+      else if (e.type === 'SendGratuitousArp') announced = e.vips;
+    }
+    if (adverts === undefined) return undefined;
+    return { deadlineMs, plan: { adverts, vips, announce: this.firstAnnouncements(inst, announced) } };
+  }
+
+  /**
+   * Claims the instance's armed takeover; if the port carried it out, the instance takes the step
+   * now, as of the deadline. Returns whether it had been carried out.
+   */
+  private settleTakeover(inst: Instance): boolean {
+    const t = inst.takeover;
+    if (!t.armed) return false;
+    t.armed = false;
+    t.decidedFor = undefined;
+    const done = this.opts.takeover?.claim(inst.config.name);
+    if (done === undefined) return false;
+    // The timer has fired (in the port), whether or not the runtime's fallback has popped it yet.
+    this.deadlines.cancel(timerKey(inst.config.name, 'masterDown'));
+    this.handle(inst.config.name, MASTER_DOWN, t.deadlineMs, done);
+    return true;
+  }
+
+  /** The port carried out a takeover: the state machine follows now rather than at the fallback timer. */
+  private onCarriedOut(key: string): void {
+    const inst = this.instances.get(key);
+    if (!this.running || inst === undefined || !inst.takeover.armed) return;
+    this.settleTakeover(inst);
+    this.drain();
+  }
+
+  /** Whether `key` is the Master_Down timer of an instance whose takeover the port holds. */
+  private heldByTakeoverPort(key: TimerKey): boolean {
+    const sep = key.lastIndexOf('\u0000');
+    return key.slice(sep + 1) === 'masterDown' && this.instances.get(key.slice(0, sep))?.takeover.armed === true;
+  }
+
+  /**
    * Announcements after a takeover, as keepalived sends them: a burst of `garp_master_repeat` per
    * VIP spaced by `vrrp_garp_interval` / `vrrp_gna_interval`, a second burst after
    * `garp_master_delay`, and a refresh burst every `garp_master_refresh` while MASTER. Without a
    * `schedule` option (the simulator), one announcement per VIP.
    */
-  private takeoverAnnouncements(inst: Instance, vips: readonly VipConfig[], refreshVips: readonly VipConfig[] = vips): void {
+  private takeoverAnnouncements(inst: Instance, vips: readonly VipConfig[], refreshVips: readonly VipConfig[] = vips, firstSent = false): void {
     this.cancelGarp(inst);
     const g = inst.config.garp;
     const schedule = this.opts.schedule;
     if (g === undefined || schedule === undefined) {
-      this.announce(inst, vips);
+      if (!firstSent) this.announce(inst, vips);
       return;
     }
     const epoch = inst.garpEpoch;
-    this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch);
+    this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch, firstSent);
     if (g.masterDelayMs > 0) this.later(inst, g.masterDelayMs, epoch, () => this.burst(inst, vips, Math.min(Math.max(1, g.masterRepeat), GARP_REPEAT_MAX), epoch));
     if (g.masterRefreshMs > 0) {
       const refresh = (): void => {
@@ -802,7 +981,7 @@ export class VrrpRuntime {
    * turn of the event loop even with no interval, so that adverts never wait behind a whole
    * burst (the Linux adapter keeps its packet sockets open, so one message costs a system call).
    */
-  private burst(inst: Instance, vips: readonly VipConfig[], count: number, epoch: number): void {
+  private burst(inst: Instance, vips: readonly VipConfig[], count: number, epoch: number, firstSent = false): void {
     const g = inst.config.garp;
     for (const family of [4, 6] as const) {
       const mine = vips.filter((v) => v.family === family);
@@ -815,8 +994,20 @@ export class VrrpRuntime {
         if (vip !== undefined) this.announce(inst, [vip]);
         if (++i < total) this.later(inst, gapMs, epoch, next);
       };
-      next();
+      if (!firstSent) next();
+      else if (++i < total) this.later(inst, gapMs, epoch, next);
     }
+  }
+
+  /** The announcements a takeover sends at once (`takeoverAnnouncements`): the first of each family's burst, or all without bursts. */
+  private firstAnnouncements(inst: Instance, vips: readonly VipConfig[]): readonly VipConfig[] {
+    if (inst.config.garp === undefined || this.opts.schedule === undefined) return vips;
+    const first: VipConfig[] = [];
+    for (const family of [4, 6] as const) {
+      const vip = vips.find((v) => v.family === family);
+      if (vip !== undefined) first.push(vip);
+    }
+    return first;
   }
 
   private later(inst: Instance, delayMs: number, epoch: number, fn: () => void): void {
@@ -860,7 +1051,7 @@ export class VrrpRuntime {
       this.opts.waker.cancel();
       return;
     }
-    this.opts.waker.wakeAt(first.atMs, () => this.onWake());
+    this.opts.waker.wakeAt(first.atMs, () => this.onWake(), this.heldByTakeoverPort(first.key));
   }
 
   private onWake(): void {
@@ -873,7 +1064,9 @@ export class VrrpRuntime {
       if (!TIMER_NAMES.includes(timer)) continue;
       this.enqueue(name, TIMER_EVENTS[timer]);
       // Handle each timer before taking the next, so a timer cancelled by an earlier one stays cancelled.
-      this.firing = { atMs: d.atMs, wokeMs: nowMs };
+      // A takeover the port held and left undone is late from its own deadline, not the fallback's.
+      const held = timer === 'masterDown' ? this.instances.get(name)?.takeover : undefined;
+      this.firing = { atMs: held?.armed === true ? held.deadlineMs : d.atMs, wokeMs: nowMs };
       this.drain();
       this.firing = undefined;
     }
@@ -894,7 +1087,7 @@ export class VrrpRuntime {
 }
 
 function newInstance(config: VrrpInstanceConfig, nowMs: number): Instance {
-  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0, lastAdvertMs: undefined, lastStepMs: nowMs, adverts: undefined };
+  return { config, state: initialInstanceState(config, nowMs), rx: newRxCounters(), garpEpoch: 0, garpTimers: new Set(), unicastSrcRejected: 0, vipsReadded: 0, lastAdvertMs: undefined, lastStepMs: nowMs, adverts: undefined, takeover: { decidedFor: undefined, config: undefined, plan: undefined, deadlineMs: 0, armed: false } };
 }
 
 const TRACK_INTERFACE = 'interface:';
@@ -963,4 +1156,10 @@ export function decodeExpect(c: VrrpInstanceConfig): DecodeExpect {
 /** Deadline capacity for a set of instances: every timer of every instance, nothing more. */
 export function deadlineCapacity(instances: readonly VrrpInstanceConfig[]): number {
   return Math.max(1, instances.length * TIMER_NAMES.length);
+}
+
+/** Same plan entries, by identity (the runtime reuses its encoded adverts and its configs' VIPs). */
+function samePlan(a: TakeoverPlan, b: TakeoverPlan): boolean {
+  const same = <T>(x: readonly T[], y: readonly T[]): boolean => x.length === y.length && x.every((v, i) => v === y[i]);
+  return same(a.adverts, b.adverts) && same(a.vips, b.vips) && same(a.announce, b.announce);
 }

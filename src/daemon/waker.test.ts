@@ -113,6 +113,21 @@ test('TimerWaker never fires or blocks inside wakeAt, even for a deadline alread
   assert.equal(timers.timeouts.size + timers.immediates.size, 0);
 });
 
+test('TimerWaker coarse: one timer, never a kernel sleep or polling, fired from an immediate after it and never early', () => {
+  const clock = new ManualClock(1000);
+  const timers = new FakeTimers(clock);
+  const waker = new TimerWaker(clock, timers);
+  const firedAt: number[] = [];
+  waker.wakeAt(1064.8, () => firedAt.push(clock.nowMs()), true);
+  assert.deepEqual(timers.sleepsMs, [65], 'rounded up: never before the deadline');
+  let turns = 0;
+  for (; turns < 1000 && firedAt.length === 0; turns++) timers.turn(0.25);
+  assert.deepEqual(firedAt, [1065]);
+  assert.equal(timers.blockedMs.length, 0, 'no kernel sleep');
+  assert.equal(turns, 260, 'the turn of the timer: no polling before it');
+  assert.equal(timers.timeouts.size + timers.immediates.size, 0);
+});
+
 test('TimerWaker with late timers (a busy loop) still fires once, not early', () => {
   const clock = new ManualClock(0);
   const timers = new FakeTimers(clock);

@@ -5,8 +5,12 @@
 import type { Clock } from '../core/clock.js';
 
 export interface Waker {
-  /** Replaces any earlier request: call `onWake` once the clock reads `atMs` or later. */
-  wakeAt(atMs: number, onWake: () => void): void;
+  /**
+   * Replaces any earlier request: call `onWake` once the clock reads `atMs` or later. `coarse`:
+   * a millisecond or two late is fine (a fallback behind a takeover another thread carries out),
+   * so the waker must not hold the thread in a kernel sleep or a polling loop for precision.
+   */
+  wakeAt(atMs: number, onWake: () => void, coarse?: boolean): void;
   cancel(): void;
 }
 
@@ -63,7 +67,7 @@ export class TimerWaker implements Waker {
     private readonly earlyMs: number = WAKE_EARLY_MS,
   ) {}
 
-  wakeAt(atMs: number, onWake: () => void): void {
+  wakeAt(atMs: number, onWake: () => void, coarse = false): void {
     this.cancel();
     let turns = 0;
     const check = (first: boolean): void => {
@@ -74,6 +78,15 @@ export class TimerWaker implements Waker {
       // The callback never runs inside wakeAt itself: the runtime calls wakeAt while it re-arms.
       if (!first && (leftMs <= 0 || ++turns > POLL_TURNS_MAX)) {
         onWake();
+        return;
+      }
+      if (coarse) {
+        // One timer, no kernel sleep; it fires from an immediate, so the loop's poll phase between
+        // the timer and the immediate delivers the packets that came in meanwhile first.
+        this.timeout = this.timers.setTimeout(() => {
+          this.timeout = undefined;
+          this.immediate = this.timers.setImmediate(() => check(false));
+        }, Math.max(1, Math.ceil(leftMs)));
         return;
       }
       if (leftMs > this.earlyMs) {

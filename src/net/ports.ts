@@ -133,3 +133,44 @@ export interface LinkPort {
   /** Calls back on every carrier/admin change of the named interfaces; returns an unsubscribe. */
   watch(ifnames: readonly string[], onChange: (event: LinkEvent) => void): () => void;
 }
+
+/**
+ * What a backup's Master_Down expiry would do on the wire and the interfaces, worked out ahead. A
+ * port carries it out VIPs first, then the adverts, then the announcements: an old master that
+ * releases its VIPs the moment it hears the new one (halo's make before break) then does not
+ * contend with the new master's address add (rtnetlink requests of every namespace share one
+ * kernel lock; measured in the failover lab, the add took 0.5-1 ms when it followed the advert,
+ * 0.06-0.23 ms before it).
+ */
+export interface TakeoverPlan {
+  /** The takeover's adverts (one per unicast peer, or the multicast one). */
+  readonly adverts: readonly VrrpSendRequest[];
+  /** The VIPs and excluded VIPs to add, in order. */
+  readonly vips: readonly VipSpec[];
+  /** The first announcements (gratuitous ARP / unsolicited NA). */
+  readonly announce: ReadonlyArray<{ readonly ifname: string; readonly family: Family; readonly address: string }>;
+}
+
+/** A takeover the adapter carried out: ms from the deadline to its start, from its start to the end of each part. */
+export interface TakeoverReport {
+  readonly lateMs: number;
+  readonly advertMs: number;
+  readonly vipsMs: number;
+  readonly announceMs: number;
+  /** What failed, by the part and the index of its entry in the plan, with the reason. */
+  readonly errors: ReadonlyArray<{ readonly part: 'advert' | 'vip' | 'announce'; readonly index: number; readonly error: string }>;
+}
+
+/**
+ * Optional: carries out a planned takeover at its deadline without waiting for the runtime (the
+ * Linux adapter: a native thread, native/takeover.c). The runtime claims an armed takeover before
+ * its instance handles any event, so an event that comes first always wins.
+ */
+export interface TakeoverPort {
+  /** Arms instance `key`'s takeover `inMs` from now; without a plan, the last plan armed for it. False: not armed (the runtime acts itself). */
+  arm(key: string, inMs: number, plan?: TakeoverPlan): boolean;
+  /** Disarms it (`forget`: the instance is gone); the report when it had already been carried out. */
+  claim(key: string, forget?: boolean): TakeoverReport | undefined;
+  /** Optional: calls back, on the runtime's thread, soon after the takeover of `key` was carried out. */
+  onCarriedOut?(handler: (key: string) => void): void;
+}

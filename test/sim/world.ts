@@ -17,6 +17,9 @@ import type {
   LinkPort,
   NeighborAnnouncePort,
   PortResult,
+  TakeoverPlan,
+  TakeoverPort,
+  TakeoverReport,
   VipSpec,
   VrrpDatagram,
   VrrpSendRequest,
@@ -77,6 +80,7 @@ export type TraceEntry = readonly [atMs: number, who: string, what: string | (()
 
 type SimEvent =
   | { kind: 'wake'; director: number; token: number }
+  | { kind: 'takeover'; director: number; instance: string }
   | { kind: 'deliver'; to: number; incarnation: number; datagram: VrrpDatagram }
   | { kind: 'action'; name: string; run: () => void | Promise<void> }
   | { kind: 'check'; name: string; run: () => void };
@@ -157,6 +161,11 @@ class DriftClock implements Clock {
     return this.offsetMs + this.world.nowMs * this.rate;
   }
   /** The earliest global time at which this clock reads `localMs` or more. */
+  /** The global time the clock read `localMs`, past or future (no clamping to now). */
+  globalOf(localMs: number): number {
+    return (localMs - this.offsetMs) / this.rate;
+  }
+
   globalFor(localMs: number): number {
     let g = (localMs - this.offsetMs) / this.rate;
     for (let i = 0; i < 8 && this.offsetMs + g * this.rate < localMs; i++) g += 1e-9 * Math.max(1, Math.abs(g));
@@ -176,6 +185,9 @@ export class SimDirector {
   linkWatchers: Array<(e: LinkEvent) => void> = [];
   readonly clock: DriftClock;
   announcements = 0;
+  /** The takeover port's armed plans by instance (odd-indexed directors have the port, see `portsFor`). */
+  readonly takeovers = new Map<string, { plan: TakeoverPlan; token: number; done: TakeoverReport | undefined }>();
+  takeoverHandler: ((key: string) => void) | null = null;
 
   constructor(
     readonly world: SimWorld,
@@ -259,8 +271,50 @@ function portsFor(world: SimWorld, d: SimDirector, incarnation: number) {
       d.wakeToken++;
     },
   };
-  return { socket, addresses, neighbors, link, waker };
+  // The takeover port of the VRRP process (native/takeover.c) on odd-indexed directors, so every
+  // run has runtimes with and without it: at its deadline a still-armed plan is carried out (adverts,
+  // VIPs, announcements), and the runtime is told TAKEOVER_TELL_MS later, as by the addon's
+  // thread-safe function.
+  const takeover: TakeoverPort = {
+    arm: (key, inMs, plan) => {
+      if (!live()) return false;
+      const prev = d.takeovers.get(key);
+      const p = plan ?? prev?.plan;
+      if (p === undefined || prev?.done !== undefined) return false;
+      const slot = { plan: p, token: (prev?.token ?? 0) + 1, done: undefined as TakeoverReport | undefined };
+      d.takeovers.set(key, slot);
+      const token = slot.token;
+      world.schedule(d.clock.globalFor(d.clock.nowMs() + inMs), { kind: 'takeover', director: d.index, instance: key }, () => {
+        if (!live() || slot.token !== token || d.takeovers.get(key) !== slot) return;
+        slot.token++;
+        for (const vip of slot.plan.vips) d.vips.add(vipKey(vip));
+        for (const r of slot.plan.adverts) socket.send(r);
+        d.announcements += slot.plan.announce.length;
+        slot.done = { lateMs: 0, vipsMs: 0, advertMs: 0, announceMs: 0, errors: [] };
+        world.schedule(world.nowMs + TAKEOVER_TELL_MS, { kind: 'takeover', director: d.index, instance: key }, () => {
+          if (live()) d.takeoverHandler?.(key);
+        });
+      });
+      return true;
+    },
+    claim: (key, forget) => {
+      const slot = d.takeovers.get(key);
+      if (slot === undefined) return undefined;
+      slot.token++;
+      const done = slot.done;
+      slot.done = undefined;
+      if (forget === true) d.takeovers.delete(key);
+      return done;
+    },
+    onCarriedOut: (handler) => {
+      if (live()) d.takeoverHandler = handler;
+    },
+  };
+  return { socket, addresses, neighbors, link, waker, ...(d.index % 2 === 1 ? { takeover } : {}) };
 }
+
+/** How long after carrying a takeover out the simulated port tells the runtime. */
+const TAKEOVER_TELL_MS = 0.2;
 
 const vipKeys = new WeakMap<VipSpec, string>();
 function vipKeyCached(vip: VipSpec): string {
@@ -395,6 +449,13 @@ export class SimWorld {
         cb?.();
         return;
       }
+      case 'takeover': {
+        const d = this.directors[e.director];
+        if (d === undefined || !d.alive) return;
+        cb?.();
+        this.dirty = true;
+        return;
+      }
       case 'deliver': {
         const d = this.directors[e.to];
         if (d === undefined || !d.alive || d.incarnation !== e.incarnation || !d.linkUp || d.packetHandler === null) return;
@@ -491,6 +552,8 @@ export class SimWorld {
     d.vips.clear();
     d.packetHandler = null;
     d.linkWatchers = [];
+    d.takeovers.clear();
+    d.takeoverHandler = null;
     const ports = portsFor(this, d, d.incarnation);
     const runtime = new VrrpRuntime({
       clock: d.clock,
@@ -500,7 +563,7 @@ export class SimWorld {
         if (r.level !== 'debug') this.note(d.name, r.message);
         if (r.level === 'error') this.logs.push(r);
       },
-      observe: (instance, event, before, after, _localMs) => this.observe(d, instance, event, before, after),
+      observe: (instance, event, before, after, localMs) => this.observe(d, instance, event, before, after, localMs),
     });
     d.runtime = runtime;
     // The tracked things kept their state while the director was down: tell the runtime before it starts.
@@ -600,12 +663,14 @@ export class SimWorld {
   /** Some instance changed state (or running/wantsMaster) since the last invariant check. */
   private dirty = true;
 
-  private observe(d: SimDirector, instance: string, event: VrrpEvent, before: VrrpInstanceState, after: VrrpInstanceState): void {
+  /** `localMs`: the step's time on the director's clock, earlier than now for a takeover the port carried out (dated at its deadline). */
+  private observe(d: SimDirector, instance: string, event: VrrpEvent, before: VrrpInstanceState, after: VrrpInstanceState, localMs: number): void {
     if (before.state !== after.state || before.running !== after.running || before.wantsMaster !== after.wantsMaster || before.effectivePriority !== after.effectivePriority) this.dirty = true;
     if (event.type !== 'AdvertTimerFired') this.note(d.name, () => `${instance} ${describeEvent(event)}: ${before.state}/${before.effectivePriority} -> ${after.state}/${after.effectivePriority}`);
     if (before.state !== after.state) {
       const cfg = d.spec.instances.find((x) => x.name === instance);
-      this.transitions.push({ atMs: this.nowMs, director: d.name, instance, vrid: cfg?.vrid ?? -1, from: before.state, to: after.state, cause: after.cause });
+      const atMs = localMs < d.clock.nowMs() ? d.clock.globalOf(localMs) : this.nowMs;
+      this.transitions.push({ atMs, director: d.name, instance, vrid: cfg?.vrid ?? -1, from: before.state, to: after.state, cause: after.cause });
     }
   }
 
@@ -724,10 +789,12 @@ export class SimWorld {
       for (const cfg of d.spec.instances) {
         const st = d.runtime.instanceState(cfg.name);
         if (st === undefined) continue;
+        // A takeover the port carried out is MASTER on the wire; the state machine follows when told.
+        const carriedOut = st.state === 'BACKUP' && d.takeovers.get(cfg.name)?.done !== undefined;
         for (const vip of cfg.vips) {
           const held = d.vips.has(vipKeyCached(vip));
           // RELEASING (make-before-break handover) keeps the VIPs until the new master is heard.
-          if (held !== (st.state === 'MASTER' || st.state === 'RELEASING')) this.violation('vips-only-on-master', `${d.name} ${cfg.name} is ${st.state} and ${held ? 'holds' : 'lacks'} ${vip.address}`);
+          if (held !== (st.state === 'MASTER' || st.state === 'RELEASING' || carriedOut)) this.violation('vips-only-on-master', `${d.name} ${cfg.name} is ${st.state} and ${held ? 'holds' : 'lacks'} ${vip.address}`);
         }
       }
     }

@@ -70,9 +70,38 @@ export interface HaloNetAddon {
   /** 0 empty, 1 armed, 2 sent by the handler. */
   stopState?(slot: number): number;
   stopStats?(): { slots: number; signals: number; sent: number; errors: number };
+  /**
+   * native/takeover.c: arms slot `slot` to carry out `plan` in `inMs` ms on the takeover thread
+   * (no plan: the slot's last plan, with this deadline). 0 armed, 1 fired and not yet claimed
+   * (nothing changed), or -errno (-ENOENT: no plan).
+   */
+  takeoverArm?(slot: number, inMs: number, plan?: NativeTakeoverPlan): number;
+  /** Disarms the slot (`forget`: drops its plan too); the report when the thread had fired it. */
+  takeoverClaim?(slot: number, forget?: boolean): NativeTakeoverReport | null;
+  /** Calls `callback` on this thread after the takeover thread carried a slot out. */
+  takeoverOnFired?(callback: () => void): void;
+  /** The slots carried out and not yet claimed. */
+  takeoverFired?(): number[];
+  takeoverStats?(): { slots: number; armed: number; fired: number; skipped: number; waited: number };
 }
 
 /** What `ip addr add` would set beyond the address: IFA_LABEL, ifa_scope, IFA_BROADCAST, ifa_flags. */
+/** What the takeover thread sends and adds, as tuples of the addon's other calls' arguments. */
+export interface NativeTakeoverPlan {
+  readonly adverts: ReadonlyArray<readonly [fd: number, family: 4 | 6, ifindex: number, dst: string, src: string | null, ttl: number, payload: Uint8Array]>;
+  readonly addresses: ReadonlyArray<readonly [ifname: string, family: 4 | 6, address: Uint8Array, prefixLength: number, options: NetlinkAddressOptions]>;
+  readonly announces: ReadonlyArray<readonly [ifname: string, family: 4 | 6, address: string, router: boolean]>;
+}
+
+/** A fired takeover: ms from the deadline to its start, from the start to each step's end; errors as [step 0 advert | 1 address | 2 announce, index, errno]. */
+export interface NativeTakeoverReport {
+  readonly lateMs: number;
+  readonly advertMs: number;
+  readonly addressesMs: number;
+  readonly announceMs: number;
+  readonly errors: ReadonlyArray<readonly [step: 0 | 1 | 2, index: number, errno: number]>;
+}
+
 export interface NetlinkAddressOptions {
   readonly label?: string;
   readonly scope?: number;

@@ -10,7 +10,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Family, PortResult, VrrpDatagram, VrrpSendRequest, VrrpSocketPort } from '../ports.js';
 import { describeErrno } from './errno-hint.js';
-import { errnoOf, loadAddon, type HaloNetAddon, type RawHandle, type RawSocketInfo } from './native.js';
+import { errnoOf, loadAddon, type HaloNetAddon, type NativeTakeoverPlan, type RawHandle, type RawSocketInfo } from './native.js';
 
 export const VRRP_PROTOCOL = 112;
 export const VRRP_GROUP_V4 = '224.0.0.18';
@@ -216,6 +216,18 @@ export class LinuxVrrpSockets implements VrrpSocketPort {
       this.stopByDest.set(entry.dest, entry);
     }
     if (entries.length > 0) this.stopByKey.set(key, entries);
+  }
+
+  /**
+   * `request` as the addon's native senders take it (the takeover thread, native/takeover.c): the
+   * open socket's descriptor and index, the source resolved now. Undefined without an open socket.
+   */
+  nativeAdvert(request: VrrpSendRequest): NativeTakeoverPlan['adverts'][number] | undefined {
+    const sock = this.sockets.get(keyOf(request.ifname, request.family));
+    const loaded = loadAddon();
+    if (sock === undefined || !loaded.ok) return undefined;
+    const src = request.src ?? defaultSource(request.ifname, request.family) ?? null;
+    return [loaded.addon.info(sock.handle).fd, request.family, sock.ifindex, request.dst, src, request.ttl, request.payload];
   }
 
   stopAdvertStats(): StopAdvertStats {
