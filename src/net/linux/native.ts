@@ -82,7 +82,7 @@ export interface HaloNetAddon {
   takeoverOnFired?(callback: () => void): void;
   /** The slots carried out and not yet claimed. */
   takeoverFired?(): number[];
-  takeoverStats?(): { slots: number; armed: number; fired: number; skipped: number; waited: number };
+  takeoverStats?(): { slots: number; armed: number; fired: number; skipped: number; waited: number; realtime: boolean };
 }
 
 /** What `ip addr add` would set beyond the address: IFA_LABEL, ifa_scope, IFA_BROADCAST, ifa_flags. */

@@ -112,7 +112,7 @@ test('a failed part is reported with its errno: a gratuitous ARP on the loopback
   });
 });
 
-test('unread input on the socket holds the thread back, then leaves the takeover to JavaScript; a closed socket drops its plans', { skip }, async () => {
+test('unread input on the socket holds the thread back, then leaves the takeover to JavaScript; a closed socket drops its plans', { skip }, async (t) => {
   const a = addon as HaloNetAddon;
   const arm = a.takeoverArm?.bind(a);
   const claim = a.takeoverClaim?.bind(a);
@@ -132,6 +132,7 @@ test('unread input on the socket holds the thread back, then leaves the takeover
       assert.ok(await until(() => stats().skipped > before.skipped, 2000), 'the thread gave up waiting');
       assert.ok(stats().waited > before.waited, 'after waiting for the input to be read');
       assert.equal(claim(slot), null, 'not carried out');
+      t.diagnostic(`takeover thread real-time (SCHED_FIFO): ${stats().realtime}`);
       assert.equal(got.length, 0, 'nothing sent');
       // Closing the socket forgets every plan that sends on it.
       assert.equal(arm(slot, 60_000, { adverts: [tuple], addresses: [], announces: [] }), 0);
