@@ -19,8 +19,9 @@
 // then the medians and the ratio table (halo / keepalived), and the medians of what tcpdump saw
 // on the wire (the daemons' own timing, free of the client's request grid).
 // Needs root. Usage:
-//   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...]
+//   npx tsc -p . && node dist/bench/failover/run.js [--runs 5] [--only keepalived|halo] [--cases v2-crash,v3-stop,...] [--trace FILE]
 import { spawnSync, type ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { controlRequest } from '../../src/api/control-socket.js';
@@ -75,6 +76,7 @@ function argValue(name: string): string | undefined {
 const runsWanted = Number(argValue('--runs') ?? '5');
 const onlyArg = argValue('--only');
 const casesArg = argValue('--cases');
+const traceFile = argValue('--trace');
 const kinds: DaemonKind[] = (onlyArg ? onlyArg.split(',') : ['keepalived', 'halo']).filter((k): k is DaemonKind => k === 'keepalived' || k === 'halo');
 
 if (process.getuid?.() !== 0) {
@@ -96,6 +98,22 @@ const avail = NetnsLab.available();
 if (!avail.ok) {
   console.error(`failover bench: ${avail.reason}`);
   process.exit(2);
+}
+
+/**
+ * `--trace FILE`: per run, the client's requests and the wire from 10 ms before the backup's first
+ * advert to 3 ms after its first answer, in ms after the event (where a handover's last
+ * milliseconds go: the new master's packets, then the client's first requests to it).
+ */
+function traceRun(title: string, eventMs: number, advertMs: number | undefined, answerMs: number | undefined, requests: readonly Line[], wire: ReadonlyArray<{ t: number; line: string }>): void {
+  const from = eventMs + (advertMs ?? 0) - 10;
+  const to = (answerMs ?? from + 20) + 3;
+  const rel = (t: number): string => (t - eventMs).toFixed(1).padStart(6);
+  const out: Array<[number, string]> = [];
+  for (const l of requests) if (l.s >= from && l.s <= to) out.push([l.s, `${rel(l.s)} request -> ${rel(l.e)} ${l.ok ? 'ok' : 'failed'} ${l.b}`]);
+  for (const w of wire) if (w.t * 1000 >= from && w.t * 1000 <= to) out.push([w.t * 1000, `${rel(w.t * 1000)} wire ${w.line.replace(/^\d+\.\d+ /, '')}`]);
+  out.sort((a, b) => a[0] - b[0]);
+  appendFileSync(traceFile ?? '/dev/null', [`== ${title}`, ...out.map((o) => o[1])].join('\n') + '\n');
 }
 
 interface Sample {
@@ -351,6 +369,7 @@ async function measure(kind: DaemonKind, proto: Proto, event: Event, d1: NetnsNo
     };
     // halo's new master says where its own milliseconds went (src/daemon/vrrp-runtime.ts): the
     // last such line, since d2 also took over at its start, before d1 was there.
+    if (traceFile !== undefined) traceRun(`${kind} ${proto.id} ${event}`, eventMs, wire.backupAdvertMs, answer?.e, clientProc.lines, adverts.lines);
     const timing = [...backup.log].reverse().find((l) => l.includes('Takeover timing'));
     if (timing !== undefined) note = /Takeover timing: ([^"]*)/.exec(timing)?.[1] ?? timing;
     return {
