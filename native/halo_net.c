@@ -68,7 +68,7 @@ static napi_value throw_errno(napi_env env, int err, const char *what) {
   return NULL;
 }
 
-static napi_value throw_type(napi_env env, const char *msg) {
+napi_value halo_throw_type(napi_env env, const char *msg) {
   napi_throw_type_error(env, "EINVAL", msg);
   return NULL;
 }
@@ -104,10 +104,16 @@ static int is_nullish(napi_env env, napi_value v) {
   return t == napi_null || t == napi_undefined;
 }
 
-static napi_value make_int(napi_env env, int64_t v) {
+napi_value halo_make_int(napi_env env, int64_t v) {
   napi_value out;
   napi_create_int64(env, v, &out);
   return out;
+}
+
+int halo_slot_arg(napi_env env, napi_value v, int slots) {
+  int32_t slot = -1;
+  if (napi_get_value_int32(env, v, &slot) != napi_ok || slot < 0 || slot >= slots) return -1;
+  return slot;
 }
 
 static napi_value make_str(napi_env env, const char *s) {
@@ -174,7 +180,7 @@ static void sock_finalize(napi_env env, void *data, void *hint) {
 static halo_sock *unwrap(napi_env env, napi_value obj) {
   void *p = NULL;
   if (napi_unwrap(env, obj, &p) != napi_ok || p == NULL) {
-    throw_type(env, "Not a halo raw socket handle");
+    halo_throw_type(env, "Not a halo raw socket handle");
     return NULL;
   }
   return p;
@@ -189,9 +195,9 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   char ifname[IFNAMSIZ + 1];
   if (argc < 3 || get_int(env, argv[0], &fam) || get_int(env, argv[1], &proto) ||
       get_string(env, argv[2], ifname, sizeof ifname))
-    return throw_type(env, "open(family, protocol, ifname) takes 4|6, a protocol number and an interface name");
-  if (fam != 4 && fam != 6) return throw_type(env, "family must be 4 or 6");
-  if (proto < 0 || proto > 255) return throw_type(env, "protocol must be 0..255");
+    return halo_throw_type(env, "open(family, protocol, ifname) takes 4|6, a protocol number and an interface name");
+  if (fam != 4 && fam != 6) return halo_throw_type(env, "family must be 4 or 6");
+  if (proto < 0 || proto > 255) return halo_throw_type(env, "protocol must be 0..255");
 
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
@@ -269,19 +275,19 @@ static napi_value js_info(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_type(env, "info(handle)");
+  if (argc < 1) return halo_throw_type(env, "info(handle)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
   napi_value out;
   CHECK(napi_create_object(env, &out));
-  CHECK(napi_set_named_property(env, out, "fd", make_int(env, s->fd)));
-  CHECK(napi_set_named_property(env, out, "ifindex", make_int(env, s->ifindex)));
-  CHECK(napi_set_named_property(env, out, "family", make_int(env, s->family == AF_INET ? 4 : 6)));
+  CHECK(napi_set_named_property(env, out, "fd", halo_make_int(env, s->fd)));
+  CHECK(napi_set_named_property(env, out, "ifindex", halo_make_int(env, s->ifindex)));
+  CHECK(napi_set_named_property(env, out, "family", halo_make_int(env, s->family == AF_INET ? 4 : 6)));
   if (s->family == AF_INET6 && s->fd >= 0) {
     int v = 0;
     socklen_t l = sizeof v;
     if (getsockopt(s->fd, IPPROTO_IPV6, IPV6_CHECKSUM, &v, &l) < 0) return throw_errno(env, errno, "getsockopt(IPV6_CHECKSUM)");
-    CHECK(napi_set_named_property(env, out, "checksumOffset", make_int(env, v)));
+    CHECK(napi_set_named_property(env, out, "checksumOffset", halo_make_int(env, v)));
   }
   return out;
 }
@@ -291,25 +297,25 @@ static napi_value js_membership(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 3) return throw_type(env, "membership(handle, group, join)");
+  if (argc < 3) return halo_throw_type(env, "membership(handle, group, join)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
   if (s->fd < 0) return throw_errno(env, EBADF, "membership");
   char group[INET6_ADDRSTRLEN + 1];
   bool join = false;
   if (get_string(env, argv[1], group, sizeof group) || napi_get_value_bool(env, argv[2], &join) != napi_ok)
-    return throw_type(env, "membership(handle, group: string, join: boolean)");
+    return halo_throw_type(env, "membership(handle, group: string, join: boolean)");
   if (s->family == AF_INET) {
     struct ip_mreqn m;
     memset(&m, 0, sizeof m);
-    if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1) return throw_type(env, "group is not an IPv4 address");
+    if (inet_pton(AF_INET, group, &m.imr_multiaddr) != 1) return halo_throw_type(env, "group is not an IPv4 address");
     m.imr_ifindex = (int)s->ifindex;
     if (setsockopt(s->fd, IPPROTO_IP, join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP, &m, sizeof m) < 0)
       return throw_errno(env, errno, join ? "setsockopt(IP_ADD_MEMBERSHIP)" : "setsockopt(IP_DROP_MEMBERSHIP)");
   } else {
     struct ipv6_mreq m;
     memset(&m, 0, sizeof m);
-    if (inet_pton(AF_INET6, group, &m.ipv6mr_multiaddr) != 1) return throw_type(env, "group is not an IPv6 address");
+    if (inet_pton(AF_INET6, group, &m.ipv6mr_multiaddr) != 1) return halo_throw_type(env, "group is not an IPv6 address");
     m.ipv6mr_interface = s->ifindex;
     if (setsockopt(s->fd, IPPROTO_IPV6, join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP, &m, sizeof m) < 0)
       return throw_errno(env, errno, join ? "setsockopt(IPV6_JOIN_GROUP)" : "setsockopt(IPV6_LEAVE_GROUP)");
@@ -322,7 +328,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   size_t argc = 5;
   napi_value argv[5];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 5) return throw_type(env, "send(handle, dst, src, ttl, payload)");
+  if (argc < 5) return halo_throw_type(env, "send(handle, dst, src, ttl, payload)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
   if (s->fd < 0) return throw_errno(env, EBADF, "send");
@@ -331,15 +337,15 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   int have_src = !is_nullish(env, argv[2]);
   if (get_string(env, argv[1], dst, sizeof dst) || (have_src && get_string(env, argv[2], src, sizeof src)) ||
       get_int(env, argv[3], &ttl) || ttl < 1 || ttl > 255)
-    return throw_type(env, "send(handle, dst: string, src: string|null, ttl: 1..255, payload)");
+    return halo_throw_type(env, "send(handle, dst: string, src: string|null, ttl: 1..255, payload)");
   bool is_typed = false;
   CHECK(napi_is_typedarray(env, argv[4], &is_typed));
-  if (!is_typed) return throw_type(env, "payload must be a Uint8Array");
+  if (!is_typed) return halo_throw_type(env, "payload must be a Uint8Array");
   napi_typedarray_type ta_type;
   size_t len = 0;
   void *data = NULL;
   CHECK(napi_get_typedarray_info(env, argv[4], &ta_type, &len, &data, NULL, NULL));
-  if (ta_type != napi_uint8_array) return throw_type(env, "payload must be a Uint8Array");
+  if (ta_type != napi_uint8_array) return halo_throw_type(env, "payload must be a Uint8Array");
 
   struct msghdr msg;
   memset(&msg, 0, sizeof msg);
@@ -356,7 +362,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     struct sockaddr_in to;
     memset(&to, 0, sizeof to);
     to.sin_family = AF_INET;
-    if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) return throw_type(env, "dst is not an IPv4 address");
+    if (inet_pton(AF_INET, dst, &to.sin_addr) != 1) return halo_throw_type(env, "dst is not an IPv4 address");
     int multicast = IN_MULTICAST(ntohl(to.sin_addr.s_addr));
     int *cur = multicast ? &s->ttl_multicast : &s->ttl_unicast;
     if (*cur != ttl) {
@@ -369,7 +375,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     if (have_src) {
       struct in_pktinfo pi;
       memset(&pi, 0, sizeof pi);
-      if (inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) return throw_type(env, "src is not an IPv4 address");
+      if (inet_pton(AF_INET, src, &pi.ipi_spec_dst) != 1) return halo_throw_type(env, "src is not an IPv4 address");
       pi.ipi_ifindex = (int)s->ifindex;
       msg.msg_control = ctl.buf;
       msg.msg_controllen = CMSG_SPACE(sizeof pi);
@@ -381,13 +387,13 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
     }
     ssize_t n = sendmsg(s->fd, &msg, 0);
     if (n < 0) return throw_errno(env, errno, "sendmsg");
-    return make_int(env, n);
+    return halo_make_int(env, n);
   }
 
   struct sockaddr_in6 to;
   memset(&to, 0, sizeof to);
   to.sin6_family = AF_INET6;
-  if (inet_pton(AF_INET6, dst, &to.sin6_addr) != 1) return throw_type(env, "dst is not an IPv6 address");
+  if (inet_pton(AF_INET6, dst, &to.sin6_addr) != 1) return halo_throw_type(env, "dst is not an IPv6 address");
   to.sin6_scope_id = s->ifindex;
   int multicast = IN6_IS_ADDR_MULTICAST(&to.sin6_addr);
   int *cur = multicast ? &s->ttl_multicast : &s->ttl_unicast;
@@ -401,7 +407,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   if (have_src) {
     struct in6_pktinfo pi;
     memset(&pi, 0, sizeof pi);
-    if (inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) return throw_type(env, "src is not an IPv6 address");
+    if (inet_pton(AF_INET6, src, &pi.ipi6_addr) != 1) return halo_throw_type(env, "src is not an IPv6 address");
     pi.ipi6_ifindex = s->ifindex;
     msg.msg_control = ctl.buf;
     msg.msg_controllen = CMSG_SPACE(sizeof pi);
@@ -413,7 +419,7 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
   }
   ssize_t n = sendmsg(s->fd, &msg, 0);
   if (n < 0) return throw_errno(env, errno, "sendmsg");
-  return make_int(env, n);
+  return halo_make_int(env, n);
 }
 
 /* ---------- receiving ---------- */
@@ -439,8 +445,8 @@ static void deliver_aged(halo_sock *s, const char *reason, const unsigned char *
   }
   argv[2] = make_str(env, src);
   argv[3] = make_str(env, dst);
-  argv[4] = make_int(env, ttl);
-  argv[5] = make_int(env, ifindex);
+  argv[4] = halo_make_int(env, ttl);
+  argv[5] = halo_make_int(env, ifindex);
   napi_create_double(env, age_ms, &argv[6]);
   napi_make_callback(env, s->async_ctx, recv, cb, 7, argv, &result);
   bool pending = false;
@@ -572,14 +578,14 @@ static napi_value js_start(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 2) return throw_type(env, "start(handle, callback)");
+  if (argc < 2) return halo_throw_type(env, "start(handle, callback)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
   if (s->fd < 0) return throw_errno(env, EBADF, "start");
   if (s->poll) return throw_errno(env, EALREADY, "start");
   napi_valuetype t;
   CHECK(napi_typeof(env, argv[1], &t));
-  if (t != napi_function) return throw_type(env, "callback must be a function");
+  if (t != napi_function) return halo_throw_type(env, "callback must be a function");
   uv_loop_t *loop;
   CHECK(napi_get_uv_event_loop(env, &loop));
   uv_poll_t *p = calloc(1, sizeof *p);
@@ -608,7 +614,7 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 1) return throw_type(env, "close(handle)");
+  if (argc < 1) return halo_throw_type(env, "close(handle)");
   halo_sock *s = unwrap(env, argv[0]);
   if (!s) return NULL;
   sock_shutdown(s, 0);
@@ -734,7 +740,7 @@ static napi_value js_announce_open(napi_env env, napi_callback_info info) {
   int32_t family = 0;
   if (argc < 2 || get_string(env, argv[0], ifname, sizeof ifname) || napi_get_value_int32(env, argv[1], &family) != napi_ok ||
       (family != 4 && family != 6))
-    return throw_type(env, "openAnnounceSocket(ifname, family 4|6)");
+    return halo_throw_type(env, "openAnnounceSocket(ifname, family 4|6)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
   announce_table *t = announce_table_of(env);
@@ -756,7 +762,7 @@ static napi_value js_announce_close(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char ifname[IFNAMSIZ + 1] = "";
   bool all = argc < 1 || is_nullish(env, argv[0]);
-  if (!all && get_string(env, argv[0], ifname, sizeof ifname)) return throw_type(env, "closeAnnounceSockets([ifname])");
+  if (!all && get_string(env, argv[0], ifname, sizeof ifname)) return halo_throw_type(env, "closeAnnounceSockets([ifname])");
   announce_table *t = announce_table_of(env);
   int64_t closed = 0;
   if (t != NULL) {
@@ -767,7 +773,7 @@ static napi_value js_announce_close(napi_env env, napi_callback_info info) {
       announce_close_iface(a);
     }
   }
-  return make_int(env, closed);
+  return halo_make_int(env, closed);
 }
 
 /* announceStats() -> { opened, open }: sockets opened since load, and open now. */
@@ -781,8 +787,8 @@ static napi_value js_announce_stats(napi_env env, napi_callback_info info) {
   }
   napi_value out;
   CHECK(napi_create_object(env, &out));
-  CHECK(napi_set_named_property(env, out, "opened", make_int(env, opened)));
-  CHECK(napi_set_named_property(env, out, "open", make_int(env, open_now)));
+  CHECK(napi_set_named_property(env, out, "opened", halo_make_int(env, opened)));
+  CHECK(napi_set_named_property(env, out, "open", halo_make_int(env, open_now)));
   return out;
 }
 
@@ -831,7 +837,7 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
   struct in_addr ip;
   if (argc < 2 || get_string(env, argv[0], ifname, sizeof ifname) || get_string(env, argv[1], addr, sizeof addr) ||
       inet_pton(AF_INET, addr, &ip) != 1)
-    return throw_type(env, "sendGratuitousArp(ifname, ipv4)");
+    return halo_throw_type(env, "sendGratuitousArp(ifname, ipv4)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
   announce_table *t = announce_table_of(env);
@@ -856,7 +862,7 @@ static napi_value js_garp(napi_env env, napi_callback_info info) {
     announce_forget_if_gone(ai, e);
     return throw_errno(env, e, "sendto(AF_PACKET)");
   }
-  return make_int(env, n);
+  return halo_make_int(env, n);
 }
 
 /* sendUnsolicitedNa(ifname, ipv6, router) -> bytes: RFC 4861 section 7.2.6, to all-nodes ff02::1
@@ -873,7 +879,7 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
   bool router = false;
   if (argc < 3 || get_string(env, argv[0], ifname, sizeof ifname) || get_string(env, argv[1], addr, sizeof addr) ||
       inet_pton(AF_INET6, addr, &target) != 1 || napi_get_value_bool(env, argv[2], &router) != napi_ok)
-    return throw_type(env, "sendUnsolicitedNa(ifname, ipv6, router: boolean)");
+    return halo_throw_type(env, "sendUnsolicitedNa(ifname, ipv6, router: boolean)");
   unsigned ifindex = if_nametoindex(ifname);
   if (ifindex == 0) return throw_errno(env, errno ? errno : ENODEV, "if_nametoindex");
   announce_table *t = announce_table_of(env);
@@ -901,7 +907,7 @@ static napi_value js_na(napi_env env, napi_callback_info info) {
     announce_forget_if_gone(ai, e);
     return throw_errno(env, e, "sendto(ICMPv6)");
   }
-  return make_int(env, n);
+  return halo_make_int(env, n);
 }
 
 /* hwaddr(ifname) -> "aa:bb:cc:dd:ee:ff" */
@@ -910,7 +916,7 @@ static napi_value js_hwaddr(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   char ifname[IFNAMSIZ + 1];
-  if (argc < 1 || get_string(env, argv[0], ifname, sizeof ifname)) return throw_type(env, "hwaddr(ifname)");
+  if (argc < 1 || get_string(env, argv[0], ifname, sizeof ifname)) return halo_throw_type(env, "hwaddr(ifname)");
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return throw_errno(env, errno, "socket");
   unsigned char mac[6];

@@ -63,6 +63,12 @@ void halo_garp_frame(const unsigned char mac[6], const struct in_addr *ip, unsig
 /* An unsolicited neighbour advertisement (RFC 4861 section 7.2.6) of `target`, checksum by the kernel. */
 void halo_na_packet(const unsigned char mac[6], const struct in6_addr *target, bool router, unsigned char pkt[32]);
 
+/* halo_net.c: a TypeError with code EINVAL (returns NULL), an int64, a slot number argument in
+ * 0..slots-1 (or -1). */
+napi_value halo_throw_type(napi_env env, const char *msg);
+napi_value halo_make_int(napi_env env, int64_t v);
+int halo_slot_arg(napi_env env, napi_value v, int slots);
+
 /* takeover.c: a VRRP socket's readiness callback is running (reading and delivering packets). */
 int halo_takeover_input_begin(void);
 void halo_takeover_input_end(int began);

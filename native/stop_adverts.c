@@ -127,23 +127,6 @@ void halo_stop_forget_fd(int fd) {
   }
 }
 
-static napi_value stop_throw(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "EINVAL", msg);
-  return NULL;
-}
-
-static napi_value stop_int(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
-static int stop_slot_arg(napi_env env, napi_value v) {
-  int32_t slot = -1;
-  if (napi_get_value_int32(env, v, &slot) != napi_ok || slot < 0 || slot >= STOP_SLOTS_MAX) return -1;
-  return slot;
-}
-
 /* stopInstall() -> number of signals (SIGTERM, SIGINT) whose earlier handler it chains to.
  * Idempotent. Install after process.on('SIGTERM') so that libuv's handler is the one chained. */
 static napi_value js_stop_install(napi_env env, napi_callback_info info) {
@@ -165,7 +148,7 @@ static napi_value js_stop_install(napi_env env, napi_callback_info info) {
     const struct sigaction *old = &previous[k];
     if ((old->sa_flags & SA_SIGINFO) ? old->sa_sigaction != NULL : (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)) chained++;
   }
-  return stop_int(env, chained);
+  return halo_make_int(env, chained);
 }
 
 int halo_advert_msg_from_js(napi_env env, const napi_value *args, halo_advert_msg *m, const char **why) {
@@ -256,57 +239,57 @@ int halo_advert_msg_from_js(napi_env env, const napi_value *args, halo_advert_ms
 static napi_value js_stop_arm(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) return stop_throw(env, "stopArm(slot, fd, family, ifindex, dst, src, ttl, payload)");
-  int slot = stop_slot_arg(env, argv[0]);
-  if (slot < 0) return stop_throw(env, "stopArm(slot: 0..127, ...)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) return halo_throw_type(env, "stopArm(slot, fd, family, ifindex, dst, src, ttl, payload)");
+  int slot = halo_slot_arg(env, argv[0], STOP_SLOTS_MAX);
+  if (slot < 0) return halo_throw_type(env, "stopArm(slot: 0..127, ...)");
   /* Everything parsed before the slot is taken: the slot stays WRITING only for the copy. */
   halo_advert_msg m;
   const char *why = NULL;
   int err = halo_advert_msg_from_js(env, argv + 1, &m, &why);
-  if (err == -EINVAL) return stop_throw(env, why);
-  if (err) return stop_int(env, err);
+  if (err == -EINVAL) return halo_throw_type(env, why);
+  if (err) return halo_make_int(env, err);
   stop_slot *s = &slots[slot];
   int cur = atomic_load(&s->state);
   for (int spin = 0;; spin++) {
-    if (cur == SLOT_SENT || cur == SLOT_SENDING) return stop_int(env, 1);
-    if (spin >= STOP_SPIN_MAX) return stop_int(env, -EBUSY);
+    if (cur == SLOT_SENT || cur == SLOT_SENDING) return halo_make_int(env, 1);
+    if (spin >= STOP_SPIN_MAX) return halo_make_int(env, -EBUSY);
     if ((cur == SLOT_EMPTY || cur == SLOT_ARMED) && atomic_compare_exchange_strong(&s->state, &cur, SLOT_WRITING)) break;
     if (cur == SLOT_WRITING) cur = atomic_load(&s->state);
   }
   memcpy(&s->msg, &m, offsetof(halo_advert_msg, payload) + m.payload_len);
   atomic_store(&s->state, SLOT_ARMED);
-  return stop_int(env, 0);
+  return halo_make_int(env, 0);
 }
 
 /* stopDisarm(slot) -> 1 if the handler had sent the slot's packet, else 0; the slot is empty after. */
 static napi_value js_stop_disarm(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return stop_throw(env, "stopDisarm(slot)");
-  int slot = stop_slot_arg(env, argv[0]);
-  if (slot < 0) return stop_throw(env, "stopDisarm(slot: 0..127)");
-  return stop_int(env, slot_clear(&slots[slot]) ? 1 : 0);
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return halo_throw_type(env, "stopDisarm(slot)");
+  int slot = halo_slot_arg(env, argv[0], STOP_SLOTS_MAX);
+  if (slot < 0) return halo_throw_type(env, "stopDisarm(slot: 0..127)");
+  return halo_make_int(env, slot_clear(&slots[slot]) ? 1 : 0);
 }
 
 /* stopState(slot) -> 0 empty, 1 armed (or being written), 2 sent (or being sent) by the handler. */
 static napi_value js_stop_state(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return stop_throw(env, "stopState(slot)");
-  int slot = stop_slot_arg(env, argv[0]);
-  if (slot < 0) return stop_throw(env, "stopState(slot: 0..127)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return halo_throw_type(env, "stopState(slot)");
+  int slot = halo_slot_arg(env, argv[0], STOP_SLOTS_MAX);
+  if (slot < 0) return halo_throw_type(env, "stopState(slot: 0..127)");
   int cur = atomic_load(&slots[slot].state);
-  return stop_int(env, cur == SLOT_EMPTY ? 0 : (cur == SLOT_SENT || cur == SLOT_SENDING) ? 2 : 1);
+  return halo_make_int(env, cur == SLOT_EMPTY ? 0 : (cur == SLOT_SENT || cur == SLOT_SENDING) ? 2 : 1);
 }
 
 /* stopStats() -> { slots, signals, sent, errors } */
 static napi_value js_stop_stats(napi_env env, napi_callback_info info) {
   napi_value out;
   napi_create_object(env, &out);
-  napi_set_named_property(env, out, "slots", stop_int(env, STOP_SLOTS_MAX));
-  napi_set_named_property(env, out, "signals", stop_int(env, atomic_load(&signals_seen)));
-  napi_set_named_property(env, out, "sent", stop_int(env, atomic_load(&packets_sent)));
-  napi_set_named_property(env, out, "errors", stop_int(env, atomic_load(&send_errors)));
+  napi_set_named_property(env, out, "slots", halo_make_int(env, STOP_SLOTS_MAX));
+  napi_set_named_property(env, out, "signals", halo_make_int(env, atomic_load(&signals_seen)));
+  napi_set_named_property(env, out, "sent", halo_make_int(env, atomic_load(&packets_sent)));
+  napi_set_named_property(env, out, "errors", halo_make_int(env, atomic_load(&send_errors)));
   return out;
 }
 

@@ -309,27 +309,10 @@ void halo_takeover_forget_fd(int fd) {
 
 /* ---------- JavaScript ---------- */
 
-static napi_value tk_throw(napi_env env, const char *msg) {
-  napi_throw_type_error(env, "EINVAL", msg);
-  return NULL;
-}
-
-static napi_value tk_int(napi_env env, int64_t v) {
-  napi_value out;
-  napi_create_int64(env, v, &out);
-  return out;
-}
-
 static napi_value tk_double(napi_env env, double v) {
   napi_value out;
   napi_create_double(env, v, &out);
   return out;
-}
-
-static int slot_arg(napi_env env, napi_value v) {
-  int32_t slot = -1;
-  if (napi_get_value_int32(env, v, &slot) != napi_ok || slot < 0 || slot >= TK_SLOTS_MAX) return -1;
-  return slot;
 }
 
 /* The array property `name` of `obj` with at most `max` entries: its length, or -1 (not an
@@ -435,11 +418,11 @@ static napi_value js_arm(napi_env env, napi_callback_info info) {
   size_t argc = 3;
   napi_value argv[3];
   double in_ms = 0;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return tk_throw(env, "takeoverArm(slot, inMs, plan?)");
-  int slot = slot_arg(env, argv[0]);
-  if (slot < 0 || napi_get_value_double(env, argv[1], &in_ms) != napi_ok || in_ms != in_ms) return tk_throw(env, "takeoverArm(slot: 0..63, inMs: number, plan?)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return halo_throw_type(env, "takeoverArm(slot, inMs, plan?)");
+  int slot = halo_slot_arg(env, argv[0], TK_SLOTS_MAX);
+  if (slot < 0 || napi_get_value_double(env, argv[1], &in_ms) != napi_ok || in_ms != in_ms) return halo_throw_type(env, "takeoverArm(slot: 0..63, inMs: number, plan?)");
   napi_valuetype pt = napi_undefined;
-  if (argc >= 3 && napi_typeof(env, argv[2], &pt) != napi_ok) return tk_throw(env, "takeoverArm: bad plan");
+  if (argc >= 3 && napi_typeof(env, argv[2], &pt) != napi_ok) return halo_throw_type(env, "takeoverArm: bad plan");
   bool have_plan = pt != napi_undefined && pt != napi_null;
   static tk_slot parsed; /* main thread only; too big for the stack */
   const char *why = NULL;
@@ -472,17 +455,17 @@ static napi_value js_arm(napi_env env, napi_callback_info info) {
     }
   }
   pthread_mutex_unlock(&mu);
-  if (result == -EINVAL && why != NULL) return tk_throw(env, why);
-  return tk_int(env, result);
+  if (result == -EINVAL && why != NULL) return halo_throw_type(env, why);
+  return halo_make_int(env, result);
 }
 
 static napi_value js_claim(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
   bool forget = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return tk_throw(env, "takeoverClaim(slot, forget?)");
-  int slot = slot_arg(env, argv[0]);
-  if (slot < 0) return tk_throw(env, "takeoverClaim(slot: 0..63, forget?)");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return halo_throw_type(env, "takeoverClaim(slot, forget?)");
+  int slot = halo_slot_arg(env, argv[0], TK_SLOTS_MAX);
+  if (slot < 0) return halo_throw_type(env, "takeoverClaim(slot: 0..63, forget?)");
   if (argc >= 2) napi_get_value_bool(env, argv[1], &forget);
   int64_t late = 0, advert = 0, addrs = 0, announce = 0;
   int n_errors = 0, errors_copy[TK_ERRORS_MAX][3];
@@ -512,7 +495,7 @@ static napi_value js_claim(napi_env env, napi_callback_info info) {
   for (int i = 0; i < n_errors; i++) {
     napi_value e;
     napi_create_array_with_length(env, 3, &e);
-    for (int k = 0; k < 3; k++) napi_set_element(env, e, (uint32_t)k, tk_int(env, errors_copy[i][k]));
+    for (int k = 0; k < 3; k++) napi_set_element(env, e, (uint32_t)k, halo_make_int(env, errors_copy[i][k]));
     napi_set_element(env, errors, (uint32_t)i, e);
   }
   napi_set_named_property(env, out, "errors", errors);
@@ -539,11 +522,11 @@ static napi_value js_on_fired(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   napi_valuetype t;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_typeof(env, argv[0], &t) != napi_ok || t != napi_function)
-    return tk_throw(env, "takeoverOnFired(callback)");
+    return halo_throw_type(env, "takeoverOnFired(callback)");
   napi_value name;
   napi_create_string_utf8(env, "halo takeover fired", NAPI_AUTO_LENGTH, &name);
   napi_threadsafe_function fn;
-  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_on_fired, &fn) != napi_ok) return tk_throw(env, "takeoverOnFired: cannot create the thread-safe function");
+  if (napi_create_threadsafe_function(env, argv[0], NULL, name, 0, 1, NULL, NULL, NULL, call_on_fired, &fn) != napi_ok) return halo_throw_type(env, "takeoverOnFired: cannot create the thread-safe function");
   /* It must not keep the process alive. */
   napi_unref_threadsafe_function(env, fn);
   pthread_mutex_lock(&mu);
@@ -563,7 +546,7 @@ static napi_value js_fired(napi_env env, napi_callback_info info) {
   uint32_t n = 0;
   pthread_mutex_lock(&mu);
   for (int i = 0; i < TK_SLOTS_MAX; i++)
-    if (slots[i].state == TK_FIRED) napi_set_element(env, out, n++, tk_int(env, i));
+    if (slots[i].state == TK_FIRED) napi_set_element(env, out, n++, halo_make_int(env, i));
   pthread_mutex_unlock(&mu);
   return out;
 }
@@ -578,11 +561,11 @@ static napi_value js_stats(napi_env env, napi_callback_info info) {
   pthread_mutex_unlock(&mu);
   napi_value out;
   napi_create_object(env, &out);
-  napi_set_named_property(env, out, "slots", tk_int(env, TK_SLOTS_MAX));
-  napi_set_named_property(env, out, "armed", tk_int(env, armed));
-  napi_set_named_property(env, out, "fired", tk_int(env, fired));
-  napi_set_named_property(env, out, "skipped", tk_int(env, skipped));
-  napi_set_named_property(env, out, "waited", tk_int(env, waited));
+  napi_set_named_property(env, out, "slots", halo_make_int(env, TK_SLOTS_MAX));
+  napi_set_named_property(env, out, "armed", halo_make_int(env, armed));
+  napi_set_named_property(env, out, "fired", halo_make_int(env, fired));
+  napi_set_named_property(env, out, "skipped", halo_make_int(env, skipped));
+  napi_set_named_property(env, out, "waited", halo_make_int(env, waited));
   napi_value rtv;
   napi_get_boolean(env, rt, &rtv);
   napi_set_named_property(env, out, "realtime", rtv);

@@ -208,8 +208,8 @@ export class VrrpRuntime {
   private handoverDone: (() => void) | undefined;
   /** Instances whose priority-0 adverts are armed in the socket's stop fast path, with the config they were built from. */
   private readonly stopArmed = new Map<string, VrrpInstanceConfig>();
-  /** The timer being handled by `onWake`: its deadline and when the waker woke for it. */
-  private firing: { atMs: number; wokeMs: number } | undefined;
+  /** The timer being handled by `onWake`: its deadline, when the waker woke for it, and whether the takeover port held it (and left it undone). */
+  private firing: { atMs: number; wokeMs: number; heldByPort: boolean } | undefined;
 
   constructor(private readonly opts: VrrpRuntimeOptions) {
     this.deadlines = new DeadlineQueue<TimerKey>(deadlineCapacity(opts.instances));
@@ -735,7 +735,7 @@ export class VrrpRuntime {
       const t = timing.get(k);
       return t === undefined ? '-' : `+${ms(t - wokeMs)}`;
     };
-    const late = f === undefined ? '' : `woke ${ms(f.wokeMs - f.atMs)} ms after the deadline; `;
+    const late = f === undefined ? '' : `woke ${ms(f.wokeMs - f.atMs)} ms after the deadline${f.heldByPort ? ' (the takeover thread had not acted)' : ''}; `;
     const heard = f !== undefined && inst.lastAdvertMs !== undefined ? `; last advert heard ${ms(f.atMs - inst.lastAdvertMs)} ms before the deadline` : '';
     this.log('info', `Takeover timing: ${late}advert ${after('SendAdvert')}, VIPs ${after('AddVips')}, gratuitous ARP ${after('SendGratuitousArp')} ms after the wake${heard}`, undefined, inst.config.name);
   }
@@ -1066,7 +1066,7 @@ export class VrrpRuntime {
       // Handle each timer before taking the next, so a timer cancelled by an earlier one stays cancelled.
       // A takeover the port held and left undone is late from its own deadline, not the fallback's.
       const held = timer === 'masterDown' ? this.instances.get(name)?.takeover : undefined;
-      this.firing = { atMs: held?.armed === true ? held.deadlineMs : d.atMs, wokeMs: nowMs };
+      this.firing = held?.armed === true ? { atMs: held.deadlineMs, wokeMs: nowMs, heldByPort: true } : { atMs: d.atMs, wokeMs: nowMs, heldByPort: false };
       this.drain();
       this.firing = undefined;
     }
