@@ -5,7 +5,7 @@ import { routeRequest } from './http-proxy.js';
 import { createRr as testRoundRobin } from '../balance/lvs-rr.js';
 import { blackhole, haveBlackhole } from './testing/blackhole.js';
 import type { PickContext } from '../balance/picker.js';
-import { be, deadPort, httpBackend, rawBackend, rawRequest, startHttpProxy, statuses } from './testing/harness.js';
+import { be, refusedPort, httpBackend, rawBackend, rawRequest, startHttpProxy, statuses } from './testing/harness.js';
 
 const GET = (path = '/', extra = '') => `GET ${path} HTTP/1.1\r\nHost: t\r\n${extra}\r\n`;
 const CLOSE = 'Connection: close\r\n';
@@ -253,7 +253,7 @@ test('read timeout gives 504; an invalid response head gives 502', async () => {
 
 test('retries go to the next backend on error; max_fails takes the dead one out; no live upstreams gives 502', async () => {
   const b = await httpBackend();
-  const dead = await deadPort();
+  const dead = await refusedPort();
   const p = await startHttpProxy([be(dead, { maxFails: 1, failTimeoutMs: 60_000 }), be(b.port)]);
   try {
     for (let i = 0; i < 4; i++) assert.deepEqual(statuses((await rawRequest(p.port, GET('/', CLOSE))).text), [200]);
@@ -262,7 +262,7 @@ test('retries go to the next backend on error; max_fails takes the dead one out;
   } finally {
     await p.close();
   }
-  const p2 = await startHttpProxy([be(dead, { maxFails: 1 }), be(await deadPort(), { maxFails: 1 })]);
+  const p2 = await startHttpProxy([be(dead, { maxFails: 1 }), be(await refusedPort(), { maxFails: 1 })]);
   try {
     assert.deepEqual(statuses((await rawRequest(p2.port, GET('/', CLOSE))).text), [502], 'both fail on the first request');
     assert.deepEqual(statuses((await rawRequest(p2.port, GET('/', CLOSE))).text), [502]);

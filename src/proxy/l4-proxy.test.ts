@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { TcpService } from './tcp-proxy.js';
 import { UdpService } from './udp-proxy.js';
 import { NGINX_TIMEOUTS, DEFAULT_LIMITS, type BackendSpec, type ServiceSpec } from './types.js';
-import { be, deadPort, l4Setup, pingThrough, tcpServer } from './testing/harness.js';
+import { be, refusedPort, l4Setup, pingThrough, tcpServer } from './testing/harness.js';
 import { blackhole, haveBlackhole } from './testing/blackhole.js';
 
 function setup(backends: BackendSpec[], over: Partial<ServiceSpec> = {}) {
@@ -45,7 +45,7 @@ test('TCP: half-close both ways — the client FIN reaches the backend, its answ
 
 test('TCP: a refused connect goes to the next backend before any byte is read', async () => {
   const backend = await tcpServer((s) => s.on('data', (d: Buffer) => s.write(d)));
-  const { ticker, pools, spec } = setup([be(await deadPort()), be(backend.port)]);
+  const { ticker, pools, spec } = setup([be(await refusedPort()), be(backend.port)]);
   const svc = new TcpService(spec, pools, { ticker });
   await svc.listen();
   try {
@@ -64,7 +64,7 @@ test('TCP: the idle timeout closes a silent pair; no live upstreams closes the c
   const { ticker, pools, spec } = setup([be(backend.port)], { timeouts: { ...NGINX_TIMEOUTS, idleMs: 150 } });
   const svc = new TcpService(spec, pools, { ticker });
   await svc.listen();
-  const dead = setup([be(await deadPort(), { maxFails: 1 }), be(await deadPort(), { maxFails: 1 })]);
+  const dead = setup([be(await refusedPort(), { maxFails: 1 }), be(await refusedPort(), { maxFails: 1 })]);
   const svc2 = new TcpService(dead.spec, dead.pools, { ticker: dead.ticker });
   await svc2.listen();
   try {

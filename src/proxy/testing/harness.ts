@@ -86,6 +86,32 @@ export async function deadPort(): Promise<number> {
   return port;
 }
 
+/**
+ * A loopback port that refuses connections for the whole test: a dead backend. It is below the
+ * kernel's ephemeral range (32768-60999 by default), where every `listen(0)` of the tests and every
+ * outgoing connection's source port come from, so no test running beside this one can start
+ * listening on it, and a connection to it cannot meet itself (a TCP self-connect to a closed
+ * ephemeral port hangs instead of being refused). A port from `deadPort()` can be taken by either
+ * meanwhile: a dead backend once answered nothing for 3 s in CI.
+ */
+export async function refusedPort(): Promise<number> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = REFUSED_PORT_MIN + Math.floor(Math.random() * REFUSED_PORT_SPAN);
+    const s = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+    return port;
+  }
+  throw new Error('refusedPort: no free port below the ephemeral range');
+}
+
+const REFUSED_PORT_MIN = 20_000;
+const REFUSED_PORT_SPAN = 10_000;
+
 export interface RawResult {
   readonly text: string;
   readonly closed: boolean;
