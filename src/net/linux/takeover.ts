@@ -18,8 +18,6 @@ const PARTS = ['advert', 'vip', 'announce'] as const;
 export class LinuxTakeover implements TakeoverPort {
   private readonly slots = new Map<string, number>();
   private free: number[] | undefined;
-  /** Arms refused by the addon, by errno name (an operator's first clue when takeovers stay in JavaScript). */
-  readonly refusals: Record<string, number> = {};
 
   constructor(private readonly sockets: LinuxVrrpSockets) {}
 
@@ -32,7 +30,7 @@ export class LinuxTakeover implements TakeoverPort {
     let native: NativeTakeoverPlan | undefined;
     if (plan !== undefined) {
       native = this.toNative(plan);
-      if (native === undefined) return this.refuse('unsupported');
+      if (native === undefined) return false;
     }
     if (this.free === undefined) {
       this.free = [];
@@ -42,7 +40,7 @@ export class LinuxTakeover implements TakeoverPort {
     if (slot === undefined) {
       if (native === undefined) return false;
       slot = this.free.pop();
-      if (slot === undefined) return this.refuse('no_slot');
+      if (slot === undefined) return false;
       this.slots.set(key, slot);
     }
     let r: number;
@@ -51,7 +49,7 @@ export class LinuxTakeover implements TakeoverPort {
     } catch {
       r = -22; // EINVAL: the plan did not parse
     }
-    return r === 0 || this.refuse(r < 0 ? errnoName(-r) : 'fired');
+    return r === 0;
   }
 
   onCarriedOut(handler: (key: string) => void): void {
@@ -77,11 +75,6 @@ export class LinuxTakeover implements TakeoverPort {
       this.free?.push(slot);
     }
     return report === null ? undefined : reportOf(report);
-  }
-
-  private refuse(why: string): false {
-    this.refusals[why] = (this.refusals[why] ?? 0) + 1;
-    return false;
   }
 
   private toNative(plan: TakeoverPlan): NativeTakeoverPlan | undefined {
